@@ -1,0 +1,62 @@
+package ml
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Config is what a user chooses for a training run. The zero value is not
+// valid; start from DefaultConfig.
+type Config struct {
+	Epochs     int     `json:"epochs"`
+	BatchSize  int     `json:"batch_size"`
+	LR         float64 `json:"lr"`
+	Seed       int64   `json:"seed"`
+	TrainLimit int     `json:"train_limit"` // use the first N training images; 0 means all
+}
+
+// DefaultConfig is the configuration the product promises: 3 epochs of Adam
+// at 1e-3 with batches of 64 over the whole training set.
+func DefaultConfig() Config {
+	return Config{Epochs: 3, BatchSize: 64, LR: 1e-3, Seed: 1}
+}
+
+// FieldError names the Config field that is wrong, so forms can show the
+// message beside it.
+type FieldError struct {
+	Field   string // json name of the field
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Validate checks c against a training set of trainSize images (pass 0 when
+// the set is not known yet). It returns a *FieldError for the first bad field.
+func (c Config) Validate(trainSize int) error {
+	switch {
+	case c.Epochs < 1 || c.Epochs > 1000:
+		return &FieldError{"epochs", "must be between 1 and 1000"}
+	case c.BatchSize < 1 || c.BatchSize > 4096:
+		return &FieldError{"batch_size", "must be between 1 and 4096"}
+	case !(c.LR > 0 && c.LR <= 1):
+		return &FieldError{"lr", "must be greater than 0 and at most 1"}
+	case c.TrainLimit < 0:
+		return &FieldError{"train_limit", "must be 0 (all) or a positive number of images"}
+	}
+	if trainSize > 0 {
+		n := trainSize
+		if c.TrainLimit > 0 && c.TrainLimit < n {
+			n = c.TrainLimit
+		}
+		if c.TrainLimit > trainSize {
+			return &FieldError{"train_limit", fmt.Sprintf("is larger than the training set (%d images)", trainSize)}
+		}
+		if c.BatchSize > n {
+			return &FieldError{"batch_size", fmt.Sprintf("is larger than the %d training images in use", n)}
+		}
+	}
+	return nil
+}
+
+// ErrBusy is returned when a training run or download is already in progress.
+var ErrBusy = errors.New("a training run or download is already in progress")
