@@ -1,0 +1,15 @@
+// Package gemm is a fast single-precision general matrix multiply
+// (C = alpha*op(A)*op(B) + beta*C, row-major) written in Go and Go assembly.
+//
+// It follows the Goto/BLIS scheme: op(A) and op(B) are packed into
+// contiguous, zero-padded panels (transposes are resolved while packing),
+// the work is blocked over K and over cache-sized slabs of M and N, and a
+// register-tiled micro-kernel does the arithmetic. Three micro-kernels
+// exist: AVX-512 (12×32), AVX2+FMA (6×16) and portable Go (4×4); the best one
+// the CPU supports is chosen at start-up. The environment variable
+// FMNIST_GEMM=avx512|avx2|generic forces a path (an unavailable one falls
+// back to the best available, with a warning).
+//
+// Implementation wraps gonum's pure-Go BLAS with this Sgemm so that
+// gorgonia can use it through gorgonia.Use(gemm.Implementation{}).
+package gemm

@@ -1,0 +1,163 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Cache blocking. A kc×nr B panel (16 KiB at kc=128, nr=32) stays in L1
+// while the micro-kernel sweeps the mc×kc A block held in L2; the kc×nc B
+// block lives in L2/L3.
+const (
+	blockK = 256
+	blockM = 144
+	blockN = 2048
+
+	// parallelMinWork is the m*n*k below which a product runs on the calling
+	// goroutine alone: starting workers costs more than it saves.
+	parallelMinWork = 1 << 18
+)
+
+// operands are Sgemm's arguments after validation.
+type operands struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// workspace holds one worker's packing buffers; pooled so steady-state
+// calls do not allocate.
+type workspace struct {
+	packA, packB, edge []float32
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+func grow(buf []float32, size int) []float32 {
+	if cap(buf) < size {
+		return make([]float32, size)
+	}
+	return buf[:size]
+}
+
+// run multiplies, splitting C into one rectangle per worker when the
+// product is big enough. Each worker packs what it needs itself, so no
+// synchronisation is needed beyond waiting for all of them.
+func run(op *operands, kr *kernel) {
+	workers := 1
+	if op.m*op.n*op.k >= parallelMinWork {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	tilesM := ceilDiv(op.m, kr.mr)
+	tilesN := ceilDiv(op.n, kr.nr)
+	splitN := tilesN >= tilesM
+	tiles := tilesM
+	if splitN {
+		tiles = tilesN
+	}
+	workers = min(workers, tiles)
+	if workers <= 1 {
+		multiplyRect(op, kr, 0, op.m, 0, op.n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		// Whole tiles per worker, the remainder spread over the first ones.
+		first := w*(tiles/workers) + min(w, tiles%workers)
+		count := tiles / workers
+		if w < tiles%workers {
+			count++
+		}
+		i0, i1, j0, j1 := 0, op.m, 0, op.n
+		if splitN {
+			j0, j1 = first*kr.nr, min(op.n, (first+count)*kr.nr)
+		} else {
+			i0, i1 = first*kr.mr, min(op.m, (first+count)*kr.mr)
+		}
+		if w == workers-1 {
+			multiplyRect(op, kr, i0, i1, j0, j1)
+			break
+		}
+		wg.Go(func() { multiplyRect(op, kr, i0, i1, j0, j1) })
+	}
+	wg.Wait()
+}
+
+// multiplyRect computes rows i0..i1-1, columns j0..j1-1 of C.
+func multiplyRect(op *operands, kr *kernel, i0, i1, j0, j1 int) {
+	mr, nr := kr.mr, kr.nr
+	// Equal-sized K blocks avoid a thin, inefficient last block.
+	kc := ceilDiv(op.k, ceilDiv(op.k, blockK))
+	mcMax := min(roundUp(blockM, mr), roundUp(i1-i0, mr))
+	ncMax := min(roundUp(blockN, nr), roundUp(j1-j0, nr))
+
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	ws.packA = grow(ws.packA, mcMax*kc)
+	ws.packB = grow(ws.packB, ncMax*kc)
+	ws.edge = grow(ws.edge, mr*nr)
+
+	for jc := j0; jc < j1; jc += ncMax {
+		nc := min(ncMax, j1-jc)
+		for pc := 0; pc < op.k; pc += kc {
+			kcb := min(kc, op.k-pc)
+			beta := op.beta
+			if pc > 0 {
+				beta = 1 // later K blocks accumulate onto the first.
+			}
+			packB(op, pc, kcb, jc, nc, nr, ws.packB)
+			for ic := i0; ic < i1; ic += mcMax {
+				mc := min(mcMax, i1-ic)
+				packA(op, ic, mc, pc, kcb, mr, ws.packA)
+				macroKernel(kr, mc, nc, kcb, ws.packA, ws.packB, op.c[ic*op.ldc+jc:], op.ldc, beta, ws.edge)
+			}
+		}
+	}
+}
+
+// macroKernel runs the micro-kernel over an mc×nc block of C from packed
+// A and B. Partial tiles are computed into edge and merged element-wise so
+// that nothing outside C's block is touched.
+func macroKernel(kr *kernel, mc, nc, kc int, packedA, packedB, c []float32, ldc int, beta float32, edge []float32) {
+	mr, nr := kr.mr, kr.nr
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		bPanel := packedB[(jr/nr)*kc*nr:]
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			aPanel := packedA[(ir/mr)*kc*mr:]
+			tile := c[ir*ldc+jr:]
+			if rows == mr && cols == nr {
+				kr.micro(kc, aPanel, bPanel, tile, ldc, beta)
+				continue
+			}
+			kr.micro(kc, aPanel, bPanel, edge, nr, 0)
+			mergeEdge(edge, nr, tile, ldc, rows, cols, beta)
+		}
+	}
+}
+
+func mergeEdge(edge []float32, nr int, c []float32, ldc, rows, cols int, beta float32) {
+	for i := range rows {
+		src := edge[i*nr : i*nr+cols]
+		dst := c[i*ldc : i*ldc+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j, v := range src {
+			dst[j] = v + beta*dst[j]
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
