@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// newFlagSet returns a flag set that reports errors to the caller instead of
+// exiting, so every command can print one clear line and exit with status 2.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed once by flagError; -h prints usage below
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: fmnist %s [flags]\n", name)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// flagError prints err as one line and returns the exit status for it:
+// 0 for -h, 2 for anything else.
+func flagError(stderr io.Writer, cmd string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "fmnist %s: %v\n", cmd, err)
+	return exitUsage
+}
+
+// envString returns the environment variable key, or def when it is unset.
+func envString(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+// envInt returns the environment variable key as an int, or def when it is
+// unset or not a number (the flag's own validation then reports the value).
+func envInt(key string, def int) int {
+	v, ok := os.LookupEnv(key)
+	if !ok {
+		return def
+	}
+	var n int
+	if _, err := fmt.Sscan(v, &n); err != nil {
+		return -1 // out of every valid range, so validation names the flag
+	}
+	return n
+}
+
+// dataDirFlag and datasetURLFlag define the flags shared by every command.
+func dataDirFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "data-dir", envString("FMNIST_DATA_DIR", "./data"), "folder for the database, the dataset and checkpoints (env FMNIST_DATA_DIR)")
+}
+
+func datasetURLFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "dataset-url", envString("FMNIST_DATASET_URL", ""), "where to download Fashion-MNIST from: http(s) URL, file:// URL or local folder (default: the official mirrors; env FMNIST_DATASET_URL)")
+}
