@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fmnist/trainer/ml"
+)
+
+// Predictions are a model's answers on random test images, with its accuracy
+// on the whole test set.
+type Predictions struct {
+	Checkpoint string // the model file used
+	RunID      int64
+	Accuracy   ml.Accuracy
+	Items      []ml.Prediction
+	MadeAt     time.Time
+}
+
+// loadedModel caches the network of the newest checkpoint and its
+// evaluation, which costs a pass over the test set.
+type loadedModel struct {
+	path     string
+	model    *ml.Model
+	accuracy ml.Accuracy
+}
+
+// Predict classifies count random test images with the newest checkpoint.
+// It returns ErrNoModel before any checkpoint exists and ErrDatasetNotReady
+// without the dataset.
+func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) {
+	s.predictMu.Lock()
+	defer s.predictMu.Unlock()
+
+	s.mu.Lock()
+	ds := s.dataset
+	s.mu.Unlock()
+	if ds == nil {
+		return nil, ErrDatasetNotReady
+	}
+	ckpt, ok, err := s.store.LatestCheckpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find the latest checkpoint: %w", err)
+	}
+	if !ok {
+		return nil, ErrNoModel
+	}
+	m, err := s.loadModel(ckpt.Path, ds)
+	if err != nil {
+		return nil, err
+	}
+	if count > ds.Test.Count {
+		count = ds.Test.Count
+	}
+	indices := ml.RandomIndices(ds.Test.Count, count, time.Now().UnixNano())
+	items, err := ml.PredictIndices(m.model.Net, &ds.Test, indices)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	p := &Predictions{Checkpoint: ckpt.Path, RunID: ckpt.RunID, Accuracy: m.accuracy, Items: items, MadeAt: time.Now()}
+	s.mu.Lock()
+	s.predictions = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// loadModel returns the cached model for path, loading and evaluating it
+// when the checkpoint changed. s.predictMu is held.
+func (s *Service) loadModel(path string, ds *ml.Dataset) (*loadedModel, error) {
+	if s.model != nil && s.model.path == path {
+		return s.model, nil
+	}
+	model, err := ml.LoadModel(path)
+	if err != nil {
+		return nil, fmt.Errorf("load the model: %w", err)
+	}
+	acc, err := ml.Evaluate(model.Net, &ds.Test)
+	if err != nil {
+		model.Close()
+		return nil, fmt.Errorf("evaluate the model: %w", err)
+	}
+	if s.model != nil {
+		s.model.model.Close()
+	}
+	s.model = &loadedModel{path: path, model: model, accuracy: acc}
+	return s.model, nil
+}
+
+// LastPredictions returns the predictions made last, or nil.
+func (s *Service) LastPredictions() *Predictions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.predictions
+}
+
+// predictionsOutdated forgets predictions of an older model; s.mu is held.
+func (s *Service) predictionsOutdated() { s.predictions = nil }
+
+// TestImage returns the pixels (rows×cols, row-major) and the label of test
+// image i.
+func (s *Service) TestImage(i int) (pixels []uint8, rows, cols, label int, err error) {
+	s.mu.Lock()
+	ds := s.dataset
+	s.mu.Unlock()
+	if ds == nil {
+		return nil, 0, 0, 0, ErrDatasetNotReady
+	}
+	if i < 0 || i >= ds.Test.Count {
+		return nil, 0, 0, 0, fmt.Errorf("test image %d does not exist (there are %d)", i, ds.Test.Count)
+	}
+	return ds.Test.Image(i), ds.Test.Rows, ds.Test.Cols, int(ds.Test.Labels[i]), nil
+}

@@ -1,0 +1,192 @@
+// Package app is the application service between the web layer and the
+// machine-learning core: it allows one download and one training run at a
+// time, persists every event to the store as it happens, and hands each batch
+// of events, with the state after it, to a Publisher (the live page).
+//
+// Events travel trainer → ml.Mailbox (never blocks) → the pump goroutine
+// (persist, then publish). Nothing on that path can slow the training loop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/store"
+)
+
+// Errors the web layer maps to status codes.
+var (
+	ErrDatasetNotReady = errors.New("the dataset is not ready: download and prepare it first")
+	ErrNotTraining     = errors.New("no training run is in progress")
+	ErrNoModel         = errors.New("there is no trained model yet: train one first")
+)
+
+// Options configure a Service.
+type Options struct {
+	Store      *store.DB
+	DataDir    string // holds fashion-mnist/ and checkpoints/
+	DatasetURL string // "" for the official mirrors
+	Logger     *slog.Logger
+}
+
+// Service runs downloads and training and keeps the state viewers see.
+type Service struct {
+	store      *store.DB
+	datasetDir string
+	ckptDir    string
+	source     string
+	log        *slog.Logger
+
+	// viewMu makes "persist and publish" one step with respect to readers of
+	// the page: the pump holds it for writing, Consistent for reading, so a
+	// page rendered from the store and the event id it resumes from agree.
+	viewMu sync.RWMutex
+
+	mu          sync.Mutex // guards the fields below
+	pub         Publisher
+	state       State
+	dataset     *ml.Dataset
+	downloading bool
+	training    bool
+	cancelTrain context.CancelFunc
+	dlBox       *ml.Mailbox
+	trainBox    *ml.Mailbox
+	trainRun    int64
+	predictions *Predictions
+	model       *loadedModel
+	predictMu   sync.Mutex // one prediction at a time; guards model
+
+	workers     context.Context // parent of downloads and runs; cancelled by Close
+	stopWorkers context.CancelFunc
+	wake        chan struct{}
+	quit        chan struct{}
+	workerWG    sync.WaitGroup // downloads and training runs
+	wg          sync.WaitGroup // the pump
+}
+
+// New opens the service: it marks runs that died with the last process as
+// interrupted, loads a dataset prepared earlier and starts the pump.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Service{
+		store:      opts.Store,
+		datasetDir: filepath.Join(opts.DataDir, "fashion-mnist"),
+		ckptDir:    filepath.Join(opts.DataDir, "checkpoints"),
+		source:     opts.DatasetURL,
+		log:        logger,
+		dlBox:      new(ml.Mailbox),
+		trainBox:   new(ml.Mailbox),
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+	}
+	s.workers, s.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
+	s.state.Dataset.Status = ml.StatusIdle
+	s.state.Training.Status = ml.StatusIdle
+
+	if n, err := s.store.MarkInterrupted(ctx, time.Now()); err != nil {
+		return nil, fmt.Errorf("mark interrupted runs: %w", err)
+	} else if n > 0 {
+		logger.Warn("runs were interrupted by the last shutdown", "runs", n)
+	}
+	if err := s.restore(ctx); err != nil {
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.pump()
+	return s, nil
+}
+
+// restore rebuilds the state from the store and the data dir after a start.
+func (s *Service) restore(ctx context.Context) error {
+	if ml.DatasetReady(s.datasetDir) {
+		ds, err := ml.LoadDataset(s.datasetDir)
+		if err != nil {
+			s.log.Warn("prepared dataset does not load; it must be prepared again", "err", err)
+		} else {
+			s.dataset = ds
+			s.state.Dataset = DatasetState{Status: ml.StatusReady, Train: ds.Train.Count, Test: ds.Test.Count}
+		}
+	}
+	run, ok, err := s.store.LatestRun(ctx)
+	if err != nil {
+		return fmt.Errorf("read the last run: %w", err)
+	}
+	if ok {
+		s.state.Training = TrainingState{
+			Status:    run.Status,
+			Reason:    run.Reason,
+			RunID:     run.ID,
+			Config:    run.Config,
+			StartedAt: run.StartedAt,
+		}
+		epochs, err := s.store.EpochResults(ctx, run.ID)
+		if err != nil {
+			return fmt.Errorf("read the last run's epochs: %w", err)
+		}
+		if len(epochs) > 0 {
+			s.state.Training.LastEpoch = epochs[len(epochs)-1]
+		}
+	}
+	ckpt, ok, err := s.store.LatestCheckpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("read the last checkpoint: %w", err)
+	}
+	if ok {
+		s.state.HasModel = true
+		if ckpt.RunID == s.state.Training.RunID {
+			s.state.Training.Checkpoint = Checkpoint{Path: ckpt.Path, Epoch: ckpt.Epoch, Batch: ckpt.Batch}
+		}
+	}
+	return nil
+}
+
+// SetPublisher sets where updates go. Call it before serving requests.
+func (s *Service) SetPublisher(p Publisher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pub = p
+}
+
+// State returns a snapshot of the current state.
+func (s *Service) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Consistent runs fn while no update is being persisted or published, so
+// what fn reads from the store matches the events published so far.
+func (s *Service) Consistent(fn func(State) error) error {
+	s.viewMu.RLock()
+	defer s.viewMu.RUnlock()
+	return fn(s.State())
+}
+
+// Store gives read access to the runs, points and logs.
+func (s *Service) Store() *store.DB { return s.store }
+
+// Close stops a running training gracefully (it writes its checkpoint),
+// cancels a download, waits for both, and persists their last events.
+func (s *Service) Close() {
+	s.stopWorkers()
+	s.workerWG.Wait()
+	close(s.quit)
+	s.wg.Wait()
+}
+
+// notify wakes the pump without waiting.
+func (s *Service) notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,300 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fmnist/trainer/app"
+	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/store"
+)
+
+// The JSON API, for scripts. Errors come back as {"error": "...", "field": "..."}.
+
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// requireJSON refuses a POST whose body is not declared as JSON: that is
+// what keeps foreign pages (which cannot send it cross-origin) out.
+func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return c.JSON(http.StatusUnsupportedMediaType, apiError{Error: "send Content-Type: application/json"})
+		}
+		return next(c)
+	}
+}
+
+type apiDataset struct {
+	Status    ml.Status `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	File      string    `json:"file,omitempty"`
+	BytesDone int64     `json:"bytes_done"`
+	BytesAll  int64     `json:"bytes_total"`
+	Train     int       `json:"train_images"`
+	Test      int       `json:"test_images"`
+}
+
+type apiProgress struct {
+	Epoch        int     `json:"epoch"`
+	Epochs       int     `json:"epochs"`
+	Batch        int     `json:"batch"`
+	Batches      int     `json:"batches"`
+	Loss         float64 `json:"loss"`
+	AvgLoss      float64 `json:"avg_loss"`
+	Percent      float64 `json:"percent"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+}
+
+type apiTraining struct {
+	Status     ml.Status   `json:"status"`
+	Reason     string      `json:"reason,omitempty"`
+	RunID      int64       `json:"run_id,omitempty"`
+	Config     *ml.Config  `json:"config,omitempty"`
+	Progress   apiProgress `json:"progress"`
+	Checkpoint string      `json:"checkpoint,omitempty"`
+}
+
+type apiStatus struct {
+	Dataset     apiDataset  `json:"dataset"`
+	Training    apiTraining `json:"training"`
+	HasModel    bool        `json:"has_model"`
+	LastEventID uint64      `json:"last_event_id"`
+	Viewers     int         `json:"viewers"`
+}
+
+func (s *Server) apiStatus(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.statusJSON(s.svc.State()))
+}
+
+func (s *Server) statusJSON(st app.State) apiStatus {
+	d, t := st.Dataset, st.Training
+	out := apiStatus{
+		Dataset: apiDataset{Status: d.Status, Reason: d.Reason, File: d.Progress.File,
+			BytesDone: d.Progress.Done, BytesAll: d.Progress.Total, Train: d.Train, Test: d.Test},
+		Training: apiTraining{Status: t.Status, Reason: t.Reason, RunID: t.RunID, Checkpoint: t.Checkpoint.Path,
+			Progress: apiProgress(t.Progress)},
+		HasModel:    st.HasModel,
+		LastEventID: s.hub.LastID(),
+		Viewers:     s.hub.Viewers(),
+	}
+	if t.RunID > 0 {
+		cfg := t.Config
+		out.Training.Config = &cfg
+	}
+	return out
+}
+
+type apiRun struct {
+	ID           int64      `json:"id"`
+	Config       ml.Config  `json:"config"`
+	Status       ml.Status  `json:"status"`
+	Reason       string     `json:"reason,omitempty"`
+	StartedAt    time.Time  `json:"started_at"`
+	EndedAt      *time.Time `json:"ended_at,omitempty"`
+	TestAccuracy *float64   `json:"test_accuracy,omitempty"`
+	TestLoss     *float64   `json:"test_loss,omitempty"`
+}
+
+func runJSON(r store.Run) apiRun {
+	out := apiRun{ID: r.ID, Config: r.Config, Status: r.Status, Reason: r.Reason, StartedAt: r.StartedAt,
+		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss)}
+	if !r.EndedAt.IsZero() {
+		t := r.EndedAt
+		out.EndedAt = &t
+	}
+	return out
+}
+
+// optional drops a value JSON cannot carry (a diverged loss is NaN).
+func optional(f *float64) *float64 {
+	if f == nil || math.IsNaN(*f) || math.IsInf(*f, 0) {
+		return nil
+	}
+	return f
+}
+
+func (s *Server) apiRuns(c echo.Context) error {
+	runs, err := s.svc.Store().Runs(c.Request().Context(), 100)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	out := make([]apiRun, len(runs))
+	for i, r := range runs {
+		out[i] = runJSON(r)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"runs": out})
+}
+
+type apiPoint struct {
+	Epoch float64 `json:"epoch"`
+	Loss  float64 `json:"loss"`
+}
+
+type apiEpoch struct {
+	Epoch        int     `json:"epoch"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	TestLoss     float64 `json:"test_loss"`
+	TrainLoss    float64 `json:"train_loss"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+	Seconds      float64 `json:"seconds"`
+}
+
+type apiCheckpoint struct {
+	Path      string    `json:"path"`
+	Epoch     int       `json:"epoch"`
+	Batch     int       `json:"batch"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) apiRun(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return c.JSON(http.StatusBadRequest, apiError{Error: "a run id is a positive whole number"})
+	}
+	ctx := c.Request().Context()
+	db := s.svc.Store()
+	run, err := db.Run(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return c.JSON(http.StatusNotFound, apiError{Error: fmt.Sprintf("there is no run %d", id)})
+	} else if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
+	points, err := db.LossPoints(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
+	epochs, err := db.EpochResults(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
+	ckpts, err := db.Checkpoints(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
+	out := struct {
+		apiRun
+		Points      []apiPoint      `json:"points"`
+		Epochs      []apiEpoch      `json:"epochs"`
+		Checkpoints []apiCheckpoint `json:"checkpoints"`
+	}{apiRun: runJSON(run), Points: make([]apiPoint, len(points)), Epochs: make([]apiEpoch, len(epochs)),
+		Checkpoints: make([]apiCheckpoint, len(ckpts))}
+	for i, p := range points {
+		out.Points[i] = apiPoint(p)
+	}
+	for i, e := range epochs {
+		out.Epochs[i] = apiEpoch(e)
+	}
+	for i, k := range ckpts {
+		out.Checkpoints[i] = apiCheckpoint{Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiPrepareDataset(c echo.Context) error {
+	if err := s.svc.PrepareDataset(); err != nil {
+		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	}
+	return c.JSON(http.StatusAccepted, s.statusJSON(s.svc.State()))
+}
+
+// apiTrainingRequest has pointer fields so that a missing key takes the
+// default while an explicit 0 is refused.
+type apiTrainingRequest struct {
+	Epochs     *int     `json:"epochs"`
+	BatchSize  *int     `json:"batch_size"`
+	LR         *float64 `json:"lr"`
+	Seed       *int64   `json:"seed"`
+	TrainLimit *int     `json:"train_limit"`
+}
+
+func (s *Server) apiStartTraining(c echo.Context) error {
+	var req apiTrainingRequest
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		return c.JSON(http.StatusBadRequest, apiError{Error: "the body must be a JSON object such as " +
+			`{"epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}: ` + err.Error()})
+	}
+	cfg := ml.DefaultConfig()
+	setIf(&cfg.Epochs, req.Epochs)
+	setIf(&cfg.BatchSize, req.BatchSize)
+	setIf(&cfg.LR, req.LR)
+	setIf(&cfg.Seed, req.Seed)
+	setIf(&cfg.TrainLimit, req.TrainLimit)
+
+	id, err := s.svc.StartTraining(c.Request().Context(), cfg)
+	var fe *ml.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return c.JSON(http.StatusUnprocessableEntity, apiError{Error: fe.Error(), Field: fe.Field})
+	case errors.Is(err, ml.ErrBusy), errors.Is(err, app.ErrDatasetNotReady):
+		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"run_id": id, "config": cfg})
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (s *Server) apiStopTraining(c echo.Context) error {
+	if err := s.svc.StopTraining(); err != nil {
+		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	}
+	return c.JSON(http.StatusAccepted, s.statusJSON(s.svc.State()))
+}
+
+type apiPrediction struct {
+	Index         int         `json:"index"`
+	Predicted     int         `json:"predicted"`
+	PredictedName string      `json:"predicted_name"`
+	Label         int         `json:"label"`
+	LabelName     string      `json:"label_name"`
+	Correct       bool        `json:"correct"`
+	Probabilities [10]float64 `json:"probabilities"`
+	Image         string      `json:"image"`
+}
+
+func (s *Server) apiPredict(c echo.Context) error {
+	p, err := s.svc.Predict(c.Request().Context(), predictionCount)
+	switch {
+	case errors.Is(err, app.ErrNoModel), errors.Is(err, app.ErrDatasetNotReady):
+		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	case err != nil:
+		return err
+	}
+	out := struct {
+		Checkpoint  string             `json:"checkpoint"`
+		Accuracy    float64            `json:"test_accuracy"`
+		PerClass    map[string]float64 `json:"per_class_accuracy"`
+		Predictions []apiPrediction    `json:"predictions"`
+	}{Checkpoint: p.Checkpoint, Accuracy: p.Accuracy.Overall, PerClass: map[string]float64{}}
+	for i, a := range p.Accuracy.PerClass {
+		out.PerClass[ml.ClassNames[i]] = a
+	}
+	for _, it := range p.Items {
+		out.Predictions = append(out.Predictions, apiPrediction{
+			Index: it.Index, Predicted: it.Predicted, PredictedName: ml.ClassNames[it.Predicted],
+			Label: it.Label, LabelName: ml.ClassNames[it.Label], Correct: it.Predicted == it.Label,
+			Probabilities: it.Probabilities, Image: fmt.Sprintf("/predictions/image/%d.png", it.Index),
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,308 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+)
+
+// Hub fans events out to every viewer of GET /events through r3labs/sse.
+//
+// r3labs/sse sends to the subscribers of a stream one after another with a
+// blocking channel send, so one stalled viewer would stall all of them. The
+// hub therefore gives each connection a stream of its own and publishes to
+// it with TryPublish: a viewer whose buffer fills is dropped (it reconnects
+// and catches up with Last-Event-ID), and nobody else waits.
+//
+// Event ids are assigned here and grow across restarts (they start at the
+// boot time in microseconds). The hub keeps recent events so that a client
+// resuming after id N gets everything after N exactly once; r3labs' own
+// replay is off because it keeps every event forever and resends event N.
+type Hub struct {
+	sse          *sse.Server
+	log          *slog.Logger
+	writeTimeout time.Duration
+	ctx          context.Context // cancelled by Close: ends every stream
+	cancel       context.CancelFunc
+	heartbeat    sync.WaitGroup
+	streams      atomic.Uint64
+
+	mu       sync.Mutex
+	lastID   uint64
+	recent   []*sse.Event          // replayable events, oldest first
+	latest   map[string]*sse.Event // the newest snapshot of each snapshot event
+	clients  map[string]*viewer
+	closed   bool
+	maxKept  int
+	dropped  int
+	snapshot map[string]bool // event names that are snapshots: only the latest counts
+}
+
+// viewer is one connection to /events.
+type viewer struct {
+	after  uint64 // replay events newer than this once subscribed
+	replay bool   // false for a new client: it gets only the latest snapshots
+	live   bool   // subscribed: publish to it
+	cancel context.CancelFunc
+}
+
+// hubBuffer is how many events may wait for one viewer before it counts as
+// stalled; it also bounds what a replay can send.
+const hubBuffer = 4096
+
+// NewHub starts a hub; Close stops it.
+func NewHub(logger *slog.Logger) *Hub {
+	h := &Hub{
+		log:          logger,
+		writeTimeout: 10 * time.Second,
+		lastID:       uint64(time.Now().UnixMicro()),
+		latest:       map[string]*sse.Event{},
+		clients:      map[string]*viewer{},
+		maxKept:      hubBuffer - 16,
+		snapshot:     map[string]bool{},
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.sse = sse.New()
+	h.sse.AutoReplay = false // see the type's comment
+	h.sse.AutoStream = true  // a stream per connection, removed when it ends
+	h.sse.SplitData = true   // HTML fragments span lines
+	h.sse.BufferSize = hubBuffer
+	h.sse.OnSubscribe = h.subscribed
+	h.heartbeat.Add(1)
+	go h.beat(15 * time.Second)
+	return h
+}
+
+// Snapshot marks event names whose newest event replaces the older ones
+// (status, progress): a resuming viewer gets only the newest.
+func (h *Hub) Snapshot(names ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range names {
+		h.snapshot[n] = true
+	}
+}
+
+// LastID is the id of the newest event published.
+func (h *Hub) LastID() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastID
+}
+
+// Send publishes one event to every live viewer without waiting for any.
+func (h *Hub) Send(name string, data []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.lastID++
+	ev := &sse.Event{ID: []byte(strconv.FormatUint(h.lastID, 10)), Event: []byte(name), Data: data}
+	if h.snapshot[name] {
+		h.latest[name] = ev
+	} else {
+		h.recent = append(h.recent, ev)
+		if len(h.recent) > h.maxKept {
+			h.recent = slices.Delete(h.recent, 0, len(h.recent)-h.maxKept)
+		}
+	}
+	for id, v := range h.clients {
+		if v.live {
+			h.deliver(id, v, ev)
+		}
+	}
+}
+
+// deliver hands ev to one viewer's stream; h.mu is held.
+func (h *Hub) deliver(streamID string, v *viewer, ev *sse.Event) {
+	if h.sse.TryPublish(streamID, ev) {
+		return
+	}
+	// Its buffer is full: the viewer stopped reading. Drop it rather than
+	// wait; the browser reconnects and resumes from its last event id.
+	v.live = false
+	v.cancel()
+	h.dropped++
+	h.log.Warn("dropped a viewer that stopped reading events", "stream", streamID)
+}
+
+// subscribed runs once r3labs has registered a connection's subscriber:
+// from here on events published to its stream reach it. The replay and the
+// switch to live happen under one lock, so nothing is missed or doubled.
+func (h *Hub) subscribed(streamID string, _ *sse.Subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.clients[streamID]
+	if !ok || h.closed {
+		return // gone already
+	}
+	var replay []*sse.Event
+	for _, ev := range h.latest {
+		if !v.replay || eventID(ev) > v.after {
+			replay = append(replay, ev)
+		}
+	}
+	if v.replay {
+		for _, ev := range h.recent {
+			if eventID(ev) > v.after {
+				replay = append(replay, ev)
+			}
+		}
+	}
+	slices.SortFunc(replay, func(a, b *sse.Event) int { return compareUint(eventID(a), eventID(b)) })
+	v.live = true
+	for _, ev := range replay {
+		h.deliver(streamID, v, ev)
+		if !v.live {
+			return
+		}
+	}
+}
+
+// ServeHTTP streams events to one viewer until it leaves or the hub closes.
+// A viewer resumes after the id in the Last-Event-ID header (sent by
+// EventSource on reconnect) or in the "after" query parameter (set by the
+// page, which already shows everything up to that id).
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	after, replay, err := resumePoint(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	streamID := "viewer-" + strconv.FormatUint(h.streams.Add(1), 10)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(h.ctx, cancel)
+	defer stop()
+
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.clients[streamID] = &viewer{after: after, replay: replay, cancel: cancel}
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.clients, streamID)
+		h.mu.Unlock()
+	}()
+
+	req := r.WithContext(ctx)
+	q := req.URL.Query()
+	q.Set("stream", streamID)
+	u := *req.URL
+	u.RawQuery = q.Encode()
+	req.URL = &u
+	req.Header = r.Header.Clone()
+	req.Header.Del("Last-Event-ID") // resuming is done above
+	h.sse.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: h.writeTimeout, failed: cancel}, req)
+}
+
+// resumePoint reads where a viewer resumes; replay is false for a new viewer.
+func resumePoint(r *http.Request) (after uint64, replay bool, err error) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("after")
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	after, err = strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false, errors.New("Last-Event-ID (or after) must be an event id, a whole number")
+	}
+	return after, true, nil
+}
+
+// Close ends every stream and stops the hub; later Sends do nothing.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.cancel()
+	h.heartbeat.Wait()
+}
+
+// Viewers is the number of connected viewers.
+func (h *Hub) Viewers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// beat sends a comment now and then, so that a viewer that vanished without
+// closing its connection is noticed and proxies keep the stream open.
+func (h *Hub) beat(every time.Duration) {
+	defer h.heartbeat.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+			h.mu.Lock()
+			ping := &sse.Event{Comment: []byte("keep-alive")}
+			for id, v := range h.clients {
+				if v.live {
+					h.deliver(id, v, ping)
+				}
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+func eventID(ev *sse.Event) uint64 {
+	n, _ := strconv.ParseUint(string(ev.ID), 10, 64)
+	return n
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// deadlineWriter bounds each write to a viewer: a viewer that stops reading
+// makes the write fail after the timeout instead of blocking forever, and
+// the connection is then ended.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	failed  context.CancelFunc
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	n, err := w.ResponseWriter.Write(p)
+	if err != nil {
+		w.failed()
+	}
+	return n, err
+}
+
+func (w *deadlineWriter) Flush() {
+	if err := w.rc.Flush(); err != nil {
+		w.failed()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
