@@ -5,7 +5,7 @@
 // contiguous, zero-padded panels (transposes are resolved while packing),
 // the work is blocked over K and over cache-sized slabs of M and N, and a
 // register-tiled micro-kernel does the arithmetic. Three micro-kernels
-// exist: AVX-512 (12×32), AVX2+FMA (6×16) and portable Go (4×4); the best one
+// exist: AVX-512 (8×32), AVX2+FMA (6×16) and portable Go (4×4); the best one
 // the CPU supports is chosen at start-up. The environment variable
 // FMNIST_GEMM=avx512|avx2|generic forces a path (an unavailable one falls
 // back to the best available, with a warning).

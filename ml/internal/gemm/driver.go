@@ -8,10 +8,13 @@ import (
 // Cache blocking. A kc×nr B panel (16 KiB at kc=128, nr=32) stays in L1
 // while the micro-kernel sweeps the mc×kc A block held in L2; the kc×nc B
 // block lives in L2/L3.
-const (
+var (
 	blockK = 256
 	blockM = 144
 	blockN = 2048
+)
+
+const (
 
 	// parallelMinWork is the m*n*k below which a product runs on the calling
 	// goroutine alone: starting workers costs more than it saves.
@@ -123,8 +126,8 @@ func multiplyRect(op *operands, kr *kernel, i0, i1, j0, j1 int) {
 }
 
 // macroKernel runs the micro-kernel over an mc×nc block of C from packed
-// A and B. Partial tiles are computed into edge and merged element-wise so
-// that nothing outside C's block is touched.
+// A and B. Partial tiles, for kernels that cannot clip their stores, are
+// computed into edge and merged so nothing outside C's block is touched.
 func macroKernel(kr *kernel, mc, nc, kc int, packedA, packedB, c []float32, ldc int, beta float32, edge []float32) {
 	mr, nr := kr.mr, kr.nr
 	for jr := 0; jr < nc; jr += nr {
@@ -134,11 +137,15 @@ func macroKernel(kr *kernel, mc, nc, kc int, packedA, packedB, c []float32, ldc 
 			rows := min(mr, mc-ir)
 			aPanel := packedA[(ir/mr)*kc*mr:]
 			tile := c[ir*ldc+jr:]
-			if rows == mr && cols == nr {
-				kr.micro(kc, aPanel, bPanel, tile, ldc, beta)
+			if kr.partialTiles || rows == mr && cols == nr {
+				micro := kr.micro
+				if kr.fewRows != nil && rows <= mr/2 {
+					micro = kr.fewRows
+				}
+				micro(kc, aPanel, bPanel, tile, ldc, beta, rows, cols)
 				continue
 			}
-			kr.micro(kc, aPanel, bPanel, edge, nr, 0)
+			kr.micro(kc, aPanel, bPanel, edge, nr, 0, mr, nr)
 			mergeEdge(edge, nr, tile, ldc, rows, cols, beta)
 		}
 	}
@@ -161,3 +168,4 @@ func mergeEdge(edge []float32, nr int, c []float32, ldc, rows, cols int, beta fl
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+

@@ -16,12 +16,16 @@ type kernel struct {
 	mr, nr int
 	// micro multiplies an mr×kc packed A panel (a[p*mr+i] = op(A)[i,p]) by a
 	// kc×nr packed B panel (b[p*nr+j] = op(B)[p,j]) and stores
-	// c[i*ldc+j] = acc[i,j] + beta*c[i*ldc+j] for the whole mr×nr tile.
+	// c[i*ldc+j] = acc[i,j] + beta*c[i*ldc+j] for i < rows, j < cols.
 	// beta == 0 stores acc without reading c. kc must be at least 1.
-	micro func(kc int, a, b, c []float32, ldc int, beta float32)
+	// Unless partialTiles is set, rows and cols must be mr and nr.
+	micro        func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+	partialTiles bool
+	// fewRows, if set, is micro for tiles of at most mr/2 rows.
+	fewRows func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
 }
 
-var generic = &kernel{name: "generic", mr: 4, nr: 4, micro: microGeneric}
+var generic = &kernel{name: "generic", mr: 4, nr: 4, micro: microGeneric, partialTiles: true}
 
 var active atomic.Pointer[kernel]
 

@@ -1,3 +1,34 @@
 package gemm
 
-func availableKernels() []*kernel { return []*kernel{generic} }
+import "golang.org/x/sys/cpu"
+
+// Assembly micro-kernels; see kernel.micro for the contract.
+
+//go:noescape
+func microAVX512(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+
+// microAVX512x4 is microAVX512 for at most 4 rows (A panels still 8 wide).
+//
+//go:noescape
+func microAVX512x4(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+
+//go:noescape
+func microAVX2(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+
+var (
+	avx512 = &kernel{name: "avx512", mr: 8, nr: 32, micro: microAVX512, fewRows: microAVX512x4, partialTiles: true}
+	avx2   = &kernel{name: "avx2", mr: 6, nr: 16, micro: microAVX2}
+)
+
+// availableKernels lists the kernels this CPU (and OS) supports, fastest
+// first. x/sys/cpu already accounts for the OS saving the vector state.
+func availableKernels() []*kernel {
+	var kernels []*kernel
+	if cpu.X86.HasAVX512F {
+		kernels = append(kernels, avx512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		kernels = append(kernels, avx2)
+	}
+	return append(kernels, generic)
+}

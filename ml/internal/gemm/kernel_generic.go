@@ -2,7 +2,7 @@ package gemm
 
 // microGeneric is the portable 4×4 micro-kernel; the sixteen accumulators
 // are locals so the compiler keeps them in registers.
-func microGeneric(kc int, a, b, c []float32, ldc int, beta float32) {
+func microGeneric(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int) {
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
 	var c20, c21, c22, c23 float32
@@ -31,19 +31,20 @@ func microGeneric(kc int, a, b, c []float32, ldc int, beta float32) {
 		c32 += a3 * b2
 		c33 += a3 * b3
 	}
-	storeRow4(c[0*ldc:], c00, c01, c02, c03, beta)
-	storeRow4(c[1*ldc:], c10, c11, c12, c13, beta)
-	storeRow4(c[2*ldc:], c20, c21, c22, c23, beta)
-	storeRow4(c[3*ldc:], c30, c31, c32, c33, beta)
-}
-
-func storeRow4(row []float32, v0, v1, v2, v3, beta float32) {
-	row = row[:4:4]
-	if beta != 0 {
-		v0 += beta * row[0]
-		v1 += beta * row[1]
-		v2 += beta * row[2]
-		v3 += beta * row[3]
+	acc := [4][4]float32{
+		{c00, c01, c02, c03},
+		{c10, c11, c12, c13},
+		{c20, c21, c22, c23},
+		{c30, c31, c32, c33},
 	}
-	row[0], row[1], row[2], row[3] = v0, v1, v2, v3
+	for i := range rows {
+		row := c[i*ldc : i*ldc+cols]
+		for j := range row {
+			if beta == 0 {
+				row[j] = acc[i][j]
+			} else {
+				row[j] = acc[i][j] + beta*row[j]
+			}
+		}
+	}
 }

@@ -42,18 +42,29 @@ func packA(op *operands, ic, mc, pc, kc, mr int, dst []float32) {
 // element (p, j) at q*kc*nr + p*nr + j. Columns past nc are zero.
 func packB(op *operands, pc, kc, jc, nc, nr int, dst []float32) {
 	b, ldb := op.b, op.ldb
+	if !op.transB {
+		// Walk B row by row so reads are sequential; each row is scattered
+		// over the panels in nr-wide runs.
+		full := nc / nr
+		rest := nc - full*nr
+		for p := range kc {
+			src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
+			out := dst[p*nr:]
+			for q := range full {
+				copyRun(out[q*kc*nr:q*kc*nr+nr], src[q*nr:q*nr+nr])
+			}
+			if rest > 0 {
+				tail := out[full*kc*nr : full*kc*nr+nr]
+				copy(tail, src[full*nr:])
+				clear(tail[rest:])
+			}
+		}
+		return
+	}
 	for q := 0; q*nr < nc; q++ {
 		col0 := jc + q*nr
 		cols := min(nr, nc-q*nr)
 		panel := dst[q*kc*nr : (q+1)*kc*nr]
-		if !op.transB {
-			for p := range kc {
-				out := panel[p*nr : p*nr+nr]
-				copy(out, b[(pc+p)*ldb+col0:(pc+p)*ldb+col0+cols])
-				clear(out[cols:])
-			}
-			continue
-		}
 		// op(B)[p, j] = b[j*ldb + p]: read each source row once, scatter it
 		// down a panel column.
 		for j := range cols {
@@ -67,5 +78,20 @@ func packB(op *operands, pc, kc, jc, nc, nr int, dst []float32) {
 				panel[p*nr+j] = 0
 			}
 		}
+	}
+}
+
+// copyRun copies one panel-wide run; fixed-size array copies compile to a
+// few vector moves instead of a memmove call per 64-128 bytes.
+func copyRun(dst, src []float32) {
+	switch len(dst) {
+	case 32:
+		*(*[32]float32)(dst) = *(*[32]float32)(src)
+	case 16:
+		*(*[16]float32)(dst) = *(*[16]float32)(src)
+	case 4:
+		*(*[4]float32)(dst) = *(*[4]float32)(src)
+	default:
+		copy(dst, src)
 	}
 }
