@@ -168,4 +168,3 @@ func mergeEdge(edge []float32, nr int, c []float32, ldc, rows, cols int, beta fl
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
-
