@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fmnist/trainer/ml"
+)
+
+// InterruptedReason is the reason MarkInterrupted gives a run.
+const InterruptedReason = "the server stopped while this run was training"
+
+// Run is one training run as stored.
+type Run struct {
+	ID        int64
+	Config    ml.Config
+	Status    ml.Status
+	Reason    string // why it ended this way, e.g. the error of a failed run
+	StartedAt time.Time
+	EndedAt   time.Time // zero while the run is going
+	// EpochsDone counts the evaluated epochs (the highest epoch with a result).
+	EpochsDone int
+	// TestAccuracy and TestLoss are those of the latest evaluated epoch; nil
+	// until the first epoch is evaluated. TestLoss may point at NaN if the
+	// loss diverged.
+	TestAccuracy *float64
+	TestLoss     *float64
+}
+
+// CreateRun stores a new run in status ml.StatusTraining.
+func (db *DB) CreateRun(ctx context.Context, cfg ml.Config, startedAt time.Time) (Run, error) {
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return Run{}, fmt.Errorf("create run: encode config: %w", err)
+	}
+	res, err := db.sql.ExecContext(ctx,
+		`INSERT INTO runs (config, status, started_at) VALUES (?, ?, ?)`,
+		string(cfgJSON), string(ml.StatusTraining), millis(startedAt))
+	if err != nil {
+		return Run{}, fmt.Errorf("create run: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Run{}, fmt.Errorf("create run: read its id: %w", err)
+	}
+	return Run{ID: id, Config: cfg, Status: ml.StatusTraining, StartedAt: fromMillis(millis(startedAt))}, nil
+}
+
+// SetRunStatus records a run's new status and the reason for it. Pass a zero
+// endedAt while the run is still going (e.g. ml.StatusStopping).
+func (db *DB) SetRunStatus(ctx context.Context, id int64, status ml.Status, reason string, endedAt time.Time) error {
+	res, err := db.sql.ExecContext(ctx,
+		`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ?`,
+		string(status), reason, nullMillis(endedAt), id)
+	if err != nil {
+		return fmt.Errorf("set status of run %d: %w", id, err)
+	}
+	return requireAffected(res, id)
+}
+
+// MarkInterrupted ends every run still in ml.StatusTraining or
+// ml.StatusStopping, which after a restart means the process died under it.
+// Such runs get ml.StatusInterrupted, InterruptedReason and ended_at now. It
+// returns how many runs it changed. Call it at startup, before training.
+func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error) {
+	res, err := db.sql.ExecContext(ctx,
+		`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE status IN (?, ?)`,
+		string(ml.StatusInterrupted), InterruptedReason, millis(now),
+		string(ml.StatusTraining), string(ml.StatusStopping))
+	if err != nil {
+		return 0, fmt.Errorf("mark interrupted runs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("mark interrupted runs: count them: %w", err)
+	}
+	return n, nil
+}
+
+// runColumns is the select list scanRun reads.
+const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss`
+
+// Run returns run id, or an error wrapping ErrNotFound.
+func (db *DB) Run(ctx context.Context, id int64) (Run, error) {
+	r, err := scanRun(db.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, fmt.Errorf("read run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// Runs returns up to limit runs, newest first; limit <= 0 means all.
+func (db *DB) Runs(ctx context.Context, limit int) ([]Run, error) {
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return runs, nil
+}
+
+// LatestRun returns the newest run; ok is false when there is none.
+func (db *DB) LatestRun(ctx context.Context) (r Run, ok bool, err error) {
+	r, err = scanRun(db.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, fmt.Errorf("read latest run: %w", err)
+	}
+	return r, true, nil
+}
+
+func scanRun(row interface{ Scan(...any) error }) (Run, error) {
+	var (
+		r         Run
+		cfgJSON   string
+		status    string
+		startedAt int64
+		endedAt   sql.NullInt64
+		accuracy  sql.NullFloat64
+		loss      sql.NullFloat64
+	)
+	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss); err != nil {
+		return Run{}, err
+	}
+	if err := json.Unmarshal([]byte(cfgJSON), &r.Config); err != nil {
+		return Run{}, fmt.Errorf("run %d: decode config: %w", r.ID, err)
+	}
+	r.Status = ml.Status(status)
+	r.StartedAt = fromMillis(startedAt)
+	if endedAt.Valid {
+		r.EndedAt = fromMillis(endedAt.Int64)
+	}
+	if r.EpochsDone > 0 {
+		acc, l := nanIfNull(accuracy), nanIfNull(loss)
+		r.TestAccuracy, r.TestLoss = &acc, &l
+	}
+	return r, nil
+}
+
+// requireAffected returns an error wrapping ErrNotFound when res changed no
+// row of run id.
+func requireAffected(res sql.Result, id int64) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("run %d: count changed rows: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// sqlLimit maps "no limit" (limit <= 0) to SQLite's LIMIT -1.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}
