@@ -1,0 +1,114 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// Chart styling shared with app.js, which only appends data.
+const (
+	chartFont      = "ui-sans-serif, system-ui, sans-serif"
+	chartLineColor = "#2563eb" // tailwind blue-600
+	chartAxisColor = "#94a3b8" // slate-400
+	chartGridColor = "#e2e8f0" // slate-200
+	chartTextColor = "#475569" // slate-600
+	// xTickInterval puts an x tick every tenth of an epoch.
+	xTickInterval = 0.1
+)
+
+// assetsHost points go-echarts at our embedded copy of ECharts instead of its
+// CDN. We only use the option JSON, but this keeps any rendered asset list local.
+const assetsHost = "/public/"
+
+// LossChartOptions builds the ECharts option object for the loss curve as
+// JSON, with points already embedded so that a late viewer sees the whole
+// curve. Non-finite losses (a diverging run) are left out: JSON cannot carry
+// them and ECharts could not draw them.
+func LossChartOptions(points []LossPoint) (string, error) {
+	data := make([]opts.LineData, 0, len(points))
+	for _, p := range points {
+		if !finite(p.Epoch) || !finite(p.Loss) {
+			continue
+		}
+		data = append(data, opts.LineData{Value: [2]float64{p.Epoch, p.Loss}})
+	}
+
+	line := charts.NewLine()
+	line.AssetsHost = assetsHost
+	line.Accept(lossChartVisitor{})
+	line.SetGlobalOptions(
+		charts.WithAnimation(false),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "16", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(opts.XAxis{
+			Type:         "value",
+			Name:         "epoch",
+			NameLocation: "end",
+			Min:          0,
+			SplitLine:    &opts.SplitLine{Show: opts.Bool(false)},
+			AxisLine:     &opts.AxisLine{LineStyle: &opts.LineStyle{Color: chartAxisColor}},
+		}),
+		charts.WithYAxisOpts(opts.YAxis{
+			Type:      "value",
+			Name:      "loss",
+			Scale:     opts.Bool(true),
+			SplitLine: &opts.SplitLine{Show: opts.Bool(true), LineStyle: &opts.LineStyle{Color: chartGridColor}},
+		}),
+	)
+	line.AddSeries("loss", data,
+		charts.WithLineChartOpts(opts.LineChart{Smooth: opts.Bool(true), ShowSymbol: opts.Bool(false)}),
+		charts.WithLineStyleOpts(opts.LineStyle{Color: chartLineColor, Width: 2}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: chartLineColor}),
+	)
+	line.Validate()
+
+	out, err := json.Marshal(line.JSON())
+	if err != nil {
+		return "", fmt.Errorf("encode loss chart options: %w", err)
+	}
+	return string(out), nil
+}
+
+// lossChartVisitor adds the options go-echarts does not model: a fixed x tick
+// interval and the chart-wide font.
+type lossChartVisitor struct {
+	charts.BaseConfigurationVisitor
+}
+
+func (lossChartVisitor) VisitXAxis(axes []opts.XAxis) interface{} {
+	out := make([]map[string]interface{}, 0, len(axes))
+	for _, a := range axes {
+		m, err := toMap(a)
+		if err != nil {
+			// Unreachable with the plain axis values above; keep the axis
+			// without the interval rather than lose it.
+			return axes
+		}
+		m["interval"] = xTickInterval
+		out = append(out, m)
+	}
+	return out
+}
+
+func (lossChartVisitor) Visit(chart map[string]interface{}) {
+	chart["textStyle"] = map[string]interface{}{"fontFamily": chartFont, "fontSize": 12, "color": chartTextColor}
+}
+
+func toMap(v interface{}) (map[string]interface{}, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]interface{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -1,0 +1,222 @@
+// Package views renders the dashboard: templ components for the full page and
+// for every fragment the server swaps in over htmx or pushes over SSE.
+//
+// The types in this file are plain data. Handlers fill them; components only
+// read them. Every zero value renders something sensible (an idle dashboard).
+package views
+
+import (
+	"math"
+	"strconv"
+	"time"
+)
+
+// Element ids and SSE event names shared by the components, app.js and the
+// handlers that push fragments. A fragment pushed as event E must be the
+// component whose root carries sse-swap="E".
+const (
+	EventDataset     = "dataset"     // DatasetPanel
+	EventStatus      = "status"      // StatusEvent: StatusLine + ControlButtonsOOB
+	EventProgress    = "progress"    // ProgressPanel
+	EventLog         = "log"         // LogEntry (appended)
+	EventLoss        = "loss"        // JSON LossEvent, handled by app.js
+	EventPredictions = "predictions" // PredictionsPanel
+)
+
+// MaxLogEntries is how many log lines the page keeps; app.js trims to the
+// same number.
+const MaxLogEntries = 50
+
+// PageView is everything the dashboard shows on a full page load.
+type PageView struct {
+	// CSRF is the token for the current session; the zero value renders the
+	// forms without a token (the server will then refuse the POSTs).
+	CSRF string
+	// AutoRefresh adds a <noscript> meta refresh every 3 s so that browsers
+	// without JavaScript still follow a download or training run.
+	AutoRefresh bool
+	// LastEventID is the id of the newest event already reflected in this
+	// page; the SSE stream resumes after it (0 means from the start).
+	LastEventID uint64
+	Dataset     DatasetView
+	Status      StatusView
+	Controls    ControlsView
+	Progress    ProgressView
+	Chart       ChartView
+	Logs        []LogView // oldest first; only the last MaxLogEntries show
+	Predictions PredictionsView
+}
+
+// DatasetState is where the dataset stands.
+type DatasetState string
+
+// Dataset states. The zero value "" renders like DatasetIdle.
+const (
+	DatasetIdle        DatasetState = "idle"
+	DatasetDownloading DatasetState = "downloading"
+	DatasetReady       DatasetState = "ready"
+	DatasetFailed      DatasetState = "failed"
+)
+
+// DatasetView is the state of the Fashion-MNIST files on disk.
+type DatasetView struct {
+	State DatasetState
+	// File is the file being downloaded (downloading only).
+	File string
+	// Done and Total are bytes over all files; Total <= 0 means unknown, so
+	// the bar shows bytes only.
+	Done, Total int64
+	// TrainCount and TestCount are the images available (ready only).
+	TrainCount, TestCount int
+	// Error is why the last attempt failed (failed only).
+	Error string
+}
+
+// Percent is the download progress in 0..100, or -1 when Total is unknown.
+func (d DatasetView) Percent() float64 {
+	if d.Total <= 0 {
+		return -1
+	}
+	return clampPercent(float64(d.Done) / float64(d.Total) * 100)
+}
+
+// StatusView is the one-line state of the app shown above the chart. State
+// holds an ml.Status value as a string ("idle", "training", "failed"...);
+// the zero value reads as idle. Message is optional detail, e.g. the reason
+// for a failure.
+type StatusView struct {
+	State   string
+	Message string
+}
+
+// Form field names of the training form; they match ml.FieldError.Field so a
+// handler can put a validation error under the right field.
+const (
+	FieldEpochs     = "epochs"
+	FieldBatchSize  = "batch_size"
+	FieldLR         = "lr"
+	FieldTrainLimit = "train_limit"
+)
+
+// ControlsView is the training form. Values are strings so that a rejected
+// submission is shown exactly as typed.
+type ControlsView struct {
+	// Values holds the field values; the zero value shows empty fields, so
+	// handlers should start from DefaultFormValues.
+	Values FormValues
+	// Errors maps a field name (FieldEpochs...) to the message shown beside
+	// it. Nil means no errors.
+	Errors map[string]string
+	// Message is a general line under the form, e.g. "A training run is
+	// already in progress". MessageIsError colours it red instead of neutral.
+	Message        string
+	MessageIsError bool
+	Buttons        ButtonsView
+}
+
+// FormValues are the training form fields as text. TrainLimit "" means all
+// training images.
+type FormValues struct {
+	Epochs, BatchSize, LR, TrainLimit string
+}
+
+// NewFormValues renders a training configuration (e.g. ml.DefaultConfig())
+// as form values. A trainLimit of 0 (all images) leaves the field empty.
+func NewFormValues(epochs, batchSize int, lr float64, trainLimit int) FormValues {
+	v := FormValues{
+		Epochs:    strconv.Itoa(epochs),
+		BatchSize: strconv.Itoa(batchSize),
+		LR:        strconv.FormatFloat(lr, 'g', -1, 64),
+	}
+	if trainLimit > 0 {
+		v.TrainLimit = strconv.Itoa(trainLimit)
+	}
+	return v
+}
+
+// ButtonsView says which training buttons work. The zero value disables both.
+type ButtonsView struct {
+	CanStart bool // dataset ready and nothing running
+	CanStop  bool // a run is training
+	// Hint says why Start is disabled, e.g. "Prepare the dataset first".
+	// Optional.
+	Hint string
+}
+
+// ProgressView is the live state of a training run. The zero value (Epochs
+// == 0) renders a "no run yet" placeholder.
+type ProgressView struct {
+	Epoch, Epochs   int // Epoch is 1-based
+	Batch, Batches  int // Batch is 1-based within the epoch
+	Loss, AvgLoss   float64
+	Percent         float64 // of the current epoch, 0..100
+	ImagesPerSec    float64
+	Status          string // ml.Status value of the run, e.g. "training"
+	LastAccuracy    float64
+	HasLastAccuracy bool // LastAccuracy is the test accuracy after the last finished epoch
+}
+
+// ChartView feeds the loss chart. The zero value is an empty chart of run 0
+// that keeps DefaultMaxPoints points.
+type ChartView struct {
+	Run       int64 // id of the run the points belong to
+	MaxPoints int   // history length kept in the browser; <= 0 means DefaultMaxPoints
+	Points    []LossPoint
+}
+
+// DefaultMaxPoints is the chart's history length when ChartView.MaxPoints is unset.
+const DefaultMaxPoints = 2000
+
+// LossPoint is one point of the loss curve; Epoch is fractional (see ml.LossPoint).
+type LossPoint struct {
+	Epoch float64 `json:"epoch"`
+	Loss  float64 `json:"loss"`
+}
+
+// LossEvent is the JSON payload of the "loss" SSE event that app.js appends
+// to the chart. A Run different from the chart's clears the curve first.
+type LossEvent struct {
+	Run   int64   `json:"run"`
+	Epoch float64 `json:"epoch"`
+	Loss  float64 `json:"loss"`
+}
+
+// LogView is one log line. Level is an ml.Level value ("debug", "info",
+// "warn", "error"); anything else renders like info.
+type LogView struct {
+	Time    time.Time
+	Level   string
+	Message string
+}
+
+// PredictionsView is the predictions panel. The zero value says no model
+// exists yet and disables the button.
+type PredictionsView struct {
+	HasModel bool
+	// Accuracy is the model's overall test accuracy in 0..1, shown when
+	// HasAccuracy is true.
+	Accuracy    float64
+	HasAccuracy bool
+	Items       []PredictionView // usually 16
+	// Message is shown above the grid, e.g. why predictions failed.
+	Message string
+}
+
+// PredictionView is one test image with the model's guess. The image is
+// served at /predictions/image/{Index}.png.
+type PredictionView struct {
+	Index       int     // index in the test set
+	Predicted   string  // class name
+	Actual      string  // true class name
+	Probability float64 // of the predicted class, 0..1
+}
+
+// Correct reports whether the prediction matches the label.
+func (p PredictionView) Correct() bool { return p.Predicted == p.Actual }
+
+func clampPercent(p float64) float64 {
+	if math.IsNaN(p) {
+		return 0
+	}
+	return math.Max(0, math.Min(100, p))
+}
