@@ -54,12 +54,27 @@ func grow(buf []float32, size int) []float32 {
 // product is big enough. Each worker packs what it needs itself, so no
 // synchronisation is needed beyond waiting for all of them.
 func run(op *operands, kr *kernel) {
+	if kr.dot != nil && !op.transA && op.transB && op.k >= dotMinK {
+		parallel(op, kr.dot.rowsA, kr.dot.rowsB, func(i0, i1, j0, j1 int) {
+			multiplyDot(op, kr.dot, i0, i1, j0, j1)
+		})
+		return
+	}
+	parallel(op, kr.mr, kr.nr, func(i0, i1, j0, j1 int) {
+		multiplyRect(op, kr, i0, i1, j0, j1)
+	})
+}
+
+// parallel calls work for disjoint rectangles covering C, cut along the
+// dimension with more tileM×tileN tiles, concurrently when the product is
+// large enough. It returns when all calls have.
+func parallel(op *operands, tileM, tileN int, work func(i0, i1, j0, j1 int)) {
 	workers := 1
 	if op.m*op.n*op.k >= parallelMinWork {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	tilesM := ceilDiv(op.m, kr.mr)
-	tilesN := ceilDiv(op.n, kr.nr)
+	tilesM := ceilDiv(op.m, tileM)
+	tilesN := ceilDiv(op.n, tileN)
 	splitN := tilesN >= tilesM
 	tiles := tilesM
 	if splitN {
@@ -67,7 +82,7 @@ func run(op *operands, kr *kernel) {
 	}
 	workers = min(workers, tiles)
 	if workers <= 1 {
-		multiplyRect(op, kr, 0, op.m, 0, op.n)
+		work(0, op.m, 0, op.n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -80,15 +95,15 @@ func run(op *operands, kr *kernel) {
 		}
 		i0, i1, j0, j1 := 0, op.m, 0, op.n
 		if splitN {
-			j0, j1 = first*kr.nr, min(op.n, (first+count)*kr.nr)
+			j0, j1 = first*tileN, min(op.n, (first+count)*tileN)
 		} else {
-			i0, i1 = first*kr.mr, min(op.m, (first+count)*kr.mr)
+			i0, i1 = first*tileM, min(op.m, (first+count)*tileM)
 		}
 		if w == workers-1 {
-			multiplyRect(op, kr, i0, i1, j0, j1)
+			work(i0, i1, j0, j1)
 			break
 		}
-		wg.Go(func() { multiplyRect(op, kr, i0, i1, j0, j1) })
+		wg.Go(func() { work(i0, i1, j0, j1) })
 	}
 	wg.Wait()
 }

@@ -23,6 +23,8 @@ type kernel struct {
 	partialTiles bool
 	// fewRows, if set, is micro for tiles of at most mr/2 rows.
 	fewRows func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+	// dot, if set, computes A·Bᵀ products without packing.
+	dot *dotKernel
 }
 
 var generic = &kernel{name: "generic", mr: 4, nr: 4, micro: microGeneric, partialTiles: true}

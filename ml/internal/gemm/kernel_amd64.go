@@ -16,15 +16,19 @@ func microAVX512x4(kc int, a, b, c []float32, ldc int, beta float32, rows, cols 
 func microAVX2(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
 
 var (
-	avx512 = &kernel{name: "avx512", mr: 8, nr: 32, micro: microAVX512, fewRows: microAVX512x4, partialTiles: true}
-	avx2   = &kernel{name: "avx2", mr: 6, nr: 16, micro: microAVX2}
+	avx512 = &kernel{
+		name: "avx512", mr: 8, nr: 32,
+		micro: microAVX512, fewRows: microAVX512x4, partialTiles: true,
+		dot: &dotKernel{rowsA: 4, rowsB: 6, fn: dotAVX512},
+	}
+	avx2 = &kernel{name: "avx2", mr: 6, nr: 16, micro: microAVX2}
 )
 
 // availableKernels lists the kernels this CPU (and OS) supports, fastest
 // first. x/sys/cpu already accounts for the OS saving the vector state.
 func availableKernels() []*kernel {
 	var kernels []*kernel
-	if cpu.X86.HasAVX512F {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
 		kernels = append(kernels, avx512)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -32,3 +36,8 @@ func availableKernels() []*kernel {
 	}
 	return append(kernels, generic)
 }
+
+// dotAVX512 computes a 4×6 block of inner products; see dot_avx512_amd64.s.
+//
+//go:noescape
+func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)

@@ -136,7 +136,8 @@ func TestSgemmMatchesNaive(t *testing.T) {
 	shapes := [][3]int{
 		{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 5, 2}, {4, 4, 4}, {6, 16, 8},
 		{7, 17, 9}, {11, 31, 13}, {12, 32, 1}, {13, 33, 5}, {25, 65, 30},
-		{32, 100, 9}, {37, 70, 300}, {150, 40, 20}, {64, 129, 257},
+		{32, 100, 9}, {37, 70, 300}, {150, 40, 20}, {64, 129, 257}, {9, 10, 64},
+		{5, 7, 14000}, // K split into blocks on the inner-product path
 	}
 	if !testing.Short() {
 		shapes = append(shapes, [3]int{64, 2100, 40}, [3]int{160, 96, 520}, [3]int{100, 10, 3136})
@@ -241,11 +242,15 @@ func TestImplementationSgemmUsesTransposeFlags(t *testing.T) {
 func TestParallelSgemmLeavesNoGoroutines(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	rng := rand.New(rand.NewPCG(9, 10))
-	p := newProblem(rng, false, true, 70, 300, 64, 0, 1, 0)
-	if p.m*p.n*p.k < parallelMinWork {
-		t.Fatalf("problem too small to exercise the parallel path")
+	for _, p := range []*problem{
+		newProblem(rng, false, true, 70, 300, 64, 0, 1, 0), // inner products
+		newProblem(rng, true, false, 90, 200, 40, 1, 1, 1), // packed panels
+	} {
+		if p.m*p.n*p.k < parallelMinWork {
+			t.Fatalf("%v: too small to exercise the parallel path", p)
+		}
+		p.check(t)
 	}
-	p.check(t)
 }
 
 func TestChooseKernel(t *testing.T) {
