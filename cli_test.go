@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/ml/mltest"
+)
+
+// syntheticSource writes a small learnable dataset to serve as --dataset-url.
+func syntheticSource(t *testing.T, nTrain, nTest int) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "source")
+	mltest.WriteDataset(t, src, nTrain, nTest, 11)
+	return src
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestPrepareFromFolder(t *testing.T) {
+	src := syntheticSource(t, 50, 20)
+	dataDir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := runPrepare(context.Background(), []string{"--data-dir", dataDir, "--dataset-url", src}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("prepare exited %d; stderr:\n%s", code, stderr.String())
+	}
+	dir := filepath.Join(dataDir, "fashion-mnist")
+	if !ml.DatasetReady(dir) {
+		t.Fatalf("dataset not ready in %s after prepare; stdout:\n%s", dir, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "ready in "+dir) {
+		t.Errorf("stdout %q does not say where the dataset is", stdout.String())
+	}
+
+	stdout.Reset()
+	if code := runPrepare(context.Background(), []string{"--data-dir", dataDir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("second prepare exited %d", code)
+	}
+	if !strings.Contains(stdout.String(), "already prepared") {
+		t.Errorf("second prepare said %q, want that it is already prepared", stdout.String())
+	}
+}
+
+func TestPrepareFromEnvironment(t *testing.T) {
+	src := syntheticSource(t, 30, 10)
+	dataDir := t.TempDir()
+	t.Setenv("FMNIST_DATA_DIR", dataDir)
+	t.Setenv("FMNIST_DATASET_URL", src)
+	var stdout, stderr bytes.Buffer
+	if code := runPrepare(context.Background(), nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("prepare exited %d; stderr:\n%s", code, stderr.String())
+	}
+	if !ml.DatasetReady(filepath.Join(dataDir, "fashion-mnist")) {
+		t.Error("the environment's data dir and source were not used")
+	}
+}
+
+func TestPrepareFailureIsOneLine(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := runPrepare(context.Background(), []string{"--data-dir", t.TempDir(), "--dataset-url", filepath.Join(t.TempDir(), "missing")}, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "fmnist prepare: ") {
+		t.Errorf("stderr %q, want one line starting with \"fmnist prepare: \"", stderr.String())
+	}
+}
+
+func TestTrainJSON(t *testing.T) {
+	src := syntheticSource(t, 300, 100)
+	dataDir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data-dir", dataDir, "--dataset-url", src, "--epochs", "2", "--batch-size", "16", "--lr", "0.002", "--seed", "3", "--json"}
+	code := runTrain(context.Background(), args, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("train exited %d; stderr:\n%s", code, stderr.String())
+	}
+	var summary map[string]any
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &summary); err != nil {
+		t.Fatalf("last line of stdout is not JSON: %v\n%s", err, stdout.String())
+	}
+	if summary["epochs"] != 2.0 || summary["stopped"] != false {
+		t.Errorf("summary %v, want 2 epochs, not stopped", summary)
+	}
+	acc, _ := summary["test_accuracy"].(float64)
+	if acc < 0.8 || acc > 1 {
+		t.Errorf("test_accuracy %v, want a fraction above 0.8 on a learnable set", summary["test_accuracy"])
+	}
+	for _, key := range []string{"images_per_sec", "seconds"} {
+		if v, _ := summary[key].(float64); v <= 0 {
+			t.Errorf("%s = %v, want > 0", key, summary[key])
+		}
+	}
+	ckpt, _ := summary["checkpoint"].(string)
+	if filepath.Dir(ckpt) != filepath.Join(dataDir, "checkpoints") {
+		t.Errorf("checkpoint %q, want it under %s", ckpt, filepath.Join(dataDir, "checkpoints"))
+	}
+	if m, err := ml.LoadModel(ckpt); err != nil {
+		t.Errorf("checkpoint does not load: %v", err)
+	} else {
+		m.Close()
+	}
+	// One result line per epoch; the log (stderr is not a terminal here).
+	for _, want := range []string{"Epoch 1: test accuracy", "Epoch 2: test accuracy", "Finished 2 epochs"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "Training started") {
+		t.Errorf("stderr lacks the training log:\n%s", stderr.String())
+	}
+	if !ml.DatasetReady(filepath.Join(dataDir, "fashion-mnist")) {
+		t.Error("train did not leave a prepared dataset")
+	}
+}
+
+func TestTrainInterruptedKeepsACheckpoint(t *testing.T) {
+	src := syntheticSource(t, 100, 20)
+	dataDir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := runPrepare(context.Background(), []string{"--data-dir", dataDir, "--dataset-url", src}, &stdout, &stderr); code != 0 {
+		t.Fatalf("prepare exited %d: %s", code, stderr.String())
+	}
+	// As if Ctrl-C came before the first batch.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stdout.Reset()
+	stderr.Reset()
+	code := runTrain(ctx, []string{"--data-dir", dataDir, "--batch-size", "10", "--json"}, &stdout, &stderr)
+	if code != exitInterrupted {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr.String())
+	}
+	var summary struct {
+		Stopped    bool   `json:"stopped"`
+		Checkpoint string `json:"checkpoint"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &summary); err != nil {
+		t.Fatalf("last line of stdout is not JSON: %v\n%s", err, stdout.String())
+	}
+	if !summary.Stopped {
+		t.Error("summary does not say the run stopped")
+	}
+	if _, err := os.Stat(summary.Checkpoint); err != nil {
+		t.Errorf("no checkpoint after the interruption: %v", err)
+	}
+}
+
+func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
+	src := syntheticSource(t, 100, 20)
+	prepared := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := runPrepare(context.Background(), []string{"--data-dir", prepared, "--dataset-url", src}, &out, &errOut); code != 0 {
+		t.Fatalf("prepare exited %d: %s", code, errOut.String())
+	}
+	tests := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+		args []string
+		want string
+	}{
+		{"zero epochs", runTrain, []string{"--epochs", "0"}, "--epochs=0: must be between 1 and 1000"},
+		{"negative lr", runTrain, []string{"--lr", "-0.1"}, "--lr=-0.1: must be greater than 0"},
+		{"epochs not a number", runTrain, []string{"--epochs", "three"}, "invalid value \"three\" for flag -epochs"},
+		{"unknown flag", runTrain, []string{"--speed", "9"}, "flag provided but not defined: -speed"},
+		{"stray argument", runTrain, []string{"now"}, "unexpected argument \"now\""},
+		{"batch above the limit", runTrain, []string{"--batch-size", "5000"}, "--batch-size=5000: must be between 1 and 4096"},
+		{"batch larger than the set", runTrain, []string{"--data-dir", prepared, "--batch-size", "101"}, "--batch-size=101: is larger than the 100 training images in use"},
+		{"limit larger than the set", runTrain, []string{"--data-dir", prepared, "--train-limit", "101"}, "--train-limit=101: is larger than the training set (100 images)"},
+		{"prepare unknown flag", runPrepare, []string{"--epochs", "3"}, "flag provided but not defined: -epochs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := tt.run(context.Background(), tt.args, &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stderr %q, want one line containing %q", stderr.String(), tt.want)
+			}
+			if strings.Contains(stdout.String(), "Training") {
+				t.Errorf("training started despite the bad flag: %s", stdout.String())
+			}
+		})
+	}
+}

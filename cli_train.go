@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/fmnist/trainer/ml"
+)
+
+// trainSummary is the JSON line `fmnist train --json` ends with.
+type trainSummary struct {
+	RunID        string    `json:"run_id"`
+	Epochs       int       `json:"epochs"`        // epochs completed
+	TestAccuracy float64   `json:"test_accuracy"` // 0..1
+	TestLoss     float64   `json:"test_loss"`
+	ImagesPerSec float64   `json:"images_per_sec"`
+	Seconds      float64   `json:"seconds"`
+	Checkpoint   string    `json:"checkpoint"`
+	Stopped      bool      `json:"stopped"`
+	TrainImages  int       `json:"train_images"`
+	TestImages   int       `json:"test_images"`
+	Config       ml.Config `json:"config"`
+}
+
+// configFlags names the command-line flag of each Config field, so that a
+// validation error points at what the user typed.
+var configFlags = map[string]string{
+	"epochs":      "epochs",
+	"batch_size":  "batch-size",
+	"lr":          "lr",
+	"seed":        "seed",
+	"train_limit": "train-limit",
+}
+
+// runTrain implements `fmnist train`: prepare the dataset if needed, then
+// train headless with a progress bar per epoch. Cancelling ctx (Ctrl-C)
+// stops after the current batch and keeps a checkpoint.
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("train", stderr)
+	cfg := ml.DefaultConfig()
+	var dataDir, datasetURL string
+	var asJSON bool
+	dataDirFlag(fs, &dataDir)
+	datasetURLFlag(fs, &datasetURL)
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the training set (1..1000)")
+	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "images per training step (1..4096)")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate (0 < lr <= 1)")
+	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the initial weights and the shuffling")
+	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "train on the first N images only (0: all)")
+	fs.BoolVar(&asJSON, "json", false, "end the output with one line of JSON summarising the run")
+	if err := parseFlags(fs, args); err != nil {
+		return flagError(stderr, "train", err)
+	}
+	if fs.NArg() > 0 {
+		return flagError(stderr, "train", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if err := cfg.Validate(0); err != nil {
+		return flagError(stderr, "train", configFlagError(fs, err))
+	}
+
+	dir := datasetDirIn(dataDir)
+	if !ml.DatasetReady(dir) {
+		if err := prepareWithProgress(ctx, dir, datasetURL, stdout, stderr); err != nil {
+			return commandError(ctx, stderr, "train", fmt.Errorf("prepare dataset: %w", err))
+		}
+	}
+	ds, err := ml.LoadDataset(dir)
+	if err != nil {
+		return commandError(ctx, stderr, "train", err)
+	}
+	// Only now is the training set's size known, which bounds the batch size.
+	if err := cfg.Validate(ds.Train.Count); err != nil {
+		return flagError(stderr, "train", configFlagError(fs, err))
+	}
+	used := ds.Train.Count
+	if cfg.TrainLimit > 0 {
+		used = cfg.TrainLimit
+	}
+	fmt.Fprintf(stdout, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
+	fmt.Fprintf(stdout, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
+
+	res, err := trainWithProgress(ctx, ds, cfg, checkpointDirIn(dataDir), stdout, stderr)
+	if err != nil {
+		return commandError(ctx, stderr, "train", err)
+	}
+	if res.Stopped {
+		fmt.Fprintf(stdout, "Stopped after %s in %.1f s; checkpoint %s\n", epochsText(res.Epochs)+" completed", res.Seconds, res.CheckpointPath)
+	} else {
+		fmt.Fprintf(stdout, "Finished %s in %.1f s: test accuracy %.2f%%, %.0f img/s; checkpoint %s\n",
+			epochsText(res.Epochs), res.Seconds, 100*res.TestAccuracy, res.ImagesPerSec, res.CheckpointPath)
+	}
+	if asJSON {
+		line, err := json.Marshal(trainSummary{
+			RunID: res.RunID, Epochs: res.Epochs, TestAccuracy: res.TestAccuracy, TestLoss: res.TestLoss,
+			ImagesPerSec: res.ImagesPerSec, Seconds: res.Seconds, Checkpoint: res.CheckpointPath, Stopped: res.Stopped,
+			TrainImages: used, TestImages: ds.Test.Count, Config: cfg,
+		})
+		if err != nil {
+			return commandError(ctx, stderr, "train", fmt.Errorf("encode summary: %w", err))
+		}
+		fmt.Fprintf(stdout, "%s\n", line)
+	}
+	if res.Stopped {
+		return exitInterrupted
+	}
+	return 0
+}
+
+func epochsText(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return fmt.Sprintf("%d epochs", n)
+}
+
+// configFlagError rewrites a Config validation error in terms of the flag
+// and the value given, e.g. "--epochs=0: must be between 1 and 1000".
+func configFlagError(fs *flag.FlagSet, err error) error {
+	var fe *ml.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	name, ok := configFlags[fe.Field]
+	if !ok {
+		return err
+	}
+	return fmt.Errorf("--%s=%s: %s", name, fs.Lookup(name).Value.String(), fe.Message)
+}
+
+// trainWithProgress runs ml.Train in a goroutine and shows its events until
+// it returns.
+func trainWithProgress(ctx context.Context, ds *ml.Dataset, cfg ml.Config, checkpointDir string, stdout, stderr io.Writer) (ml.TrainResult, error) {
+	var events ml.Mailbox
+	type outcome struct {
+		res ml.TrainResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		opts := ml.TrainOptions{
+			CheckpointDir: checkpointDir,
+			StartedAt:     time.Now(),
+			// The terminal gets the trainer's events; its slog lines would repeat them.
+			Logger: slog.New(slog.DiscardHandler),
+		}
+		res, err := ml.Train(ctx, ds, cfg, opts, &events)
+		done <- outcome{res, err}
+	}()
+	view := &trainView{stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
+	for {
+		select {
+		case <-events.Ready():
+			view.show(events.Drain())
+		case o := <-done:
+			view.show(events.Drain())
+			view.endBar()
+			return o.res, o.err
+		}
+	}
+}
+
+// trainView renders training events for a terminal: a progress bar per
+// epoch on stderr when it is a terminal (the log lines otherwise), and a
+// result line per epoch on stdout.
+type trainView struct {
+	stdout, stderr io.Writer
+	tty            bool
+	bar            *progressbar.ProgressBar
+	barEpoch       int
+}
+
+func (v *trainView) show(events []ml.Event) {
+	for _, e := range events {
+		switch e := e.(type) {
+		case ml.Progress:
+			v.progress(e)
+		case ml.EpochResult:
+			v.endBar()
+			fmt.Fprintf(v.stdout, "Epoch %d: test accuracy %.2f%% (loss %.4f), train loss %.4f, %.0f img/s, %.1f s\n",
+				e.Epoch, 100*e.TestAccuracy, e.TestLoss, e.TrainLoss, e.ImagesPerSec, e.Seconds)
+		case ml.LogEntry:
+			// With a bar the per-epoch lines say it all; warnings and errors
+			// still deserve their own line.
+			if !v.tty || e.Level == ml.LevelWarn || e.Level == ml.LevelError {
+				v.endBar()
+				fmt.Fprintf(v.stderr, "%s %-5s %s\n", e.Time.Format("15:04:05"), e.Level, e.Message)
+			}
+		case ml.StatusChange:
+			if e.Status == ml.StatusStopping {
+				v.endBar()
+				fmt.Fprintln(v.stderr, "Stopping after the current batch; saving a checkpoint…")
+			}
+		}
+	}
+}
+
+func (v *trainView) progress(p ml.Progress) {
+	if !v.tty {
+		return
+	}
+	if v.bar == nil || v.barEpoch != p.Epoch {
+		v.endBar()
+		v.barEpoch = p.Epoch
+		v.bar = progressbar.NewOptions(p.Batches,
+			progressbar.OptionSetWriter(v.stderr),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(v.stderr) }),
+		)
+	}
+	v.bar.Describe(fmt.Sprintf("Epoch %d/%d  loss %.4f  %5.0f img/s", p.Epoch, p.Epochs, p.AvgLoss, p.ImagesPerSec))
+	_ = v.bar.Set(p.Batch) // a rendering error must not stop training
+}
+
+// endBar ends the current bar's line, if any, so other output starts on a
+// fresh line.
+func (v *trainView) endBar() {
+	if v.bar != nil && !v.bar.IsFinished() {
+		_ = v.bar.Exit()
+	}
+	v.bar = nil
+}
