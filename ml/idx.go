@@ -33,10 +33,25 @@ func invalidIDX(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidIDX, fmt.Sprintf(format, args...))
 }
 
+// defaultPrealloc is how much DecodeImages and DecodeLabels reserve before
+// data arrives when they cannot tell how much may come.
+const defaultPrealloc = 1 << 20
+
+// maxDeflateRatio bounds how far deflate can expand its input (about
+// 1032:1), so a compressed file of n bytes cannot hold more than this times
+// n bytes of data: safe to reserve up front.
+const maxDeflateRatio = 1032
+
 // DecodeImages reads an uncompressed IDX image file of 28×28 images and
 // returns the pixels, image after image, and the image count. The data must
 // end exactly after the last image.
 func DecodeImages(r io.Reader) (pixels []uint8, count int, err error) {
+	return decodeImages(r, defaultPrealloc)
+}
+
+// decodeImages is DecodeImages reserving at most prealloc bytes before the
+// data arrives.
+func decodeImages(r io.Reader, prealloc int) (pixels []uint8, count int, err error) {
 	dims, err := readIDXHeader(r, idxImagesMagic, "images")
 	if err != nil {
 		return nil, 0, err
@@ -45,7 +60,7 @@ func DecodeImages(r io.Reader) (pixels []uint8, count int, err error) {
 	if rows != ImageRows || cols != ImageCols {
 		return nil, 0, invalidIDX("images are %d×%d pixels, want %d×%d", rows, cols, ImageRows, ImageCols)
 	}
-	pixels, err = readIDXData(r, count*ImageSize, fmt.Sprintf("%d images of %d×%d", count, rows, cols))
+	pixels, err = readIDXData(r, count*ImageSize, prealloc, fmt.Sprintf("%d images of %d×%d", count, rows, cols))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -55,12 +70,16 @@ func DecodeImages(r io.Reader) (pixels []uint8, count int, err error) {
 // DecodeLabels reads an uncompressed IDX label file; every label must be in
 // 0..9 and the data must end exactly after the last label.
 func DecodeLabels(r io.Reader) ([]uint8, error) {
+	return decodeLabels(r, defaultPrealloc)
+}
+
+func decodeLabels(r io.Reader, prealloc int) ([]uint8, error) {
 	dims, err := readIDXHeader(r, idxLabelsMagic, "labels")
 	if err != nil {
 		return nil, err
 	}
 	count := dims[0]
-	labels, err := readIDXData(r, count, fmt.Sprintf("%d labels", count))
+	labels, err := readIDXData(r, count, prealloc, fmt.Sprintf("%d labels", count))
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +118,11 @@ func readIDXHeader(r io.Reader, wantMagic uint32, what string) ([]int, error) {
 }
 
 // readIDXData reads exactly n bytes and checks that nothing follows them.
-// The buffer grows with the data actually read, starting from at most 1 MiB,
-// so a header that overstates the size fails on the missing bytes instead
-// of allocating what it declared.
-func readIDXData(r io.Reader, n int, what string) ([]byte, error) {
-	buf := make([]byte, 0, min(n, 1<<20))
+// The buffer starts at no more than prealloc bytes and grows with the data
+// actually read, so a header that overstates the size fails on the missing
+// bytes instead of allocating what it declared.
+func readIDXData(r io.Reader, n, prealloc int, what string) ([]byte, error) {
+	buf := make([]byte, 0, max(1, min(n, prealloc)))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(cap(buf), n-len(buf)))
@@ -132,28 +151,35 @@ func readIDXData(r io.Reader, n int, what string) ([]byte, error) {
 	return buf, nil
 }
 
-// openGzip opens a gzip-compressed file. Close the returned closer when done.
-func openGzip(path string) (io.Reader, io.Closer, error) {
+// openGzip opens a gzip-compressed file. Close the returned closer when
+// done. prealloc is how much the decoded data may be trusted to need: the
+// most the file's size can decompress to.
+func openGzip(path string) (zr io.Reader, closer io.Closer, prealloc int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+	info, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: not a gzip file: %w", path, err)
+		return nil, nil, 0, err
 	}
-	return zr, f, nil
+	zr, err = gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+	if err != nil {
+		f.Close()
+		return nil, nil, 0, fmt.Errorf("%s: not a gzip file: %w", path, err)
+	}
+	return zr, f, max(defaultPrealloc, int(min(info.Size(), MaxIDXCount*ImageSize/maxDeflateRatio))*maxDeflateRatio), nil
 }
 
 // ReadImagesFile reads a gzip-compressed IDX image file (see DecodeImages).
 func ReadImagesFile(path string) (pixels []uint8, count int, err error) {
-	zr, closer, err := openGzip(path)
+	zr, closer, prealloc, err := openGzip(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer closer.Close()
-	pixels, count, err = DecodeImages(zr)
+	pixels, count, err = decodeImages(zr, prealloc)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
@@ -162,12 +188,12 @@ func ReadImagesFile(path string) (pixels []uint8, count int, err error) {
 
 // ReadLabelsFile reads a gzip-compressed IDX label file (see DecodeLabels).
 func ReadLabelsFile(path string) ([]uint8, error) {
-	zr, closer, err := openGzip(path)
+	zr, closer, prealloc, err := openGzip(path)
 	if err != nil {
 		return nil, err
 	}
 	defer closer.Close()
-	labels, err := DecodeLabels(zr)
+	labels, err := decodeLabels(zr, prealloc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
