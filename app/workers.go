@@ -10,16 +10,16 @@ import (
 )
 
 // PrepareDataset starts downloading and verifying the dataset in the
-// background. It returns ErrBusy while a download or a run is in progress;
-// when the dataset is already prepared it does nothing.
+// background. When the dataset is already prepared it does nothing;
+// otherwise it returns ErrBusy while a download or a run is in progress.
 func (s *Service) PrepareDataset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dataset != nil {
+		return nil // also while training: there is nothing to refuse
+	}
 	if s.downloading || s.training {
 		return ml.ErrBusy
-	}
-	if s.dataset != nil {
-		return nil
 	}
 	s.downloading = true
 	s.state.Dataset = DatasetState{Status: ml.StatusDownloading, Progress: ml.DownloadProgress{FileTotal: -1, Total: -1}}

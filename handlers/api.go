@@ -225,6 +225,9 @@ func (s *Server) apiStartTraining(c echo.Context) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+			return err // a body without Content-Length hits the limit here
+		}
 		return c.JSON(http.StatusBadRequest, apiError{Error: "the body must be a JSON object such as " +
 			`{"epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}: ` + err.Error()})
 	}
