@@ -32,8 +32,10 @@ func multiplyDot(op *operands, dk *dotKernel, i0, i1, j0, j1 int) {
 	if op.k*bytesPerK > dotL2Budget {
 		kb = roundUp(ceilDiv(op.k, ceilDiv(op.k*bytesPerK, dotL2Budget)), 16)
 	}
-	var out [64]float32
-	sums := out[:dk.rowsA*dk.rowsB]
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	ws.sums = grow(ws.sums, dk.rowsA*dk.rowsB)
+	sums := ws.sums
 	for pc := 0; pc < op.k; pc += kb {
 		kcb := min(kb, op.k-pc)
 		beta := op.beta

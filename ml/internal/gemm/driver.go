@@ -18,7 +18,7 @@ const (
 
 	// parallelMinWork is the m*n*k below which a product runs on the calling
 	// goroutine alone: starting workers costs more than it saves.
-	parallelMinWork = 1 << 18
+	parallelMinWork = 1 << 20
 )
 
 // operands are Sgemm's arguments after validation.
@@ -38,7 +38,7 @@ type operands struct {
 // workspace holds one worker's packing buffers; pooled so steady-state
 // calls do not allocate.
 type workspace struct {
-	packA, packB, edge []float32
+	packA, packB, edge, sums []float32
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -50,28 +50,52 @@ func grow(buf []float32, size int) []float32 {
 	return buf[:size]
 }
 
+// maxWorkers caps the goroutines one call uses.
+const maxWorkers = 64
+
+// rect is a block of C: rows i0..i1-1, columns j0..j1-1.
+type rect struct{ i0, i1, j0, j1 int }
+
 // run multiplies, splitting C into one rectangle per worker when the
 // product is big enough. Each worker packs what it needs itself, so no
-// synchronisation is needed beyond waiting for all of them.
+// synchronisation is needed beyond waiting for all of them; no goroutine
+// outlives the call.
 func run(op *operands, kr *kernel) {
-	if kr.dot != nil && !op.transA && op.transB && op.k >= dotMinK {
-		parallel(op, kr.dot.rowsA, kr.dot.rowsB, func(i0, i1, j0, j1 int) {
-			multiplyDot(op, kr.dot, i0, i1, j0, j1)
-		})
+	useDot := kr.dot != nil && !op.transA && op.transB && op.k >= dotMinK
+	tileM, tileN := kr.mr, kr.nr
+	if useDot {
+		tileM, tileN = kr.dot.rowsA, kr.dot.rowsB
+	}
+	var rects [maxWorkers]rect
+	n := splitWork(op, tileM, tileN, rects[:])
+	if n == 1 {
+		multiplyBlock(op, kr, useDot, rects[0])
 		return
 	}
-	parallel(op, kr.mr, kr.nr, func(i0, i1, j0, j1 int) {
-		multiplyRect(op, kr, i0, i1, j0, j1)
-	})
+	shared := *op // keeps op itself on the caller's stack on the serial path
+	var wg sync.WaitGroup
+	for _, r := range rects[1:n] {
+		wg.Go(func() { multiplyBlock(&shared, kr, useDot, r) })
+	}
+	multiplyBlock(&shared, kr, useDot, rects[0])
+	wg.Wait()
 }
 
-// parallel calls work for disjoint rectangles covering C, cut along the
-// dimension with more tileM×tileN tiles, concurrently when the product is
-// large enough. It returns when all calls have.
-func parallel(op *operands, tileM, tileN int, work func(i0, i1, j0, j1 int)) {
+func multiplyBlock(op *operands, kr *kernel, useDot bool, r rect) {
+	if useDot {
+		multiplyDot(op, kr.dot, r.i0, r.i1, r.j0, r.j1)
+		return
+	}
+	multiplyRect(op, kr, r.i0, r.i1, r.j0, r.j1)
+}
+
+// splitWork cuts C into at most len(rects) rectangles of whole
+// tileM×tileN tiles, one per worker, along the dimension with more tiles,
+// and returns how many it made. Products below parallelMinWork get one.
+func splitWork(op *operands, tileM, tileN int, rects []rect) int {
 	workers := 1
 	if op.m*op.n*op.k >= parallelMinWork {
-		workers = runtime.GOMAXPROCS(0)
+		workers = min(runtime.GOMAXPROCS(0), len(rects))
 	}
 	tilesM := ceilDiv(op.m, tileM)
 	tilesN := ceilDiv(op.n, tileN)
@@ -81,11 +105,6 @@ func parallel(op *operands, tileM, tileN int, work func(i0, i1, j0, j1 int)) {
 		tiles = tilesN
 	}
 	workers = min(workers, tiles)
-	if workers <= 1 {
-		work(0, op.m, 0, op.n)
-		return
-	}
-	var wg sync.WaitGroup
 	for w := range workers {
 		// Whole tiles per worker, the remainder spread over the first ones.
 		first := w*(tiles/workers) + min(w, tiles%workers)
@@ -93,19 +112,15 @@ func parallel(op *operands, tileM, tileN int, work func(i0, i1, j0, j1 int)) {
 		if w < tiles%workers {
 			count++
 		}
-		i0, i1, j0, j1 := 0, op.m, 0, op.n
+		r := rect{0, op.m, 0, op.n}
 		if splitN {
-			j0, j1 = first*tileN, min(op.n, (first+count)*tileN)
+			r.j0, r.j1 = first*tileN, min(op.n, (first+count)*tileN)
 		} else {
-			i0, i1 = first*tileM, min(op.m, (first+count)*tileM)
+			r.i0, r.i1 = first*tileM, min(op.m, (first+count)*tileM)
 		}
-		if w == workers-1 {
-			work(i0, i1, j0, j1)
-			break
-		}
-		wg.Go(func() { work(i0, i1, j0, j1) })
+		rects[w] = r
 	}
-	wg.Wait()
+	return max(workers, 1)
 }
 
 // multiplyRect computes rows i0..i1-1, columns j0..j1-1 of C.
@@ -130,7 +145,7 @@ func multiplyRect(op *operands, kr *kernel, i0, i1, j0, j1 int) {
 			if pc > 0 {
 				beta = 1 // later K blocks accumulate onto the first.
 			}
-			packB(op, pc, kcb, jc, nc, nr, ws.packB)
+			packB(op, kr, pc, kcb, jc, nc, ws.packB)
 			for ic := i0; ic < i1; ic += mcMax {
 				mc := min(mcMax, i1-ic)
 				packA(op, ic, mc, pc, kcb, mr, ws.packA)

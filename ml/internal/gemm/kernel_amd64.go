@@ -19,7 +19,8 @@ var (
 	avx512 = &kernel{
 		name: "avx512", mr: 8, nr: 32,
 		micro: microAVX512, fewRows: microAVX512x4, partialTiles: true,
-		dot: &dotKernel{rowsA: 4, rowsB: 6, fn: dotAVX512},
+		packPanels: packPanels32,
+		dot:        &dotKernel{rowsA: 4, rowsB: 6, fn: dotAVX512},
 	}
 	avx2 = &kernel{name: "avx2", mr: 6, nr: 16, micro: microAVX2}
 )
@@ -41,3 +42,12 @@ func availableKernels() []*kernel {
 //
 //go:noescape
 func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
+
+// packPanels32 and packPanels16 copy full nr-wide panels of row-major B;
+// see pack_amd64.s.
+//
+//go:noescape
+func packPanels32(dst, src []float32, ld, rows, panels int)
+
+//go:noescape
+func packPanels16(dst, src []float32, ld, rows, panels int)

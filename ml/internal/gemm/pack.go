@@ -40,23 +40,31 @@ func packA(op *operands, ic, mc, pc, kc, mr int, dst []float32) {
 // packB copies the kc×nc block of op(B) starting at row pc, column jc into
 // dst as ceil(nc/nr) panels; panel q holds columns q*nr..q*nr+nr-1 with
 // element (p, j) at q*kc*nr + p*nr + j. Columns past nc are zero.
-func packB(op *operands, pc, kc, jc, nc, nr int, dst []float32) {
-	b, ldb := op.b, op.ldb
+func packB(op *operands, kr *kernel, pc, kc, jc, nc int, dst []float32) {
+	b, ldb, nr := op.b, op.ldb, kr.nr
 	if !op.transB {
-		// Walk B row by row so reads are sequential; each row is scattered
-		// over the panels in nr-wide runs.
 		full := nc / nr
 		rest := nc - full*nr
-		for p := range kc {
-			src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
-			out := dst[p*nr:]
-			for q := range full {
-				copyRun(out[q*kc*nr:q*kc*nr+nr], src[q*nr:q*nr+nr])
+		src := b[pc*ldb+jc:]
+		if kr.packPanels != nil && full > 0 {
+			kr.packPanels(dst, src, ldb, kc, full)
+		} else {
+			// Walk B row by row so reads are sequential; each row is
+			// scattered over the panels in nr-wide runs.
+			for p := range kc {
+				row := src[p*ldb : p*ldb+full*nr]
+				out := dst[p*nr:]
+				for q := range full {
+					copyRun(out[q*kc*nr:q*kc*nr+nr], row[q*nr:q*nr+nr])
+				}
 			}
-			if rest > 0 {
-				tail := out[full*kc*nr : full*kc*nr+nr]
-				copy(tail, src[full*nr:])
-				clear(tail[rest:])
+		}
+		if rest > 0 {
+			panel := dst[full*kc*nr : (full+1)*kc*nr]
+			for p := range kc {
+				out := panel[p*nr : p*nr+nr]
+				copy(out, src[p*ldb+full*nr:p*ldb+nc])
+				clear(out[rest:])
 			}
 		}
 		return

@@ -244,7 +244,7 @@ func TestParallelSgemmLeavesNoGoroutines(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, p := range []*problem{
 		newProblem(rng, false, true, 70, 300, 64, 0, 1, 0), // inner products
-		newProblem(rng, true, false, 90, 200, 40, 1, 1, 1), // packed panels
+		newProblem(rng, true, false, 90, 200, 64, 1, 1, 1), // packed panels
 	} {
 		if p.m*p.n*p.k < parallelMinWork {
 			t.Fatalf("%v: too small to exercise the parallel path", p)
