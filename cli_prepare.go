@@ -65,7 +65,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // commandError prints a failure as one line and picks the exit status:
 // 130 when the user interrupted, 1 otherwise.
 func commandError(ctx context.Context, stderr io.Writer, cmd string, err error) int {
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "fmnist %s: interrupted\n", cmd)
 		return exitInterrupted
 	}

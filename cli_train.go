@@ -92,7 +92,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return commandError(ctx, stderr, "train", err)
 	}
 	if res.Stopped {
-		fmt.Fprintf(stdout, "Stopped after %s in %.1f s; checkpoint %s\n", epochsText(res.Epochs)+" completed", res.Seconds, res.CheckpointPath)
+		fmt.Fprintf(stdout, "Stopped after %.1f s with %d of %s completed; checkpoint %s\n", res.Seconds, res.Epochs, epochsText(cfg.Epochs), res.CheckpointPath)
 	} else {
 		fmt.Fprintf(stdout, "Finished %s in %.1f s: test accuracy %.2f%%, %.0f img/s; checkpoint %s\n",
 			epochsText(res.Epochs), res.Seconds, 100*res.TestAccuracy, res.ImagesPerSec, res.CheckpointPath)

@@ -76,13 +76,14 @@ func Train(ctx context.Context, ds *Dataset, cfg Config, opts TrainOptions, even
 
 // trainRun is the state of one call to Train.
 type trainRun struct {
-	cfg    Config
-	opts   TrainOptions
-	ds     *Dataset
-	events *Mailbox
-	log    *slog.Logger
-	net    *Network
-	result TrainResult
+	cfg     Config
+	opts    TrainOptions
+	ds      *Dataset
+	events  *Mailbox
+	log     *slog.Logger
+	net     *Network
+	batches int // per epoch
+	result  TrainResult
 
 	trainedImages int           // over the whole run
 	trainingTime  time.Duration // over the whole run, evaluation excluded
@@ -132,8 +133,9 @@ func (r *trainRun) run(ctx context.Context) error {
 		n = r.cfg.TrainLimit
 	}
 	batches := (n + r.cfg.BatchSize - 1) / r.cfg.BatchSize
-	r.logLine(LevelInfo, "Training started: %d epochs, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
-		r.cfg.Epochs, r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
+	r.batches = batches
+	r.logLine(LevelInfo, "Training started: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
+		epochsPhrase(r.cfg.Epochs), r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
 	r.log.Info("training started", "epochs", r.cfg.Epochs, "batch_size", r.cfg.BatchSize, "lr", r.cfg.LR,
 		"seed", r.cfg.Seed, "train_images", n, "test_images", r.ds.Test.Count)
 
@@ -141,6 +143,9 @@ func (r *trainRun) run(ctx context.Context) error {
 		stats, err := r.trainEpoch(ctx, epoch, n, batches)
 		if err != nil {
 			return err
+		}
+		if stats.batchesDone == 0 && ctx.Err() != nil {
+			return r.stop(epoch-1, 0) // cancelled before this epoch began
 		}
 		if stats.batchesDone < batches {
 			return r.stop(epoch, stats.batchesDone)
@@ -154,8 +159,8 @@ func (r *trainRun) run(ctx context.Context) error {
 		}
 	}
 	r.result.ImagesPerSec = r.imagesPerSec()
-	r.logLine(LevelInfo, "Training finished: %d epochs, test accuracy %.2f%%, %.0f img/s, %.1f s in all; checkpoint %s",
-		r.result.Epochs, 100*r.result.TestAccuracy, r.result.ImagesPerSec, time.Since(r.opts.StartedAt).Seconds(), r.result.CheckpointPath)
+	r.logLine(LevelInfo, "Training finished: %s, test accuracy %.2f%%, %.0f img/s, %.1f s in all; checkpoint %s",
+		epochsPhrase(r.result.Epochs), 100*r.result.TestAccuracy, r.result.ImagesPerSec, time.Since(r.opts.StartedAt).Seconds(), r.result.CheckpointPath)
 	r.log.Info("training finished", "epochs", r.result.Epochs, "test_accuracy", r.result.TestAccuracy,
 		"images_per_sec", r.result.ImagesPerSec, "checkpoint", r.result.CheckpointPath)
 	r.events.Push(StatusChange{Status: StatusFinished})
@@ -255,6 +260,7 @@ func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStat
 }
 
 // stop ends a cancelled run: it keeps what was learnt in a checkpoint.
+// (epoch, batch) is how far training got; batch 0 means epoch was complete.
 func (r *trainRun) stop(epoch, batch int) error {
 	r.events.Push(StatusChange{Status: StatusStopping})
 	r.result.Stopped = true
@@ -262,8 +268,18 @@ func (r *trainRun) stop(epoch, batch int) error {
 	if err := r.saveCheckpoint(epoch, batch); err != nil {
 		return err
 	}
-	r.logLine(LevelWarn, "Training stopped in epoch %d/%d after batch %d: %d epochs completed, test accuracy %.2f%%, %.0f img/s; checkpoint %s",
-		epoch, r.cfg.Epochs, batch, r.result.Epochs, 100*r.result.TestAccuracy, r.result.ImagesPerSec, r.result.CheckpointPath)
+	where := fmt.Sprintf("after %d of %d epochs", epoch, r.cfg.Epochs)
+	if batch > 0 {
+		where = fmt.Sprintf("in epoch %d/%d after batch %d of %d", epoch, r.cfg.Epochs, batch, r.batches)
+	}
+	var scores string
+	if r.result.Epochs > 0 {
+		scores += fmt.Sprintf(", last test accuracy %.2f%%", 100*r.result.TestAccuracy)
+	}
+	if r.result.ImagesPerSec > 0 {
+		scores += fmt.Sprintf(", %.0f img/s", r.result.ImagesPerSec)
+	}
+	r.logLine(LevelWarn, "Training stopped %s%s; checkpoint %s", where, scores, r.result.CheckpointPath)
 	r.log.Warn("training stopped", "epoch", epoch, "batch", batch, "checkpoint", r.result.CheckpointPath)
 	r.events.Push(StatusChange{Status: StatusStopped})
 	return nil
@@ -299,4 +315,12 @@ func markBatch(k, batches, count int) int {
 func isEvenMark(batch, batches, count int) bool {
 	count = min(count, batches)
 	return batch*count/batches > (batch-1)*count/batches
+}
+
+// epochsPhrase says "1 epoch" or "3 epochs".
+func epochsPhrase(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return fmt.Sprintf("%d epochs", n)
 }

@@ -373,7 +373,14 @@ func TestTrainCancelledBeforeStartStillStopsCleanly(t *testing.T) {
 	}
 	ev := collect(box.Drain())
 	if len(ev.progress) != 0 || len(ev.checkpoints) != 1 {
-		t.Errorf("%d batches and %d checkpoints, want 0 and 1", len(ev.progress), len(ev.checkpoints))
+		t.Fatalf("%d batches and %d checkpoints, want 0 and 1", len(ev.progress), len(ev.checkpoints))
+	}
+	// Nothing was trained: the checkpoint says zero complete epochs.
+	if c := ev.checkpoints[0]; c.Epoch != 0 || c.Batch != 0 {
+		t.Errorf("checkpoint at epoch %d batch %d, want 0 and 0", c.Epoch, c.Batch)
+	}
+	if end := ev.logs[len(ev.logs)-1].Message; !strings.Contains(end, "stopped after 0 of 1 epochs") {
+		t.Errorf("end line %q", end)
 	}
 	if _, err := os.Stat(res.CheckpointPath); err != nil {
 		t.Errorf("checkpoint: %v", err)
