@@ -112,9 +112,9 @@ func (d *Downloader) prepare(ctx context.Context, dir string, src datasetSource,
 		marker.Sizes[name], marker.SHA256[name], counts[name] = v.size, v.sha256, v.count
 	}
 
-	if err := checkCounts(counts, src.official); err != nil {
+	if bad, err := checkCounts(counts, src.official); err != nil {
 		if !inPlace {
-			for _, name := range DatasetFiles {
+			for _, name := range bad {
 				os.Remove(filepath.Join(dir, name))
 			}
 		}
@@ -129,19 +129,20 @@ func (d *Downloader) prepare(ctx context.Context, dir string, src datasetSource,
 }
 
 // checkCounts makes sure images and labels agree within each split (and,
-// for the official data, that the splits have their published sizes).
-func checkCounts(counts map[string]int, official bool) error {
+// for the official data, that the splits have their published sizes). It
+// returns the files to remove with the error.
+func checkCounts(counts map[string]int, official bool) (bad []string, err error) {
 	for _, pair := range [][2]string{{TrainImagesFile, TrainLabelsFile}, {TestImagesFile, TestLabelsFile}} {
 		images, labels := counts[pair[0]], counts[pair[1]]
 		if images != labels {
-			return fmt.Errorf("%w: %s holds %d images but %s holds %d labels; both were removed", ErrInvalidIDX, pair[0], images, pair[1], labels)
+			return pair[:], fmt.Errorf("%w: %s holds %d images but %s holds %d labels; both were removed", ErrInvalidIDX, pair[0], images, pair[1], labels)
 		}
 	}
 	if official && (counts[TrainImagesFile] != officialTrainCount || counts[TestImagesFile] != officialTestCount) {
-		return fmt.Errorf("%w: the official dataset has %d training and %d test images, these files hold %d and %d; they were removed",
+		return DatasetFiles[:], fmt.Errorf("%w: the official dataset has %d training and %d test images, these files hold %d and %d; they were removed",
 			ErrInvalidIDX, officialTrainCount, officialTestCount, counts[TrainImagesFile], counts[TestImagesFile])
 	}
-	return nil
+	return nil, nil
 }
 
 // checksums gets what the files must hash to: the published MD5s for the
@@ -181,10 +182,14 @@ func (d *Downloader) checksums(ctx context.Context, src datasetSource, log *slog
 func (d *Downloader) prepareFile(ctx context.Context, dir, name string, src datasetSource, sums checksums, inPlace bool, progress *progressReporter, log *slog.Logger) (verifiedFile, error) {
 	log = log.With("file", name)
 	final := filepath.Join(dir, name)
+	part := final + ".part"
 	if _, err := os.Stat(final); err == nil {
 		v, err := verifyFile(final, name, sums)
 		if err == nil {
 			log.Info("file already in place and verified", "bytes", v.size)
+			if !inPlace {
+				os.Remove(part) // left over from an older attempt
+			}
 			progress.size[name] = v.size
 			progress.report(name, v.size, true)
 			return v, nil
@@ -198,7 +203,6 @@ func (d *Downloader) prepareFile(ctx context.Context, dir, name string, src data
 		}
 	}
 
-	part := final + ".part"
 	var errs []error
 	for _, m := range src.mirrors {
 		mlog := log.With("mirror", m.label)

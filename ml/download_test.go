@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/ml/mltest"
+	"go.uber.org/goleak"
 )
 
 // fileServer serves a dataset over HTTP, honouring Range, and records every
@@ -78,6 +79,15 @@ func (fs *fileServer) requestCount() int {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return len(fs.requests)
+}
+
+// verifyNoLeaks fails the test if goroutines other than those ignored
+// outlive it, once the server's and client's idle connections are closed.
+func verifyNoLeaks(t *testing.T, srv *fileServer, ignore goleak.Option) {
+	t.Helper()
+	srv.CloseClientConnections()
+	srv.Client().CloseIdleConnections()
+	goleak.VerifyNone(t, ignore)
 }
 
 // testDownloader retries quickly and logs into the test output.
@@ -316,6 +326,7 @@ func TestPrepareRestartsWhenTheServerIgnoresRange(t *testing.T) {
 func TestPrepareCancelledMidFileLeavesOnlyAPartFile(t *testing.T) {
 	files := mltest.Files(300, 20, 6)
 	srv := newFileServer(t, files)
+	defer verifyNoLeaks(t, srv, goleak.IgnoreCurrent())
 	sent := make(chan struct{})
 	srv.intercept = func(w http.ResponseWriter, r *http.Request, name string, nth int) bool {
 		if name != TrainImagesFile || nth != 1 {
@@ -367,6 +378,7 @@ func TestPrepareCancelledMidFileLeavesOnlyAPartFile(t *testing.T) {
 
 func TestPrepareCancelledDuringBackoff(t *testing.T) {
 	srv := newFileServer(t, mltest.Files(20, 10, 7))
+	defer verifyNoLeaks(t, srv, goleak.IgnoreCurrent())
 	failed := make(chan struct{}, 1)
 	srv.intercept = func(w http.ResponseWriter, r *http.Request, name string, nth int) bool {
 		if name != TrainImagesFile {
@@ -515,6 +527,39 @@ func TestPrepareRejectsCountMismatch(t *testing.T) {
 	if DatasetReady(dir) {
 		t.Error("DatasetReady after a count mismatch")
 	}
+	for name, wantKept := range map[string]bool{TrainImagesFile: false, TrainLabelsFile: false, TestImagesFile: true, TestLabelsFile: true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != wantKept {
+			t.Errorf("%s: kept = %v, want %v", name, err == nil, wantKept)
+		}
+	}
+}
+
+func TestPrepareRetriesAStalledTransfer(t *testing.T) {
+	files := mltest.Files(300, 20, 16)
+	srv := newFileServer(t, files)
+	third := len(files[TrainImagesFile]) / 3
+	srv.intercept = func(w http.ResponseWriter, r *http.Request, name string, nth int) bool {
+		if name != TrainImagesFile || nth != 1 {
+			return false
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(files[name])))
+		w.WriteHeader(http.StatusOK)
+		w.Write(files[name][:third])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // then nothing, until the client gives up
+		return true
+	}
+	d := testDownloader(t, srv.Client())
+	d.StallTimeout = 200 * time.Millisecond
+	dir := t.TempDir()
+	if err := d.Prepare(t.Context(), dir, srv.source()); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	assertPrepared(t, dir, files, 300, 20)
+	reqs := srv.requestsFor(TrainImagesFile)
+	if len(reqs) != 2 || reqs[1].Header.Get("Range") != fmt.Sprintf("bytes=%d-", third) {
+		t.Errorf("want a second request resuming at %d, got %d requests", third, len(reqs))
+	}
 }
 
 func TestPrepareWithoutSumsStillChecksStructure(t *testing.T) {
@@ -645,12 +690,19 @@ func TestPrepareSharedFashionMNIST(t *testing.T) {
 	if err := testDownloader(t, nil).Prepare(t.Context(), dir, shared); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
-	ds, err := LoadDataset(dir)
-	if err != nil {
-		t.Fatalf("LoadDataset: %v", err)
+	// Prepare decoded every file to count it; reading the counts it
+	// recorded avoids decoding 55 MB a second time.
+	m, err := readVerifiedMarker(dir)
+	if err != nil || !DatasetReady(dir) {
+		t.Fatalf("not ready after Prepare: %v", err)
 	}
-	if ds.Train.Count != 60000 || ds.Test.Count != 10000 {
-		t.Errorf("counts %d/%d, want 60000/10000", ds.Train.Count, ds.Test.Count)
+	if m.TrainCount != 60000 || m.TestCount != 10000 {
+		t.Errorf("counts %d/%d, want 60000/10000", m.TrainCount, m.TestCount)
+	}
+	for _, name := range DatasetFiles {
+		if len(m.SHA256[name]) != 64 {
+			t.Errorf("no SHA-256 recorded for %s", name)
+		}
 	}
 }
 
