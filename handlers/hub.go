@@ -48,9 +48,12 @@ type Hub struct {
 
 // viewer is one connection to /events.
 type viewer struct {
-	after  uint64 // replay events newer than this once subscribed
-	replay bool   // false for a new client: it gets only the latest snapshots
-	live   bool   // subscribed: publish to it
+	// after: replay events newer than this once subscribed. For a new
+	// client it is the last id when it connected, so events published while
+	// r3labs sets up its subscription are not lost.
+	after  uint64
+	replay bool // false for a new client: it gets every latest snapshot
+	live   bool // subscribed: publish to it
 	cancel context.CancelFunc
 }
 
@@ -151,11 +154,9 @@ func (h *Hub) subscribed(streamID string, _ *sse.Subscriber) {
 			replay = append(replay, ev)
 		}
 	}
-	if v.replay {
-		for _, ev := range h.recent {
-			if eventID(ev) > v.after {
-				replay = append(replay, ev)
-			}
+	for _, ev := range h.recent {
+		if eventID(ev) > v.after {
+			replay = append(replay, ev)
 		}
 	}
 	slices.SortFunc(replay, func(a, b *sse.Event) int { return compareUint(eventID(a), eventID(b)) })
@@ -189,6 +190,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mu.Unlock()
 		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
 		return
+	}
+	if !replay {
+		after = h.lastID
 	}
 	h.clients[streamID] = &viewer{after: after, replay: replay, cancel: cancel}
 	h.mu.Unlock()
