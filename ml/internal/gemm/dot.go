@@ -13,28 +13,35 @@ const (
 	// dotL2Budget bounds the bytes of A and B rows one K block touches, so
 	// that the rows are read from memory once and then served by L2.
 	dotL2Budget = 768 << 10
+	// dotMaxKB bounds a K block, when K must be cut, so that the kernel's
+	// ten rows (4 of A, 6 of B) fit in a 32 KiB L1 together.
+	dotMaxKB = 512
 )
 
 // dotKernel computes a rowsA×rowsB block of inner products of length k:
-// out[i*rowsB+j] = Σ_p a[i*lda+p]·b[j*ldb+p], for i < ra, j < rb (entries
-// past ra, rb are undefined).
+// out[index[i*rowsB+j]] = Σ_p a[i*lda+p]·b[j*ldb+p], for i < ra, j < rb.
+// (The kernel leaves its sums wherever its reduction puts them.)
 type dotKernel struct {
 	rowsA, rowsB int
+	outLen       int
+	index        []int
 	fn           func(k int, a []float32, lda, ra int, b []float32, ldb, rb int, out []float32)
 }
 
 // multiplyDot computes rows i0..i1-1, columns j0..j1-1 of C = alpha·A·Bᵀ +
-// beta·C. K is cut into blocks whose rows fit in L2; A's rows stay in L1
-// across a sweep of B's.
+// beta·C. When the rows do not all fit in L2, K is cut into blocks short
+// enough that the kernel's rows stay in L1.
 func multiplyDot(op *operands, dk *dotKernel, i0, i1, j0, j1 int) {
 	bytesPerK := 4 * ((i1 - i0) + (j1 - j0))
 	kb := op.k
 	if op.k*bytesPerK > dotL2Budget {
-		kb = roundUp(ceilDiv(op.k, ceilDiv(op.k*bytesPerK, dotL2Budget)), 16)
+		kb = min(dotMaxKB, dotL2Budget/bytesPerK)
+		// Equal blocks (rounded to whole vectors), not a short last one.
+		kb = roundUp(ceilDiv(op.k, ceilDiv(op.k, max(kb, 16))), 16)
 	}
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
-	ws.sums = grow(ws.sums, dk.rowsA*dk.rowsB)
+	ws.sums = grow(ws.sums, dk.outLen)
 	sums := ws.sums
 	for pc := 0; pc < op.k; pc += kb {
 		kcb := min(kb, op.k-pc)
@@ -48,7 +55,7 @@ func multiplyDot(op *operands, dk *dotKernel, i0, i1, j0, j1 int) {
 			for j := j0; j < j1; j += dk.rowsB {
 				rb := min(dk.rowsB, j1-j)
 				dk.fn(kcb, a, op.lda, ra, op.b[j*op.ldb+pc:], op.ldb, rb, sums)
-				storeSums(sums, dk.rowsB, ra, rb, op.alpha, beta, op.c[i*op.ldc+j:], op.ldc)
+				storeSums(sums, dk, ra, rb, op.alpha, beta, op.c[i*op.ldc+j:], op.ldc)
 			}
 		}
 	}
@@ -56,16 +63,16 @@ func multiplyDot(op *operands, dk *dotKernel, i0, i1, j0, j1 int) {
 
 // storeSums sets c = alpha·sums + beta·c over an ra×rb block; beta == 0
 // does not read c.
-func storeSums(sums []float32, stride, ra, rb int, alpha, beta float32, c []float32, ldc int) {
+func storeSums(sums []float32, dk *dotKernel, ra, rb int, alpha, beta float32, c []float32, ldc int) {
 	for r := range ra {
-		src := sums[r*stride : r*stride+rb]
+		index := dk.index[r*dk.rowsB : r*dk.rowsB+rb]
 		dst := c[r*ldc : r*ldc+rb]
-		for j, v := range src {
-			if beta == 0 {
-				dst[j] = alpha * v
-			} else {
-				dst[j] = alpha*v + beta*dst[j]
+		for j, at := range index {
+			v := alpha * sums[at]
+			if beta != 0 {
+				v += beta * dst[j]
 			}
+			dst[j] = v
 		}
 	}
 }

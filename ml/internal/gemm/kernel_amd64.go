@@ -20,7 +20,7 @@ var (
 		name: "avx512", mr: 8, nr: 32,
 		micro: microAVX512, fewRows: microAVX512x4, partialTiles: true,
 		packPanels: packPanels32,
-		dot:        &dotKernel{rowsA: 4, rowsB: 6, fn: dotAVX512},
+		dot:        &dotKernel{rowsA: 4, rowsB: 6, outLen: 48, index: dotAVX512Index(), fn: dotAVX512},
 	}
 	avx2 = &kernel{name: "avx2", mr: 6, nr: 16, micro: microAVX2}
 )
@@ -42,6 +42,15 @@ func availableKernels() []*kernel {
 //
 //go:noescape
 func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
+
+// dotAVX512Index says where dotAVX512's reduction leaves each sum.
+func dotAVX512Index() []int {
+	index := make([]int, 24)
+	for r := range index {
+		index[r] = 16*(r/8) + 4*(r%4) + (r%8)/4
+	}
+	return index
+}
 
 // packPanels32 and packPanels16 copy full nr-wide panels of row-major B;
 // see pack_amd64.s.
