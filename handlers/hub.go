@@ -33,6 +33,7 @@ type Hub struct {
 	ctx          context.Context // cancelled by Close: ends every stream
 	cancel       context.CancelFunc
 	heartbeat    sync.WaitGroup
+	serving      sync.WaitGroup // ServeHTTP calls in progress
 	streams      atomic.Uint64
 
 	mu       sync.Mutex
@@ -195,7 +196,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		after = h.lastID
 	}
 	h.clients[streamID] = &viewer{after: after, replay: replay, cancel: cancel}
+	h.serving.Add(1)
 	h.mu.Unlock()
+	defer h.serving.Done()
 	defer func() {
 		h.mu.Lock()
 		delete(h.clients, streamID)
@@ -229,13 +232,18 @@ func resumePoint(r *http.Request) (after uint64, replay bool, err error) {
 	return after, true, nil
 }
 
-// Close ends every stream and stops the hub; later Sends do nothing.
+// Close ends every stream, waits for their handlers to return and stops the
+// hub; later Sends do nothing.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
 	h.mu.Unlock()
 	h.cancel()
 	h.heartbeat.Wait()
+	h.serving.Wait()
+	// r3labs removes a viewer's stream just after its handler returns; Close
+	// ends any that is left.
+	h.sse.Close()
 }
 
 // Viewers is the number of connected viewers.
