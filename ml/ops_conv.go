@@ -19,9 +19,6 @@ import (
 // multiply that the gemm package parallelises.
 
 const (
-	// poolNoGrad marks a pooled output that ReLU clamped to zero: no
-	// gradient flows back through it.
-	poolNoGrad = 4
 	// chunkColumns is roughly how many output pixels a chunk covers.
 	chunkColumns = 4096
 )
@@ -36,8 +33,9 @@ type convLayer struct {
 	training              bool // keep what the backward pass needs
 	chunk                 int  // images per chunk
 	out                   *ownedTensor
-	argmax                []uint8 // per pooled output: window position 0..3 of the max, or poolNoGrad
-	cols, pre, dPre, dCol []float32
+	argmax                []uint8   // per pooled output: window position 0..3 of the max, or poolNoGrad
+	cols, pre, dPre, dCol []float32 // dCol: im2col of dPre, for the input gradient
+	wFlip                 []float32 // weights of the input-gradient convolution
 	dW, dB, dX            *ownedTensor
 }
 
@@ -55,13 +53,14 @@ func newConvLayer(name string, batch, inC, outC, height, width int, training, in
 	cols := l.chunk * plane
 	l.cols = make([]float32, inC*9*cols)
 	l.pre = make([]float32, outC*cols)
+	l.argmax = make([]uint8, len(l.out.data))
 	if training {
-		l.argmax = make([]uint8, len(l.out.data))
 		l.dPre = make([]float32, outC*cols)
 		l.dW = newOwnedTensor(outC, inC, 3, 3)
 		l.dB = newOwnedTensor(outC)
 		if l.inputGrad {
-			l.dCol = make([]float32, inC*9*cols)
+			l.dCol = make([]float32, outC*9*cols)
+			l.wFlip = make([]float32, inC*outC*9)
 			l.dX = newOwnedTensor(batch, inC, height, width)
 		}
 	}
@@ -116,13 +115,10 @@ func (op *convForwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	for n0 := 0; n0 < l.batch; n0 += l.chunk {
 		images := min(l.chunk, l.batch-n0)
 		cols := images * plane
-		im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.height, l.width, l.cols[:k*cols])
+		im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, l.cols[:k*cols])
 		gemm.Sgemm(false, false, l.outC, cols, k, 1, w, k, l.cols, cols, 0, l.pre, cols)
-		var argmax []uint8
-		if l.training {
-			argmax = l.argmax[n0*l.outC*outPlane:]
-		}
-		biasReluMaxPool(l.pre, b, images, l.outC, l.height, l.width, l.out.data[n0*l.outC*outPlane:], argmax)
+		first := n0 * l.outC * outPlane
+		biasReluMaxPool(l.pre, b, images, l.outC, l.height, l.width, l.out.data[first:], l.argmax[first:])
 	}
 	return l.out.value()
 }
@@ -194,56 +190,71 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	clear(l.dB.data)
+	if l.inputGrad {
+		flipWeights(w, l.outC, l.inC, l.wFlip)
+	}
 	for n0 := 0; n0 < l.batch; n0 += l.chunk {
 		images := min(l.chunk, l.batch-n0)
 		cols := images * plane
 		first := n0 * l.outC * outPlane
 		unpoolBias(dy[first:], l.argmax[first:], images, l.outC, l.height, l.width, l.dPre, l.dB.data)
-		im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.height, l.width, l.cols[:k*cols])
+		im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, l.cols[:k*cols])
 		var beta float32 = 1
 		if n0 == 0 {
 			beta = 0
 		}
 		gemm.Sgemm(false, true, l.outC, k, cols, 1, l.dPre, cols, l.cols, cols, beta, l.dW.data, k)
 		if l.inputGrad {
-			gemm.Sgemm(true, false, k, cols, l.outC, 1, w, k, l.dPre, cols, 0, l.dCol, cols)
-			col2im3x3(l.dCol, images, l.inC, l.height, l.width, l.dX.data[n0*l.inC*plane:])
+			// The input gradient is the convolution of dPre with the
+			// flipped, transposed weights: im2col and one product per
+			// image, written straight into NCHW.
+			kf := l.outC * 9
+			im2col3x3(l.dPre, images, l.outC, plane, cols, l.height, l.width, l.dCol[:kf*cols])
+			for i := range images {
+				dx := l.dX.data[(n0+i)*l.inC*plane:][:l.inC*plane]
+				gemm.Sgemm(false, false, l.inC, plane, kf, 1, l.wFlip, kf, l.dCol[i*plane:], cols, 0, dx, plane)
+			}
 		}
 	}
 	return l.dW.value()
 }
 
-// im2col3x3 lays out images (NCHW, c channels of h×w) as the columns of a
-// 3×3, padding-1 convolution: row (ch*9 + ky*3 + kx), column (image*h*w +
-// y*w + x) holds the input at (y+ky-1, x+kx-1), zero outside the image.
-func im2col3x3(src []float32, images, channels, h, w int, cols []float32) {
+// im2col3x3 lays out images as the columns of a 3×3, padding-1
+// convolution: row (ch*9 + ky*3 + kx), column (image*h*w + y*w + x) holds
+// the input at (y+ky-1, x+kx-1), zero outside the image. Image i's channel
+// ch starts at src[i*imageStride + ch*channelStride], so both NCHW and the
+// channel-major gradient layout can be read.
+//
+// For one tap, every column is the image plane shifted by a constant offset
+// (dy*w + dx), so each (tap, image) pair is a single memmove plus zeroing of
+// the rows and the column that fall outside.
+func im2col3x3(src []float32, images, channels, imageStride, channelStride, h, w int, cols []float32) {
 	plane := h * w
 	stride := images * plane
 	parallelFor(channels*9, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			ch, tap := r/9, r%9
 			dy, dx := tap/3-1, tap%3-1
+			first, end := max(0, -dy)*w, min(h, h-dy)*w // valid output rows
+			shift := dy*w + dx
 			row := cols[r*stride : (r+1)*stride]
 			for i := range images {
-				img := src[(i*channels+ch)*plane : (i*channels+ch+1)*plane]
+				img := src[i*imageStride+ch*channelStride:][:plane]
 				dst := row[i*plane : (i+1)*plane]
-				for y := range h {
-					d := dst[y*w : (y+1)*w]
-					sy := y + dy
-					if sy < 0 || sy >= h {
-						clear(d)
-						continue
+				clear(dst[:first])
+				clear(dst[end:])
+				switch dx {
+				case -1: // column 0 reads the previous row's end: zero it
+					copy(dst[first+1:end], img[first+1+shift:end+shift])
+					for y := first; y < end; y += w {
+						dst[y] = 0
 					}
-					s := img[sy*w : (sy+1)*w]
-					switch dx {
-					case -1:
-						d[0] = 0
-						copy(d[1:], s[:w-1])
-					case 0:
-						copy(d, s)
-					default:
-						copy(d[:w-1], s[1:])
-						d[w-1] = 0
+				case 0:
+					copy(dst[first:end], img[first+shift:end+shift])
+				default: // column w-1 reads the next row's start: zero it
+					copy(dst[first:end-1], img[first+shift:end-1+shift])
+					for y := first + w - 1; y < end; y += w {
+						dst[y] = 0
 					}
 				}
 			}
@@ -251,132 +262,17 @@ func im2col3x3(src []float32, images, channels, h, w int, cols []float32) {
 	})
 }
 
-// col2im3x3 is the adjoint of im2col3x3: it sums column gradients back into
-// image gradients, overwriting dst.
-func col2im3x3(cols []float32, images, channels, h, w int, dst []float32) {
-	plane := h * w
-	stride := images * plane
-	parallelFor(images*channels, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			i, ch := p/channels, p%channels
-			img := dst[p*plane : (p+1)*plane]
-			clear(img)
-			for tap := range 9 {
-				dy, dx := tap/3-1, tap%3-1
-				src := cols[(ch*9+tap)*stride+i*plane:][:plane]
-				for y := range h {
-					sy := y + dy
-					if sy < 0 || sy >= h {
-						continue
-					}
-					d := img[sy*w : (sy+1)*w]
-					s := src[y*w : (y+1)*w]
-					switch dx {
-					case -1:
-						addTo(d[:w-1], s[1:])
-					case 0:
-						addTo(d, s)
-					default:
-						addTo(d[1:], s[:w-1])
-					}
-				}
+// flipWeights writes the weights of the convolution whose output is the
+// input gradient: flipped[c][f*9 + t] = w[f][c][8-t], for w of shape
+// [f][c][3][3].
+func flipWeights(w []float32, outC, inC int, flipped []float32) {
+	for f := range outC {
+		for c := range inC {
+			src := w[(f*inC+c)*9 : (f*inC+c+1)*9]
+			dst := flipped[c*outC*9+f*9 : c*outC*9+f*9+9]
+			for t := range 9 {
+				dst[t] = src[8-t]
 			}
 		}
-	})
-}
-
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
 	}
-}
-
-// biasReluMaxPool turns a chunk's convolution output pre (channel-major:
-// [F][images*h*w]) into pooled NCHW outputs relu(max(window)+bias) and, when
-// argmax is not nil, records which window position won.
-func biasReluMaxPool(pre, bias []float32, images, channels, h, w int, out []float32, argmax []uint8) {
-	plane := h * w
-	h2, w2 := h/2, w/2
-	outPlane := h2 * w2
-	parallelFor(channels*images, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			f, i := p/images, p%images
-			src := pre[(f*images+i)*plane:][:plane]
-			b := bias[f]
-			dst := out[(i*channels+f)*outPlane:][:outPlane]
-			var arg []uint8
-			if argmax != nil {
-				arg = argmax[(i*channels+f)*outPlane:][:outPlane]
-			}
-			for y := range h2 {
-				r0 := src[2*y*w : (2*y+1)*w]
-				r1 := src[(2*y+1)*w : (2*y+2)*w]
-				o := dst[y*w2 : (y+1)*w2]
-				for x := range o {
-					// As in PyTorch: bias before comparing, the first of
-					// equal maxima wins, and NaN wins (and passes ReLU).
-					best, at := r0[2*x]+b, uint8(0)
-					if v := r0[2*x+1] + b; v > best || v != v {
-						best, at = v, 1
-					}
-					if v := r1[2*x] + b; v > best || v != v {
-						best, at = v, 2
-					}
-					if v := r1[2*x+1] + b; v > best || v != v {
-						best, at = v, 3
-					}
-					if best <= 0 {
-						best, at = 0, poolNoGrad
-					}
-					o[x] = best
-					if arg != nil {
-						arg[y*w2+x] = at
-					}
-				}
-			}
-		}
-	})
-}
-
-// unpoolBias spreads pooled gradients dy (NCHW) back to the window position
-// that won, through the ReLU, writing all of dPre ([F][images*h*w]), and
-// adds each channel's passed gradient to db.
-func unpoolBias(dy []float32, argmax []uint8, images, channels, h, w int, dPre, db []float32) {
-	plane := h * w
-	h2, w2 := h/2, w/2
-	outPlane := h2 * w2
-	// Split by channel so that each worker owns its db entries.
-	parallelFor(channels, func(lo, hi int) {
-		for f := lo; f < hi; f++ {
-			var sum float32
-			for i := range images {
-				g := dy[(i*channels+f)*outPlane:][:outPlane]
-				arg := argmax[(i*channels+f)*outPlane:][:outPlane]
-				dst := dPre[(f*images+i)*plane:][:plane]
-				for y := range h2 {
-					r0 := dst[2*y*w : (2*y+1)*w]
-					r1 := dst[(2*y+1)*w : (2*y+2)*w]
-					for x := range w2 {
-						v, at := g[y*w2+x], arg[y*w2+x]
-						r0[2*x], r0[2*x+1], r1[2*x], r1[2*x+1] = 0, 0, 0, 0
-						switch at {
-						case 0:
-							r0[2*x] = v
-						case 1:
-							r0[2*x+1] = v
-						case 2:
-							r1[2*x] = v
-						case 3:
-							r1[2*x+1] = v
-						default:
-							continue
-						}
-						sum += v
-					}
-				}
-			}
-			db[f] += sum
-		}
-	})
 }

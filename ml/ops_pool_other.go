@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package ml
+
+func poolPlane(src []float32, bias float32, h, w int, out []float32, arg []uint8) {
+	poolPlaneGo(src, bias, h, w, out, arg)
+}
