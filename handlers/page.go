@@ -95,6 +95,10 @@ func statusView(st app.State) views.StatusView {
 	case t.Status == ml.StatusIdle:
 		v.Message = "Ready to train"
 	}
+	if t.Reason != "" && t.Checkpoint.Path != "" && !t.Running() {
+		// An interrupted or failed run still names what it saved last.
+		v.Message = joinStatus(v.Message, "last checkpoint "+filepath.Base(t.Checkpoint.Path)+checkpointWhen(t.Checkpoint))
+	}
 	if t.RunID > 0 {
 		v.Message = joinStatus("Run "+strconv.FormatInt(t.RunID, 10), v.Message)
 	}

@@ -1,0 +1,189 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/store"
+)
+
+var chartOptionsPattern = regexp.MustCompile(`data-options="([^"]*)"`)
+
+// chartPoints reads the loss curve the page embeds in the chart's options.
+func chartPoints(t *testing.T, page string) []pointJSON {
+	t.Helper()
+	m := chartOptionsPattern.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the page has no chart options")
+	}
+	var options struct {
+		Series []struct {
+			Data []struct {
+				Value [2]float64 `json:"value"`
+			} `json:"data"`
+		} `json:"series"`
+	}
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &options); err != nil || len(options.Series) != 1 {
+		t.Fatalf("chart options do not parse (%v): %s", err, m[1])
+	}
+	var out []pointJSON
+	for _, d := range options.Series[0].Data {
+		out = append(out, pointJSON{Epoch: d.Value[0], Loss: d.Value[1]})
+	}
+	return out
+}
+
+func samePoints(a []pointJSON, b []pointJSON) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRestartKeepsRunsAndMarksInterrupted trains against a real SQLite
+// file, shuts the app down, starts a new one on the same data dir and
+// checks that the page and the API show the last run as it ended; then it
+// leaves a run in "training" as a crashed process would and checks that the
+// next start shows it as interrupted with its checkpoint, and that
+// predictions work from it.
+func TestRestartKeepsRunsAndMarksInterrupted(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	first := startApp(t, appConfig{dataDir: dataDir, prepared: true})
+	runID := first.startTraining(`{"epochs":500,"batch_size":32,"train_limit":256}`)
+	first.waitStatus("an evaluated epoch", 60*time.Second, func(st statusJSON) bool { return st.HasModel })
+	lastIDBefore := first.Srv.Hub().LastID()
+	// A graceful shutdown in the middle of the run: it stops and saves.
+	first.Stop()
+
+	second := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
+	st := second.status()
+	if st.Dataset.Status != string(ml.StatusReady) || st.Dataset.Train != trainImages {
+		t.Errorf("the prepared dataset should load on start; dataset: %+v", st.Dataset)
+	}
+	if st.Training.RunID != runID || st.Training.Status != string(ml.StatusStopped) || !st.HasModel {
+		t.Fatalf("after a graceful shutdown run %d should show as stopped with a model; training: %+v", runID, st.Training)
+	}
+	ckpt := st.Training.Checkpoint
+	if _, err := os.Stat(ckpt); err != nil {
+		t.Fatalf("the stopped run's checkpoint %q: %v", ckpt, err)
+	}
+	if st.LastEventID <= lastIDBefore {
+		t.Errorf("event ids should keep growing across restarts: %d after %d", st.LastEventID, lastIDBefore)
+	}
+	run := second.run(runID)
+	if run.Status != string(ml.StatusStopped) || run.EndedAt == nil || len(run.Points) == 0 || len(run.Epochs) == 0 {
+		t.Fatalf("run %d after restart: %+v", runID, run)
+	}
+	if last := run.Checkpoints[len(run.Checkpoints)-1]; last.Path != ckpt || last.Batch == 0 {
+		t.Errorf("the last checkpoint %+v should be the one saved when stopping mid-epoch (%s)", last, ckpt)
+	}
+	page := second.get("/")
+	wantStatus(t, "GET / after restart", page, http.StatusOK, `data-state="stopped"`, "Run "+itoa(runID),
+		filepath.Base(ckpt), "Training started", "Training stopped", `data-run="`+itoa(runID)+`"`)
+	if got := chartPoints(t, page.Body); !samePoints(got, run.Points) {
+		t.Errorf("the page's chart has %d points, the run %d: the curve did not survive the restart", len(got), len(run.Points))
+	}
+	if enabled, found := buttonEnabled(page.Body, "start-button"); !found || !enabled {
+		t.Errorf("Start should be enabled after restart")
+	}
+	var preds predictionsJSON
+	if r := second.postJSON("/api/predictions", `{}`, &preds); r.Status != http.StatusOK || len(preds.Predictions) != 16 || preds.Checkpoint != ckpt {
+		t.Fatalf("predictions after restart: status %d, %d items from %q; want 16 from %q", r.Status, len(preds.Predictions), preds.Checkpoint, ckpt)
+	}
+	second.Stop()
+
+	// A process that died during a run leaves it in "training", with the
+	// checkpoint of its last finished epoch.
+	crashed, crashedCkpt, crashedPoints := leaveTrainingRun(t, dataDir, ckpt)
+
+	third := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
+	st = third.status()
+	if st.Training.RunID != crashed || st.Training.Status != string(ml.StatusInterrupted) ||
+		st.Training.Reason != store.InterruptedReason || st.Training.Checkpoint != crashedCkpt {
+		t.Fatalf("the crashed run %d should show as interrupted with checkpoint %s; training: %+v", crashed, crashedCkpt, st.Training)
+	}
+	run = third.run(crashed)
+	if run.Status != string(ml.StatusInterrupted) || run.EndedAt == nil || !samePoints(run.Points, crashedPoints) {
+		t.Errorf("crashed run via the API: %+v", run)
+	}
+	if older := third.run(runID); older.Status != string(ml.StatusStopped) {
+		t.Errorf("the earlier run changed to %q", older.Status)
+	}
+	page = third.get("/")
+	wantStatus(t, "GET / after a crash", page, http.StatusOK, `data-state="interrupted"`, store.InterruptedReason,
+		"last checkpoint "+filepath.Base(crashedCkpt)+" (after epoch 1)",
+		"Epoch 1/3 evaluated", `data-run="`+itoa(crashed)+`"`)
+	if got := chartPoints(t, page.Body); !samePoints(got, crashedPoints) {
+		t.Errorf("the page's chart shows %v, want the crashed run's %v", got, crashedPoints)
+	}
+	b := third.newBrowser()
+	if r := b.post("/predictions", nil, true); r.Status != http.StatusOK || strings.Count(r.Body, `src="/predictions/image/`) != 16 {
+		t.Errorf("htmx predictions after a crash: status %d:\n%s", r.Status, r.Body)
+	}
+	if r := third.postJSON("/api/predictions", `{}`, &preds); r.Status != http.StatusOK || preds.Checkpoint != crashedCkpt {
+		t.Errorf("predictions after a crash come from %q (status %d), want the interrupted run's %q", preds.Checkpoint, r.Status, crashedCkpt)
+	}
+	// And a new run can start.
+	id := third.startTraining(`{"epochs":1,"batch_size":64}`)
+	if st := third.waitRunEnded(id, 60*time.Second); st.Training.Status != string(ml.StatusFinished) {
+		t.Errorf("a run after the crash ended as %q", st.Training.Status)
+	}
+}
+
+// leaveTrainingRun writes to the store what a process killed during run N
+// leaves behind: the run in status training, its points and log, and the
+// checkpoint of its first epoch (a copy of fromCkpt).
+func leaveTrainingRun(t *testing.T, dataDir, fromCkpt string) (int64, string, []pointJSON) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := ml.Config{Epochs: 3, BatchSize: 64, LR: 0.001, Seed: 1}
+	run, err := db.CreateRun(ctx, cfg, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	points := []ml.LossPoint{{Epoch: 0.5, Loss: 2.1}, {Epoch: 1, Loss: 1.4}, {Epoch: 1.5, Loss: 0.9}}
+	if err := db.AddLossPoints(ctx, run.ID, points); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddEpochResult(ctx, run.ID, ml.EpochResult{Epoch: 1, TestAccuracy: 0.6, TestLoss: 1.2, TrainLoss: 1.6}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddLogs(ctx, run.ID, []ml.LogEntry{{Time: time.Now(), Level: ml.LevelInfo, Message: "Epoch 1/3 evaluated: test accuracy 60.00%"}}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(fromCkpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dataDir, "checkpoints", "run-"+itoa(run.ID)+".ckpt")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddCheckpoint(ctx, run.ID, path, 1, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]pointJSON, len(points))
+	for i, p := range points {
+		out[i] = pointJSON(p)
+	}
+	return run.ID, path, out
+}
