@@ -34,8 +34,7 @@ type convLayer struct {
 	chunk                 int  // images per chunk
 	out                   *ownedTensor
 	argmax                []uint8   // per pooled output: window position 0..3 of the max, or poolNoGrad
-	cols, pre, dPre, dCol []float32 // dCol: im2col of dPre, for the input gradient
-	wFlip                 []float32 // weights of the input-gradient convolution
+	cols, pre, dPre, dCol []float32 // dCol: gradient of cols
 	dW, dB, dX            *ownedTensor
 }
 
@@ -59,8 +58,7 @@ func newConvLayer(name string, batch, inC, outC, height, width int, training, in
 		l.dW = newOwnedTensor(outC, inC, 3, 3)
 		l.dB = newOwnedTensor(outC)
 		if l.inputGrad {
-			l.dCol = make([]float32, outC*9*cols)
-			l.wFlip = make([]float32, inC*outC*9)
+			l.dCol = make([]float32, inC*9*cols)
 			l.dX = newOwnedTensor(batch, inC, height, width)
 		}
 	}
@@ -190,9 +188,6 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	clear(l.dB.data)
-	if l.inputGrad {
-		flipWeights(w, l.outC, l.inC, l.wFlip)
-	}
 	for n0 := 0; n0 < l.batch; n0 += l.chunk {
 		images := min(l.chunk, l.batch-n0)
 		cols := images * plane
@@ -205,15 +200,8 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		gemm.Sgemm(false, true, l.outC, k, cols, 1, l.dPre, cols, l.cols, cols, beta, l.dW.data, k)
 		if l.inputGrad {
-			// The input gradient is the convolution of dPre with the
-			// flipped, transposed weights: im2col and one product per
-			// image, written straight into NCHW.
-			kf := l.outC * 9
-			im2col3x3(l.dPre, images, l.outC, plane, cols, l.height, l.width, l.dCol[:kf*cols])
-			for i := range images {
-				dx := l.dX.data[(n0+i)*l.inC*plane:][:l.inC*plane]
-				gemm.Sgemm(false, false, l.inC, plane, kf, 1, l.wFlip, kf, l.dCol[i*plane:], cols, 0, dx, plane)
-			}
+			gemm.Sgemm(true, false, k, cols, l.outC, 1, w, k, l.dPre, cols, 0, l.dCol, cols)
+			col2im3x3(l.dCol[:k*cols], images, l.inC, l.height, l.width, l.dX.data[n0*l.inC*plane:])
 		}
 	}
 	return l.dW.value()
@@ -262,17 +250,38 @@ func im2col3x3(src []float32, images, channels, imageStride, channelStride, h, w
 	})
 }
 
-// flipWeights writes the weights of the convolution whose output is the
-// input gradient: flipped[c][f*9 + t] = w[f][c][8-t], for w of shape
-// [f][c][3][3].
-func flipWeights(w []float32, outC, inC int, flipped []float32) {
-	for f := range outC {
-		for c := range inC {
-			src := w[(f*inC+c)*9 : (f*inC+c+1)*9]
-			dst := flipped[c*outC*9+f*9 : c*outC*9+f*9+9]
-			for t := range 9 {
-				dst[t] = src[8-t]
+// col2im3x3 is the adjoint of im2col3x3 for NCHW images: it sums column
+// gradients back into image gradients, overwriting dst. Like im2col3x3 it
+// works on whole shifted planes; the columns' entries that belong to the
+// padding (and would wrap into a neighbouring row) are zeroed first.
+func col2im3x3(cols []float32, images, channels, h, w int, dst []float32) {
+	plane := h * w
+	stride := images * plane
+	parallelFor(images*channels, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			i, ch := p/channels, p%channels
+			img := dst[p*plane : (p+1)*plane]
+			clear(img)
+			for tap := range 9 {
+				dy, dx := tap/3-1, tap%3-1
+				first, end := max(0, -dy)*w, min(h, h-dy)*w
+				shift := dy*w + dx
+				src := cols[(ch*9+tap)*stride+i*plane:][:plane]
+				switch dx {
+				case -1:
+					for y := first; y < end; y += w {
+						src[y] = 0
+					}
+					addTo(img[first+1+shift:end+shift], src[first+1:end])
+				case 0:
+					addTo(img[first+shift:end+shift], src[first:end])
+				default:
+					for y := first + w - 1; y < end; y += w {
+						src[y] = 0
+					}
+					addTo(img[first+shift:end-1+shift], src[first:end-1])
+				}
 			}
 		}
-	}
+	})
 }

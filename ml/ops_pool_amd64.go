@@ -1,18 +1,14 @@
 package ml
 
-import "golang.org/x/sys/cpu"
-
 // poolPlaneAVX512 pools rows row pairs of width w (even, at least 2) from
 // src into rows×(w/2) outputs and window positions; see ops_pool_amd64.s.
 //
 //go:noescape
 func poolPlaneAVX512(src, out *float32, arg *uint8, rows, w int, bias float32)
 
-var hasPoolAVX512 = cpu.X86.HasAVX512F
-
 // poolPlane is poolPlaneGo, in AVX-512 where the CPU has it.
 func poolPlane(src []float32, bias float32, h, w int, out []float32, arg []uint8) {
-	if !hasPoolAVX512 {
+	if !hasAVX512 {
 		poolPlaneGo(src, bias, h, w, out, arg)
 		return
 	}
