@@ -40,7 +40,7 @@
     for (var i = 0; i < steps.length; i++) {
       if (width / (ticks / steps[i]) >= 40) { labelStep = steps[i]; break; }
     }
-    chart.setOption({ xAxis: { min: min, max: max }, series: [{ data: points }] });
+    chart.setOption({ title: { show: !points.length }, xAxis: { min: min, max: max }, series: [{ data: points }] });
   }
 
   function scheduleRender() {

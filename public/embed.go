@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the assets at its root, e.g. FS.Open("app.js").
 //
-//go:embed *.js *.css
+//go:embed *.js *.css *.svg
 var FS embed.FS

@@ -44,11 +44,20 @@ func LossChartOptions(points []LossPoint) (string, error) {
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "16", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		charts.WithTitleOpts(opts.Title{
+			// Shown only while there is nothing to draw; app.js toggles it.
+			Show:       opts.Bool(len(data) == 0),
+			Title:      "No loss points yet",
+			Left:       "center",
+			Top:        "middle",
+			TitleStyle: &opts.TextStyle{Color: chartAxisColor, FontSize: 14, FontWeight: "normal"},
+		}),
+		charts.WithGridOpts(opts.Grid{Left: "16", Right: "24", Top: "32", Bottom: "24", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{
 			Type:         "value",
 			Name:         "epoch",
-			NameLocation: "end",
+			NameLocation: "middle",
+			NameGap:      26,
 			Min:          0,
 			SplitLine:    &opts.SplitLine{Show: opts.Bool(false)},
 			AxisLine:     &opts.AxisLine{LineStyle: &opts.LineStyle{Color: chartAxisColor}},
@@ -56,6 +65,7 @@ func LossChartOptions(points []LossPoint) (string, error) {
 		charts.WithYAxisOpts(opts.YAxis{
 			Type:      "value",
 			Name:      "loss",
+			NameGap:   10,
 			Scale:     opts.Bool(true),
 			SplitLine: &opts.SplitLine{Show: opts.Bool(true), LineStyle: &opts.LineStyle{Color: chartGridColor}},
 		}),
