@@ -76,14 +76,13 @@ func TestBrowserDashboard(t *testing.T) {
 	if title := b.eval(t, "document.title"); !strings.Contains(title, "Fashion-MNIST Trainer") {
 		t.Errorf("title = %q, want it to name the app", title)
 	}
-	b.checkPanels(t)
 	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)
-	b.screenshot(t, "desktop")
+	b.stage(t, "desktop")
 
 	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
 	b.navigate(t, origin+"/")
-	b.checkPanels(t)
-	b.screenshot(t, "phone")
+	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)
+	b.stage(t, "phone")
 	width := b.evalInt(t, "document.documentElement.scrollWidth")
 	if width > browserPhoneWidth {
 		t.Errorf("page is %d px wide on a %d px screen (horizontal scrolling); widest elements: %s",
@@ -104,14 +103,14 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	if b.evalBool(t, "!document.getElementById('start-button').disabled") {
 		t.Fatal("Start is enabled before the dataset is downloaded")
 	}
-	b.screenshot(t, "1-initial")
+	b.stage(t, "1-initial")
 
 	b.clickButton(t, "Download & Prepare Dataset")
 	b.waitFor(t, "Start to be enabled after the download", browserDownloadTimeout,
 		"!document.getElementById('start-button').disabled")
 	b.waitFor(t, "the dataset panel to say it is ready", browserStepTimeout,
 		"document.getElementById('dataset-panel').textContent.includes('Ready for training')")
-	b.screenshot(t, "2-dataset-ready")
+	b.stage(t, "2-dataset-ready")
 
 	b.fillTrainingForm(t)
 	b.click(t, "#start-button")
@@ -125,7 +124,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 		fmt.Sprintf("document.querySelectorAll('#log-list > li').length >= %d", browserMinLogLines))
 	b.waitFor(t, "the progress panel to show the epoch", browserStepTimeout,
 		"/Epoch \\d+ of "+browserEpochs+"/.test(document.getElementById('progress-panel').textContent)")
-	b.screenshot(t, "3-training")
+	b.stage(t, "3-training")
 
 	b.click(t, "#stop-button")
 	b.waitFor(t, "the status line to say stopped", browserTrainingTimeout, browserStatusIs("stopped"))
@@ -134,12 +133,12 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	}
 	b.waitFor(t, "Start to be enabled again after stopping", browserStepTimeout,
 		"!document.getElementById('start-button').disabled")
-	b.screenshot(t, "4-stopped")
+	b.stage(t, "4-stopped")
 
 	b.waitFor(t, "Get Predictions to be enabled", browserStepTimeout, "!("+browserButtonJS("Get Predictions")+").disabled")
 	b.clickButton(t, "Get Predictions")
 	b.checkPredictions(t)
-	b.screenshot(t, "5-predictions")
+	b.stage(t, "5-predictions")
 
 	// With JavaScript every action updates the page in place (htmx and the
 	// event stream); a full page load would mean a form fell back to a post.
@@ -157,20 +156,19 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b := newBrowserSession(t, origin, false)
 
 	b.navigate(t, origin+"/")
-	b.checkPanels(t)
 	if n := b.evalInt(t, "document.scripts.length"); n == 0 {
 		t.Fatal("the page has no scripts; the test would not show that it works without them")
 	}
 	if b.evalBool(t, "!document.getElementById('start-button').disabled") {
 		t.Fatal("Start is enabled before the dataset is downloaded")
 	}
-	b.screenshot(t, "1-initial")
+	b.stage(t, "1-initial")
 
 	// The page refreshes itself while the download runs; no reload by the test.
 	b.clickButton(t, "Download & Prepare Dataset")
 	b.waitFor(t, "the page to show the dataset ready", browserDownloadTimeout,
 		"document.getElementById('dataset-panel').textContent.includes('Ready for training') && !document.getElementById('start-button').disabled")
-	b.screenshot(t, "2-dataset-ready")
+	b.stage(t, "2-dataset-ready")
 
 	b.fillTrainingForm(t)
 	b.click(t, "#start-button")
@@ -178,19 +176,19 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b.waitFor(t, "the refreshing page to show progress and log entries", browserTrainingTimeout,
 		fmt.Sprintf("/Epoch \\d+ of %s/.test(document.getElementById('progress-panel').textContent) && document.querySelectorAll('#log-list > li').length >= %d",
 			browserEpochs, browserMinLogLines))
-	b.screenshot(t, "3-training")
+	b.stage(t, "3-training")
 
 	// Click right after a refresh so the next one (3 s later) cannot replace
 	// the page under the click.
 	b.waitForLoad(t, "the next automatic refresh")
 	b.click(t, "#stop-button")
 	b.waitFor(t, "the status line to say stopped", browserTrainingTimeout, browserStatusIs("stopped"))
-	b.screenshot(t, "4-stopped")
+	b.stage(t, "4-stopped")
 
 	b.waitFor(t, "Get Predictions to be enabled", browserStepTimeout, "!("+browserButtonJS("Get Predictions")+").disabled")
 	b.clickButton(t, "Get Predictions")
 	b.checkPredictions(t)
-	b.screenshot(t, "5-predictions")
+	b.stage(t, "5-predictions")
 
 	if got := b.evalInt(t, "document.querySelectorAll('#loss-chart canvas').length"); got != 0 {
 		t.Errorf("found %d chart canvases with JavaScript disabled; the scripts ran", got)
@@ -554,6 +552,18 @@ func (b *browserSession) pageText(t *testing.T) string {
 	return strings.Join(strings.Fields(text), " ")
 }
 
+// stage checks what every state of the page must hold, every panel there
+// once and no id used twice (a fragment swapped into the wrong place nests
+// panels), and saves a screenshot of it.
+func (b *browserSession) stage(t *testing.T, name string) {
+	t.Helper()
+	b.screenshot(t, name)
+	b.checkPanels(t)
+	if dup := b.eval(t, browserDuplicateIDsJS); dup != "" {
+		t.Errorf("at stage %s, ids used more than once: %s", name, dup)
+	}
+}
+
 // screenshot saves a full-page PNG named after the test and the stage.
 func (b *browserSession) screenshot(t *testing.T, stage string) {
 	t.Helper()
@@ -680,6 +690,13 @@ func browserButtonJS(label string) string {
 const browserChartReadyJS = `(() => {
 	const el = document.getElementById('loss-chart');
 	return !!(el && window.echarts && echarts.getInstanceByDom(el) && el.querySelector('canvas'));
+})()`
+
+// browserDuplicateIDsJS lists the ids that more than one element carries.
+const browserDuplicateIDsJS = `(() => {
+	const seen = new Map();
+	for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id) || 0) + 1);
+	return Array.from(seen).filter(([, n]) => n > 1).map(([id, n]) => '#' + id + ' ×' + n).join(', ');
 })()`
 
 // browserWidestJS lists the elements that stick out past the viewport.
