@@ -18,6 +18,11 @@ import (
 // trainedNetwork returns a network that has taken a few steps on ds, so its
 // weights differ from any freshly initialised one.
 func trainedNetwork(t *testing.T, ds *Dataset, seed int64) *Network {
+	return partlyTrainedNetwork(t, ds, seed, 5)
+}
+
+// partlyTrainedNetwork returns a network after steps training steps on ds.
+func partlyTrainedNetwork(t *testing.T, ds *Dataset, seed int64, steps int) *Network {
 	t.Helper()
 	net, err := NewNetwork(seed, 1e-3)
 	if err != nil {
@@ -27,7 +32,7 @@ func trainedNetwork(t *testing.T, ds *Dataset, seed int64) *Network {
 	const batch = 32
 	x := make([]float32, batch*ImageSize)
 	labels := make([]uint8, batch)
-	for step := range 5 {
+	for step := range steps {
 		idx := make([]int, batch)
 		for i := range idx {
 			idx[i] = (step*batch + i) % ds.Train.Count

@@ -75,7 +75,8 @@ func TestPredictIndices(t *testing.T) {
 func TestEvaluateMatchesOneByOne(t *testing.T) {
 	n := predictChunk + 137
 	ds := loadSynthetic(t, 100, n)
-	net := trainedNetwork(t, ds, 1)
+	// Barely trained, so the per-class figures are neither all 0 nor all 1.
+	net := partlyTrainedNetwork(t, ds, 1, 3)
 	acc, err := Evaluate(net, &ds.Test)
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
@@ -98,17 +99,21 @@ func TestEvaluateMatchesOneByOne(t *testing.T) {
 		}
 		loss -= math.Log(max(float64(probs[label]), 1e-12))
 	}
-	if acc.Count != n || acc.Overall != float64(correct)/float64(n) {
+	// A batch and a single image may sum in a different order, so a near
+	// tie could flip; allow one image either way, far less than any
+	// chunking mistake would move the figures.
+	if acc.Count != n || math.Abs(acc.Overall*float64(n)-float64(correct)) > 1.5 {
 		t.Errorf("Evaluate: %d images, accuracy %v; one by one: %d, %v", acc.Count, acc.Overall, n, float64(correct)/float64(n))
 	}
 	if math.Abs(acc.Loss-loss/float64(n)) > 1e-4 {
 		t.Errorf("Evaluate loss %v, one by one %v", acc.Loss, loss/float64(n))
 	}
 	for c := range 10 {
-		if want := float64(perClassCorrect[c]) / float64(perClassTotal[c]); acc.PerClass[c] != want {
-			t.Errorf("class %d accuracy %v, want %v", c, acc.PerClass[c], want)
+		if got := acc.PerClass[c] * float64(perClassTotal[c]); math.Abs(got-float64(perClassCorrect[c])) > 1.5 {
+			t.Errorf("class %d: %v of %d correct, one by one %d", c, got, perClassTotal[c], perClassCorrect[c])
 		}
 	}
+	t.Logf("accuracy %.3f, per class %.2f", acc.Overall, acc.PerClass)
 }
 
 func TestEvaluateEmptySet(t *testing.T) {
