@@ -13,8 +13,8 @@ const (
 	// dotL2Budget bounds the bytes of A and B rows one K block touches, so
 	// that the rows are read from memory once and then served by L2.
 	dotL2Budget = 768 << 10
-	// dotMaxKB bounds a K block, when K must be cut, so that the kernel's
-	// ten rows (4 of A, 6 of B) fit in a 32 KiB L1 together.
+	// dotMaxKB bounds a K block, when K must be cut, so that the rows one
+	// kernel call reads (at most ten) fit in a 32 KiB L1 together.
 	dotMaxKB = 512
 )
 

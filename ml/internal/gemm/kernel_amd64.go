@@ -22,7 +22,11 @@ var (
 		packPanels: packPanels32,
 		dot:        &dotKernel{rowsA: 4, rowsB: 6, outLen: 48, index: dotAVX512Index(), fn: dotAVX512},
 	}
-	avx2 = &kernel{name: "avx2", mr: 6, nr: 16, micro: microAVX2}
+	avx2 = &kernel{
+		name: "avx2", mr: 6, nr: 16,
+		micro: microAVX2, packPanels: packPanels16,
+		dot: &dotKernel{rowsA: 3, rowsB: 3, outLen: 12, index: identityIndex(9), fn: dotAVX2},
+	}
 )
 
 // availableKernels lists the kernels this CPU (and OS) supports, fastest
@@ -42,6 +46,19 @@ func availableKernels() []*kernel {
 //
 //go:noescape
 func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
+
+// dotAVX2 computes a 3×3 block of inner products; see dot_avx2_amd64.s.
+//
+//go:noescape
+func dotAVX2(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
+
+func identityIndex(n int) []int {
+	index := make([]int, n)
+	for i := range index {
+		index[i] = i
+	}
+	return index
+}
 
 // dotAVX512Index says where dotAVX512's reduction leaves each sum.
 func dotAVX512Index() []int {

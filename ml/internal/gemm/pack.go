@@ -55,7 +55,7 @@ func packB(op *operands, kr *kernel, pc, kc, jc, nc int, dst []float32) {
 				row := src[p*ldb : p*ldb+full*nr]
 				out := dst[p*nr:]
 				for q := range full {
-					copyRun(out[q*kc*nr:q*kc*nr+nr], row[q*nr:q*nr+nr])
+					copy(out[q*kc*nr:q*kc*nr+nr], row[q*nr:q*nr+nr])
 				}
 			}
 		}
@@ -86,20 +86,5 @@ func packB(op *operands, kr *kernel, pc, kc, jc, nc int, dst []float32) {
 				panel[p*nr+j] = 0
 			}
 		}
-	}
-}
-
-// copyRun copies one panel-wide run; fixed-size array copies compile to a
-// few vector moves instead of a memmove call per 64-128 bytes.
-func copyRun(dst, src []float32) {
-	switch len(dst) {
-	case 32:
-		*(*[32]float32)(dst) = *(*[32]float32)(src)
-	case 16:
-		*(*[16]float32)(dst) = *(*[16]float32)(src)
-	case 4:
-		*(*[4]float32)(dst) = *(*[4]float32)(src)
-	default:
-		copy(dst, src)
 	}
 }
