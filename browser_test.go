@@ -83,11 +83,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.navigate(t, origin+"/")
 	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)
 	b.stage(t, "phone")
-	width := b.evalInt(t, "document.documentElement.scrollWidth")
-	if width > browserPhoneWidth {
-		t.Errorf("page is %d px wide on a %d px screen (horizontal scrolling); widest elements: %s",
-			width, browserPhoneWidth, b.eval(t, browserWidestJS))
-	}
+	b.checkNoHorizontalScroll(t)
 
 	b.checkClean(t)
 }
@@ -145,6 +141,11 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	if loads := b.pageLoads(); len(loads) != 1 {
 		t.Errorf("the page was loaded %d times (%s), want once", len(loads), strings.Join(loads, ", "))
 	}
+
+	// The full page (long log lines, 16 cards) must still fit a phone.
+	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
+	b.stage(t, "6-phone")
+	b.checkNoHorizontalScroll(t)
 	b.checkClean(t)
 }
 
@@ -607,6 +608,15 @@ func (b *browserSession) checkPanels(t *testing.T) {
 		if size != "ok" {
 			t.Errorf("panel #%s: %s", id, size)
 		}
+	}
+}
+
+// checkNoHorizontalScroll fails when the page is wider than a phone screen.
+func (b *browserSession) checkNoHorizontalScroll(t *testing.T) {
+	t.Helper()
+	if width := b.evalInt(t, "document.documentElement.scrollWidth"); width > browserPhoneWidth {
+		t.Errorf("page is %d px wide on a %d px screen (horizontal scrolling); elements sticking out: %s",
+			width, browserPhoneWidth, b.eval(t, browserWidestJS))
 	}
 }
 
