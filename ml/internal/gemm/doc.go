@@ -13,3 +13,5 @@
 // Implementation wraps gonum's pure-Go BLAS with this Sgemm so that
 // gorgonia can use it through gorgonia.Use(gemm.Implementation{}).
 package gemm
+
+//go:generate go run gen_asm.go
