@@ -1,29 +1,29 @@
 // Dashboard behaviour htmx does not cover: the live loss chart, the log's
-// length and scroll position, and resuming the SSE stream where it stopped.
+// length and scroll position, resuming the event stream, and request errors.
 // Loaded with defer after htmx, its SSE extension and ECharts.
 (function () {
   'use strict';
   var MAX_LOGS = 50; // views.MaxLogEntries
-  var EVENTS = ['dataset', 'status', 'progress', 'log', 'loss', 'predictions'];
+  var body = document.body;
 
   // When the extension has to open a new EventSource (the old one closed),
   // ask for the events after the last one seen rather than the page's.
-  var lastEventId = '';
-  var createEventSource = htmx.createEventSource;
+  var lastEventId = '', createEventSource = htmx.createEventSource;
   htmx.createEventSource = function (url) {
     if (lastEventId) url = url.replace(/([?&]after=)[^&]*/, '$1' + encodeURIComponent(lastEventId));
     var source = createEventSource(url);
-    EVENTS.forEach(function (name) {
+    ['dataset', 'status', 'progress', 'log', 'loss', 'predictions'].forEach(function (name) {
       source.addEventListener(name, function (e) { if (e.lastEventId) lastEventId = e.lastEventId; });
     });
     return source;
   };
 
   var el = document.getElementById('loss-chart');
-  var chart = null, option = null, points = [], run = '', maxPoints = 2000, labelStep = 1, pending = false;
+  var chart = null, points = [], run = '', maxPoints = 2000, labelStep = 1, pending = false;
+  var STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
-  // Labels every labelStep tenths of an epoch, so they never overlap however
-  // long the run or narrow the screen; ticks stay every 0.1.
+  // Ticks stay every 0.1 epoch; labels go every labelStep tenths so that they
+  // never overlap, however long the run or narrow the screen.
   function formatLabel(v) {
     var tenths = Math.round(v * 10);
     return tenths % labelStep === 0 ? String(tenths / 10) : '';
@@ -31,16 +31,12 @@
 
   function render() {
     pending = false;
-    var min = points.length ? Math.floor(points[0][0] * 10) / 10 : 0;
-    var max = points.length ? Math.max(Math.ceil(points[points.length - 1][0] * 10) / 10, min + 0.1) : 1;
-    var ticks = Math.max(1, Math.round((max - min) * 10));
-    var steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
-    var width = chart.getWidth() * 0.85;
-    labelStep = steps[steps.length - 1];
-    for (var i = 0; i < steps.length; i++) {
-      if (width / (ticks / steps[i]) >= 40) { labelStep = steps[i]; break; }
-    }
-    chart.setOption({ title: { show: !points.length }, xAxis: { min: min, max: max }, series: [{ data: points }] });
+    var n = points.length;
+    var min = n ? Math.floor(points[0][0] * 10) / 10 : 0;
+    var max = n ? Math.max(Math.ceil(points[n - 1][0] * 10) / 10, min + 0.1) : 1;
+    var tickWidth = chart.getWidth() * 0.85 / Math.max(1, Math.round((max - min) * 10));
+    labelStep = STEPS.find(function (s) { return s * tickWidth >= 40; }) || STEPS[STEPS.length - 1];
+    chart.setOption({ title: { show: !n }, xAxis: { min: min, max: max }, series: [{ data: points }] });
   }
 
   function scheduleRender() {
@@ -48,12 +44,13 @@
   }
 
   if (el && window.echarts) {
-    option = JSON.parse(el.dataset.options);
+    var option = JSON.parse(el.dataset.options);
     maxPoints = parseInt(el.dataset.maxPoints, 10) || maxPoints;
     run = el.dataset.run || '';
-    points = (option.series[0].data || []).map(function (d) { return d.value || d; });
-    option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
+    points = option.series[0].data.map(function (d) { return d.value || d; });
     option.series[0].data = points;
+    option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
+    option.tooltip.valueFormatter = function (v) { return typeof v === 'number' ? v.toFixed(4) : v; };
     chart = echarts.init(el);
     chart.setOption(option);
     render();
@@ -61,11 +58,10 @@
   }
 
   var logWasAtBottom = true;
-  function atBottom(list) { return list.scrollHeight - list.scrollTop - list.clientHeight < 24; }
-
-  document.body.addEventListener('htmx:sseBeforeMessage', function (evt) {
-    if (evt.target.id === 'log-list') logWasAtBottom = atBottom(evt.target);
-    if (evt.target.id !== 'loss-feed') return;
+  body.addEventListener('htmx:sseBeforeMessage', function (evt) {
+    var target = evt.target;
+    if (target.id === 'log-list') logWasAtBottom = target.scrollHeight - target.scrollTop - target.clientHeight < 24;
+    if (target.id !== 'loss-feed') return;
     evt.preventDefault(); // the chart takes the data; nothing to swap
     var msg;
     try { msg = JSON.parse(evt.detail.data); } catch (e) { return; }
@@ -75,12 +71,27 @@
     scheduleRender();
   });
 
-  document.body.addEventListener('htmx:sseMessage', function (evt) {
+  body.addEventListener('htmx:sseMessage', function (evt) {
     var list = evt.target;
     if (list.id !== 'log-list') return;
     while (list.children.length > MAX_LOGS) list.firstElementChild.remove();
     if (logWasAtBottom) list.scrollTop = list.scrollHeight;
   });
+
+  // htmx drops error responses (other than the form re-renders it is told to
+  // swap), so say what happened rather than nothing.
+  var errorBox = document.getElementById('request-error'), errorTimer = 0;
+  function showError(message) {
+    if (!errorBox) return;
+    errorBox.textContent = message;
+    errorBox.classList.remove('hidden');
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(function () { errorBox.classList.add('hidden'); }, 8000);
+  }
+  body.addEventListener('htmx:responseError', function (evt) {
+    showError('The request failed (' + evt.detail.xhr.status + '). Reload the page and try again.');
+  });
+  body.addEventListener('htmx:sendError', function () { showError('The server cannot be reached. Is it still running?'); });
 
   var logList = document.getElementById('log-list');
   if (logList) logList.scrollTop = logList.scrollHeight;

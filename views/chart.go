@@ -85,7 +85,8 @@ func LossChartOptions(points []LossPoint) (string, error) {
 }
 
 // lossChartVisitor adds the options go-echarts does not model: a fixed x tick
-// interval and the chart-wide font.
+// interval, the chart-wide font, and a tooltip drawn on the canvas (the
+// default HTML tooltip writes style attributes, which the CSP blocks).
 type lossChartVisitor struct {
 	charts.BaseConfigurationVisitor
 }
@@ -103,6 +104,15 @@ func (lossChartVisitor) VisitXAxis(axes []opts.XAxis) interface{} {
 		out = append(out, m)
 	}
 	return out
+}
+
+func (lossChartVisitor) VisitTooltipOpt(tooltip opts.Tooltip) interface{} {
+	m, err := toMap(tooltip)
+	if err != nil {
+		return tooltip
+	}
+	m["renderMode"] = "richText"
+	return m
 }
 
 func (lossChartVisitor) Visit(chart map[string]interface{}) {

@@ -502,7 +502,8 @@ func TestPredictionsPanel(t *testing.T) {
 type chartOptions struct {
 	Animation *bool `json:"animation"`
 	Tooltip   struct {
-		Trigger string `json:"trigger"`
+		Trigger    string `json:"trigger"`
+		RenderMode string `json:"renderMode"`
 	} `json:"tooltip"`
 	Grid  []map[string]any `json:"grid"`
 	XAxis []struct {
@@ -539,6 +540,8 @@ func TestLossChartOptions(t *testing.T) {
 		t.Error("animation is not off")
 	case o.Tooltip.Trigger != "axis":
 		t.Errorf("tooltip trigger %q, want axis", o.Tooltip.Trigger)
+	case o.Tooltip.RenderMode != "richText":
+		t.Errorf("tooltip renderMode %q: an HTML tooltip needs inline styles", o.Tooltip.RenderMode)
 	case len(o.Grid) != 1:
 		t.Error("want a custom grid")
 	case o.TextStyle.FontFamily == "":
