@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -70,9 +71,7 @@ func (p *problem) opB(l, j int) float64 {
 }
 
 // check runs Sgemm and compares every element of C with a float64 triple
-// loop. The tolerance is the classical bound for a float32 sum of k
-// products, (k+2)·ε·Σ|terms|, so it holds for any summation order while
-// any indexing error (a wrong or missing term) is far outside it.
+// loop (see checkAgainst), and that A, B and C's padding are untouched.
 func (p *problem) check(t *testing.T) {
 	t.Helper()
 	c0 := slices.Clone(p.c)
@@ -81,6 +80,28 @@ func (p *problem) check(t *testing.T) {
 	if !slices.Equal(a0, p.a) || !slices.Equal(b0, p.b) {
 		t.Fatalf("%v: Sgemm modified A or B", p)
 	}
+	p.checkAgainst(t, c0)
+	for i := range p.m {
+		for j := p.n; j < p.ldc && i*p.ldc+j < len(p.c); j++ {
+			if p.c[i*p.ldc+j] != c0[i*p.ldc+j] {
+				t.Fatalf("%v: padding C[%d,%d] overwritten", p, i, j)
+			}
+		}
+	}
+}
+
+// checkAgainstReference checks p.c as the result of a product with beta 0.
+func (p *problem) checkAgainstReference(t *testing.T) {
+	t.Helper()
+	p.checkAgainst(t, nil)
+}
+
+// checkAgainst compares p.c with alpha*op(A)*op(B) + beta*c0 computed in
+// float64. The tolerance is the classical bound for a float32 sum of k
+// products, (k+2)·ε·Σ|terms|, so it holds for any summation order while
+// any indexing error (a wrong or missing term) is far outside it.
+func (p *problem) checkAgainst(t *testing.T, c0 []float32) {
+	t.Helper()
 	eps := math.Pow(2, -24)
 	for i := range p.m {
 		for j := range p.n {
@@ -98,11 +119,6 @@ func (p *problem) check(t *testing.T) {
 			got := float64(p.c[i*p.ldc+j])
 			if tol := float64(p.k+2) * eps * magnitude; math.Abs(got-sum) > tol || math.IsNaN(got) {
 				t.Fatalf("%v: C[%d,%d] = %g, want %g (tolerance %g)", p, i, j, got, sum, tol)
-			}
-		}
-		for j := p.n; j < p.ldc && i*p.ldc+j < len(p.c); j++ {
-			if p.c[i*p.ldc+j] != c0[i*p.ldc+j] {
-				t.Fatalf("%v: padding C[%d,%d] overwritten", p, i, j)
 			}
 		}
 	}
@@ -282,4 +298,32 @@ func FuzzSgemm(f *testing.F) {
 		p := newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta)
 		p.check(t)
 	})
+}
+
+func TestSgemmConcurrentCallers(t *testing.T) {
+	// Callers share the pooled workspaces; each must still get its own.
+	problems := make([]*problem, 6)
+	for i := range problems {
+		rng := rand.New(rand.NewPCG(uint64(i), 11))
+		problems[i] = newProblem(rng, i%2 == 0, i%3 == 0, 40+i*7, 90+i*13, 70+i*5, i%2, 1, float32(i%2))
+	}
+	wants := make([][]float32, len(problems))
+	for i, p := range problems {
+		wants[i] = slices.Clone(p.c)
+		Sgemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, wants[i], p.ldc)
+	}
+	var wg sync.WaitGroup
+	for i, p := range problems {
+		wg.Go(func() {
+			for range 20 {
+				got := slices.Clone(p.c)
+				Sgemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, got, p.ldc)
+				if !slices.Equal(got, wants[i]) {
+					t.Errorf("%v: concurrent result differs from the serial one", p)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
