@@ -3,6 +3,7 @@ package ml
 import (
 	"fmt"
 	"hash"
+	"runtime"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -13,29 +14,38 @@ import (
 
 // A convolution layer fused into one Gorgonia op: 3×3 convolution (padding 1,
 // stride 1, bias), ReLU and 2×2 max-pool (stride 2), NCHW throughout so
-// nothing is transposed. Images are processed in chunks: a chunk's im2col
-// columns (and their gradient) stay in cache instead of streaming the whole
-// batch's columns through memory, and each chunk is one large matrix
-// multiply that the gemm package parallelises.
+// nothing is transposed. The batch is split between one worker per CPU, so
+// the two cores meet once per op rather than around every small loop; each
+// worker goes through its images in chunks, whose im2col columns (and their
+// gradient) stay in cache instead of streaming the whole batch's columns
+// through memory.
 
 const (
 	// chunkColumns is roughly how many output pixels a chunk covers.
-	chunkColumns = 4096
+	chunkColumns = 2048
 )
 
 // convLayer holds one conv-ReLU-pool layer's geometry and the buffers its
 // forward and backward ops share within one compiled graph.
 type convLayer struct {
-	id                    string
-	batch, inC, outC      int
-	height, width         int  // input plane; even, so pooling halves it exactly
-	inputGrad             bool // the backward pass computes the input gradient
-	training              bool // keep what the backward pass needs
-	chunk                 int  // images per chunk
-	out                   *ownedTensor
-	argmax                []uint8   // per pooled output: window position 0..3 of the max, or poolNoGrad
-	cols, pre, dPre, dCol []float32 // dCol: gradient of cols
-	dW, dB, dX            *ownedTensor
+	id               string
+	batch, inC, outC int
+	height, width    int  // input plane; even, so pooling halves it exactly
+	inputGrad        bool // the backward pass computes the input gradient
+	training         bool // keep what the backward pass needs
+	chunk            int  // images per chunk
+	out              *ownedTensor
+	argmax           []uint8 // per pooled output: window position 0..3 of the max, or poolNoGrad
+	workers          []*convWorker
+	dW, dB, dX       *ownedTensor
+}
+
+// convWorker is one worker's scratch: a chunk's columns, pre-activations
+// and their gradients, and its share of the weight and bias gradients.
+type convWorker struct {
+	first, end            int // its images
+	cols, pre, dPre, dCol []float32
+	dW, dB                []float32 // partial sums; worker 0 uses the layer's
 }
 
 func newConvLayer(name string, batch, inC, outC, height, width int, training, inputGrad bool) (*convLayer, error) {
@@ -46,23 +56,47 @@ func newConvLayer(name string, batch, inC, outC, height, width int, training, in
 	l := &convLayer{
 		id: newOpID(name), batch: batch, inC: inC, outC: outC, height: height, width: width,
 		inputGrad: inputGrad && training, training: training,
-		chunk: min(batch, max(1, chunkColumns/plane)),
-		out:   newOwnedTensor(batch, outC, height/2, width/2),
+		out: newOwnedTensor(batch, outC, height/2, width/2),
 	}
-	cols := l.chunk * plane
-	l.cols = make([]float32, inC*9*cols)
-	l.pre = make([]float32, outC*cols)
 	l.argmax = make([]uint8, len(l.out.data))
 	if training {
-		l.dPre = make([]float32, outC*cols)
 		l.dW = newOwnedTensor(outC, inC, 3, 3)
 		l.dB = newOwnedTensor(outC)
 		if l.inputGrad {
-			l.dCol = make([]float32, inC*9*cols)
 			l.dX = newOwnedTensor(batch, inC, height, width)
 		}
 	}
+	n := min(runtime.GOMAXPROCS(0), batch)
+	l.chunk = min(ceilDiv(batch, n), max(1, chunkColumns/plane))
+	for i := range n {
+		wk := &convWorker{first: i * batch / n, end: (i + 1) * batch / n}
+		cols := l.chunk * plane
+		wk.cols = make([]float32, inC*9*cols)
+		wk.pre = make([]float32, outC*cols)
+		if training {
+			wk.dPre = make([]float32, outC*cols)
+			wk.dW, wk.dB = l.dW.data, l.dB.data
+			if i > 0 {
+				wk.dW, wk.dB = make([]float32, len(l.dW.data)), make([]float32, outC)
+			}
+			if l.inputGrad {
+				wk.dCol = make([]float32, inC*9*cols)
+			}
+		}
+		l.workers = append(l.workers, wk)
+	}
 	return l, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// run calls body for every worker, concurrently, and waits.
+func (l *convLayer) run(body func(*convWorker)) {
+	parallelFor(len(l.workers), func(lo, hi int) {
+		for _, wk := range l.workers[lo:hi] {
+			body(wk)
+		}
+	})
 }
 
 // apply adds the layer to x's graph: relu(conv(x, w) + b) max-pooled.
@@ -110,14 +144,16 @@ func (op *convForwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	outPlane := plane / 4
-	for n0 := 0; n0 < l.batch; n0 += l.chunk {
-		images := min(l.chunk, l.batch-n0)
-		cols := images * plane
-		im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, l.cols[:k*cols])
-		gemm.Sgemm(false, false, l.outC, cols, k, 1, w, k, l.cols, cols, 0, l.pre, cols)
-		first := n0 * l.outC * outPlane
-		biasReluMaxPool(l.pre, b, images, l.outC, l.height, l.width, l.out.data[first:], l.argmax[first:])
-	}
+	l.run(func(wk *convWorker) {
+		for n0 := wk.first; n0 < wk.end; n0 += l.chunk {
+			images := min(l.chunk, wk.end-n0)
+			cols := images * plane
+			im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, wk.cols[:k*cols])
+			gemm.Sgemm(false, false, l.outC, cols, k, 1, w, k, wk.cols, cols, 0, wk.pre, cols)
+			first := n0 * l.outC * outPlane
+			biasReluMaxPool(wk.pre, b, images, l.outC, l.height, l.width, l.out.data[first:], l.argmax[first:])
+		}
+	})
 	return l.out.value()
 }
 
@@ -187,22 +223,28 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	clear(l.dB.data)
-	for n0 := 0; n0 < l.batch; n0 += l.chunk {
-		images := min(l.chunk, l.batch-n0)
-		cols := images * plane
-		first := n0 * l.outC * outPlane
-		unpoolBias(dy[first:], l.argmax[first:], images, l.outC, l.height, l.width, l.dPre, l.dB.data)
-		im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, l.cols[:k*cols])
-		var beta float32 = 1
-		if n0 == 0 {
-			beta = 0
+	l.run(func(wk *convWorker) {
+		clear(wk.dB)
+		for n0 := wk.first; n0 < wk.end; n0 += l.chunk {
+			images := min(l.chunk, wk.end-n0)
+			cols := images * plane
+			first := n0 * l.outC * outPlane
+			unpoolBias(dy[first:], l.argmax[first:], images, l.outC, l.height, l.width, wk.dPre, wk.dB)
+			im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, wk.cols[:k*cols])
+			var beta float32 = 1
+			if n0 == wk.first {
+				beta = 0
+			}
+			gemm.Sgemm(false, true, l.outC, k, cols, 1, wk.dPre, cols, wk.cols, cols, beta, wk.dW, k)
+			if l.inputGrad {
+				gemm.Sgemm(true, false, k, cols, l.outC, 1, w, k, wk.dPre, cols, 0, wk.dCol, cols)
+				col2im3x3(wk.dCol[:k*cols], images, l.inC, l.height, l.width, l.dX.data[n0*l.inC*plane:])
+			}
 		}
-		gemm.Sgemm(false, true, l.outC, k, cols, 1, l.dPre, cols, l.cols, cols, beta, l.dW.data, k)
-		if l.inputGrad {
-			gemm.Sgemm(true, false, k, cols, l.outC, 1, w, k, l.dPre, cols, 0, l.dCol, cols)
-			col2im3x3(l.dCol[:k*cols], images, l.inC, l.height, l.width, l.dX.data[n0*l.inC*plane:])
-		}
+	})
+	for _, wk := range l.workers[1:] {
+		addTo(l.dW.data, wk.dW)
+		addTo(l.dB.data, wk.dB)
 	}
 	return l.dW.value()
 }
@@ -219,35 +261,33 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 func im2col3x3(src []float32, images, channels, imageStride, channelStride, h, w int, cols []float32) {
 	plane := h * w
 	stride := images * plane
-	parallelFor(channels*9, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			ch, tap := r/9, r%9
-			dy, dx := tap/3-1, tap%3-1
-			first, end := max(0, -dy)*w, min(h, h-dy)*w // valid output rows
-			shift := dy*w + dx
-			row := cols[r*stride : (r+1)*stride]
-			for i := range images {
-				img := src[i*imageStride+ch*channelStride:][:plane]
-				dst := row[i*plane : (i+1)*plane]
-				clear(dst[:first])
-				clear(dst[end:])
-				switch dx {
-				case -1: // column 0 reads the previous row's end: zero it
-					copy(dst[first+1:end], img[first+1+shift:end+shift])
-					for y := first; y < end; y += w {
-						dst[y] = 0
-					}
-				case 0:
-					copy(dst[first:end], img[first+shift:end+shift])
-				default: // column w-1 reads the next row's start: zero it
-					copy(dst[first:end-1], img[first+shift:end-1+shift])
-					for y := first + w - 1; y < end; y += w {
-						dst[y] = 0
-					}
+	for r := range channels * 9 {
+		ch, tap := r/9, r%9
+		dy, dx := tap/3-1, tap%3-1
+		first, end := max(0, -dy)*w, min(h, h-dy)*w // valid output rows
+		shift := dy*w + dx
+		row := cols[r*stride : (r+1)*stride]
+		for i := range images {
+			img := src[i*imageStride+ch*channelStride:][:plane]
+			dst := row[i*plane : (i+1)*plane]
+			clear(dst[:first])
+			clear(dst[end:])
+			switch dx {
+			case -1: // column 0 reads the previous row's end: zero it
+				copy(dst[first+1:end], img[first+1+shift:end+shift])
+				for y := first; y < end; y += w {
+					dst[y] = 0
+				}
+			case 0:
+				copy(dst[first:end], img[first+shift:end+shift])
+			default: // column w-1 reads the next row's start: zero it
+				copy(dst[first:end-1], img[first+shift:end-1+shift])
+				for y := first + w - 1; y < end; y += w {
+					dst[y] = 0
 				}
 			}
 		}
-	})
+	}
 }
 
 // col2im3x3 is the adjoint of im2col3x3 for NCHW images: it sums column
@@ -257,31 +297,29 @@ func im2col3x3(src []float32, images, channels, imageStride, channelStride, h, w
 func col2im3x3(cols []float32, images, channels, h, w int, dst []float32) {
 	plane := h * w
 	stride := images * plane
-	parallelFor(images*channels, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			i, ch := p/channels, p%channels
-			img := dst[p*plane : (p+1)*plane]
-			clear(img)
-			for tap := range 9 {
-				dy, dx := tap/3-1, tap%3-1
-				first, end := max(0, -dy)*w, min(h, h-dy)*w
-				shift := dy*w + dx
-				src := cols[(ch*9+tap)*stride+i*plane:][:plane]
-				switch dx {
-				case -1:
-					for y := first; y < end; y += w {
-						src[y] = 0
-					}
-					addTo(img[first+1+shift:end+shift], src[first+1:end])
-				case 0:
-					addTo(img[first+shift:end+shift], src[first:end])
-				default:
-					for y := first + w - 1; y < end; y += w {
-						src[y] = 0
-					}
-					addTo(img[first+shift:end-1+shift], src[first:end-1])
+	for p := range images * channels {
+		i, ch := p/channels, p%channels
+		img := dst[p*plane : (p+1)*plane]
+		clear(img)
+		for tap := range 9 {
+			dy, dx := tap/3-1, tap%3-1
+			first, end := max(0, -dy)*w, min(h, h-dy)*w
+			shift := dy*w + dx
+			src := cols[(ch*9+tap)*stride+i*plane:][:plane]
+			switch dx {
+			case -1:
+				for y := first; y < end; y += w {
+					src[y] = 0
 				}
+				addTo(img[first+1+shift:end+shift], src[first+1:end])
+			case 0:
+				addTo(img[first+shift:end+shift], src[first:end])
+			default:
+				for y := first + w - 1; y < end; y += w {
+					src[y] = 0
+				}
+				addTo(img[first+shift:end-1+shift], src[first:end-1])
 			}
 		}
-	})
+	}
 }

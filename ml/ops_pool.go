@@ -27,13 +27,11 @@ const (
 func biasReluMaxPool(pre, bias []float32, images, channels, h, w int, out []float32, argmax []uint8) {
 	plane := h * w
 	outPlane := plane / 4
-	parallelFor(channels*images, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			f, i := p/images, p%images
-			at := (i*channels + f) * outPlane
-			poolPlane(pre[p*plane:(p+1)*plane], bias[f], h, w, out[at:at+outPlane], argmax[at:at+outPlane])
-		}
-	})
+	for p := range channels * images {
+		f, i := p/images, p%images
+		at := (i*channels + f) * outPlane
+		poolPlane(pre[p*plane:(p+1)*plane], bias[f], h, w, out[at:at+outPlane], argmax[at:at+outPlane])
+	}
 }
 
 // poolPlaneGo pools one h×w plane of src (plus bias) into out and records
@@ -93,33 +91,30 @@ func unpoolBias(dy []float32, argmax []uint8, images, channels, h, w int, dPre, 
 	var keep [8]uint32
 	offset[1], offset[2], offset[3] = 1, w, w+1
 	keep[0], keep[1], keep[2], keep[3] = ^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0)
-	// Split by channel so that each worker owns its db entries.
-	parallelFor(channels, func(lo, hi int) {
-		for f := lo; f < hi; f++ {
-			var sum0, sum1 float32
-			for i := range images {
-				at := (i*channels + f) * outPlane
-				g := dy[at : at+outPlane]
-				arg := argmax[at : at+outPlane]
-				dst := dPre[(f*images+i)*plane:][:plane]
-				clear(dst)
-				for y := range h2 {
-					rows := dst[2*y*w : (2*y+2)*w]
-					gy := g[y*w2 : (y+1)*w2]
-					ay := arg[y*w2 : (y+1)*w2]
-					for x, v := range gy {
-						k := ay[x] & 7
-						v = math.Float32frombits(math.Float32bits(v) & keep[k])
-						rows[2*x+offset[k]] = v
-						if x&1 == 0 {
-							sum0 += v
-						} else {
-							sum1 += v
-						}
+	for f := range channels {
+		var sum0, sum1 float32
+		for i := range images {
+			at := (i*channels + f) * outPlane
+			g := dy[at : at+outPlane]
+			arg := argmax[at : at+outPlane]
+			dst := dPre[(f*images+i)*plane:][:plane]
+			clear(dst)
+			for y := range h2 {
+				rows := dst[2*y*w : (2*y+2)*w]
+				gy := g[y*w2 : (y+1)*w2]
+				ay := arg[y*w2 : (y+1)*w2]
+				for x, v := range gy {
+					k := ay[x] & 7
+					v = math.Float32frombits(math.Float32bits(v) & keep[k])
+					rows[2*x+offset[k]] = v
+					if x&1 == 0 {
+						sum0 += v
+					} else {
+						sum1 += v
 					}
 				}
 			}
-			db[f] += sum0 + sum1
 		}
-	})
+		db[f] += sum0 + sum1
+	}
 }
