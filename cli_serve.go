@@ -29,8 +29,11 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.addr, "addr", envString("FMNIST_ADDR", "127.0.0.1:8080"), "listen address (env FMNIST_ADDR)")
 	dataDirFlag(fs, &o.dataDir)
 	datasetURLFlag(fs, &o.datasetURL)
-	fs.IntVar(&o.chartPoints, "chart-points", envInt("FMNIST_CHART_POINTS", 2000), "history length of the loss chart, in points (env FMNIST_CHART_POINTS)")
-	if err := fs.Parse(args); err != nil {
+	fs.IntVar(&o.chartPoints, "chart-points", 2000, "history length of the loss chart, in points (env FMNIST_CHART_POINTS)")
+	if err := parseFlags(fs, args); err != nil {
+		return o, err
+	}
+	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS"}); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {

@@ -40,18 +40,22 @@ func envString(key, def string) string {
 	return def
 }
 
-// envInt returns the environment variable key as an int, or def when it is
-// unset or not a number (the flag's own validation then reports the value).
-func envInt(key string, def int) int {
-	v, ok := os.LookupEnv(key)
-	if !ok {
-		return def
+// applyEnv sets each flag that the command line left alone from its
+// environment variable (flag name → variable), so a bad value in the
+// environment is reported like a bad flag, naming the variable.
+func applyEnv(fs *flag.FlagSet, vars map[string]string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for name, key := range vars {
+		v, ok := os.LookupEnv(key)
+		if !ok || given[name] {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return fmt.Errorf("%s=%q: %w", key, v, err)
+		}
 	}
-	var n int
-	if _, err := fmt.Sscan(v, &n); err != nil {
-		return -1 // out of every valid range, so validation names the flag
-	}
-	return n
+	return nil
 }
 
 // dataDirFlag and datasetURLFlag define the flags shared by every command.
