@@ -294,9 +294,15 @@ func FuzzSgemm(f *testing.F) {
 			math.IsNaN(float64(beta)) || math.IsInf(float64(beta), 0) || math.Abs(float64(beta)) > 1e6 {
 			t.Skip("non-finite or huge scalars")
 		}
-		rng := rand.New(rand.NewPCG(seed, 0))
-		p := newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta)
-		p.check(t)
+		for _, name := range kernelNames() {
+			restore, err := useKernel(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(seed, 0))
+			newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta).check(t)
+			restore()
+		}
 	})
 }
 
