@@ -5,10 +5,21 @@
 // contiguous, zero-padded panels (transposes are resolved while packing),
 // the work is blocked over K and over cache-sized slabs of M and N, and a
 // register-tiled micro-kernel does the arithmetic. Three micro-kernels
-// exist: AVX-512 (8×32), AVX2+FMA (6×16) and portable Go (4×4); the best one
-// the CPU supports is chosen at start-up. The environment variable
-// FMNIST_GEMM=avx512|avx2|generic forces a path (an unavailable one falls
-// back to the best available, with a warning).
+// exist: AVX-512 (8×32, masked stores for edge tiles), AVX2+FMA (6×16) and
+// portable Go (4×4); the best one the CPU supports is chosen at start-up.
+// The environment variable FMNIST_GEMM=avx512|avx2|generic forces a path
+// (an unavailable one falls back to the best available, with a warning).
+//
+// A·Bᵀ with neither operand transposed in memory (weight gradients, dense
+// layers with out×in weights) takes a second route on the vector paths:
+// rows of A and B are both contiguous along K, so blocks of inner products
+// are computed straight from them, with no packing at all (dot.go).
+//
+// Products big enough to pay for it are split over GOMAXPROCS goroutines,
+// each computing its own block of C; all of them finish before Sgemm
+// returns. Packing buffers come from a sync.Pool.
+//
+// The assembly is generated: edit gen_asm.go and run go generate.
 //
 // Implementation wraps gonum's pure-Go BLAS with this Sgemm so that
 // gorgonia can use it through gorgonia.Use(gemm.Implementation{}).
