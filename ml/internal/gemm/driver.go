@@ -5,16 +5,14 @@ import (
 	"sync"
 )
 
-// Cache blocking. A kc×nr B panel (16 KiB at kc=128, nr=32) stays in L1
-// while the micro-kernel sweeps the mc×kc A block held in L2; the kc×nc B
-// block lives in L2/L3.
-var (
+// Cache blocking, measured on Zen 4 (32 KiB L1d, 1 MiB L2 per core): the
+// micro-kernel sweeps one kc×nr B panel across the mc×kc A block held in
+// L2; the kc×nc B block lives in L2/L3. K is cut into equal blocks of at
+// most blockK, so K=288 (3×3×32 convolutions) runs as two blocks of 144.
+const (
 	blockK = 256
 	blockM = 144
 	blockN = 2048
-)
-
-const (
 
 	// parallelMinWork is the m*n*k below which a product runs on the calling
 	// goroutine alone: starting workers costs more than it saves.
