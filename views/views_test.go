@@ -149,9 +149,11 @@ func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 		if hx := attrOr(f, "hx-post"); hx != action {
 			t.Errorf("form %s: hx-post %q, want the same route", action, hx)
 		}
-		target := attrOr(f, "hx-target")
-		if !strings.HasPrefix(target, "#") || !d.hasID(target[1:]) {
-			t.Errorf("form %s: hx-target %q is not an element of the page", action, target)
+		// The handler of each route answers htmx with this panel.
+		wantTarget := map[string]string{"/dataset": "#dataset-panel", "/training": "#training-controls",
+			"/training/stop": "#training-controls", "/predictions": "#predictions-panel"}[action]
+		if target := attrOr(f, "hx-target"); target != wantTarget || !d.hasID(target[1:]) {
+			t.Errorf("form %s: hx-target %q, want %q on the page", action, target, wantTarget)
 		}
 		if attrOr(f, "hx-swap") != "outerHTML" {
 			t.Errorf("form %s: hx-swap %q, want outerHTML", action, attrOr(f, "hx-swap"))
