@@ -206,11 +206,11 @@ func TestHubDropsStalledViewer(t *testing.T) {
 // never reads the answer.
 func dialStalled(t *testing.T, addr, path string) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
+	dialer := net.Dialer{Control: setSmallReceiveBuffer}
+	conn, err := dialer.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
 	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr); err != nil {
 		t.Fatal(err)
 	}

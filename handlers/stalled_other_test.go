@@ -1,0 +1,9 @@
+//go:build !unix
+
+package handlers_test
+
+import "syscall"
+
+// setSmallReceiveBuffer leaves the buffer as it is where the socket option
+// cannot be set portably; the stalled viewer then takes longer to block.
+func setSmallReceiveBuffer(_, _ string, _ syscall.RawConn) error { return nil }
