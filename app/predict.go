@@ -19,9 +19,10 @@ type Predictions struct {
 }
 
 // loadedModel caches the network of the newest checkpoint and its
-// evaluation, which costs a pass over the test set.
+// evaluation, which costs a pass over the test set. It is keyed by the
+// checkpoint's id, not its path: a run rewrites one file after every epoch.
 type loadedModel struct {
-	path     string
+	checkpoint int64 // store.Checkpoint.ID
 	model    *ml.Model
 	accuracy ml.Accuracy
 }
@@ -46,7 +47,7 @@ func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) 
 	if !ok {
 		return nil, ErrNoModel
 	}
-	m, err := s.loadModel(ckpt.Path, ds)
+	m, err := s.loadModel(ckpt.ID, ckpt.Path, ds)
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +66,11 @@ func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) 
 	return p, nil
 }
 
-// loadModel returns the cached model for path, loading and evaluating it
-// when the checkpoint changed. s.predictMu is held.
-func (s *Service) loadModel(path string, ds *ml.Dataset) (*loadedModel, error) {
-	if s.model != nil && s.model.path == path {
+// loadModel returns the cached model of checkpoint id, loading and
+// evaluating the file at path when the checkpoint changed. s.predictMu is
+// held.
+func (s *Service) loadModel(id int64, path string, ds *ml.Dataset) (*loadedModel, error) {
+	if s.model != nil && s.model.checkpoint == id {
 		return s.model, nil
 	}
 	model, err := ml.LoadModel(path)
@@ -83,7 +85,7 @@ func (s *Service) loadModel(path string, ds *ml.Dataset) (*loadedModel, error) {
 	if s.model != nil {
 		s.model.model.Close()
 	}
-	s.model = &loadedModel{path: path, model: model, accuracy: acc}
+	s.model = &loadedModel{checkpoint: id, model: model, accuracy: acc}
 	return s.model, nil
 }
 
