@@ -23,8 +23,8 @@ type Predictions struct {
 // checkpoint's id, not its path: a run rewrites one file after every epoch.
 type loadedModel struct {
 	checkpoint int64 // store.Checkpoint.ID
-	model    *ml.Model
-	accuracy ml.Accuracy
+	model      *ml.Model
+	accuracy   ml.Accuracy
 }
 
 // Predict classifies count random test images with the newest checkpoint.
