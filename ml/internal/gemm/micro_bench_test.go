@@ -17,11 +17,11 @@ func BenchmarkMicroKernel(b *testing.B) {
 			for i := range bp {
 				bp[i] = 1
 			}
+			cpu0 := processCPUSeconds()
 			for b.Loop() {
 				kr.micro(kc, a, bp, c, kr.nr, 0, kr.mr, kr.nr)
 			}
-			flops := 2 * float64(kr.mr*kr.nr*kc) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportFlops(b, 2*float64(kr.mr*kr.nr*kc), processCPUSeconds()-cpu0)
 		})
 	}
 }
