@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -332,4 +335,31 @@ func TestSgemmConcurrentCallers(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestEnvironmentForcesKernel runs this test binary again with
+// FMNIST_GEMM set, since the variable is read once at start-up.
+func TestEnvironmentForcesKernel(t *testing.T) {
+	if os.Getenv("GEMM_TEST_CHILD") == "1" {
+		fmt.Printf("kernel=%s\n", Kernel())
+		return
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"generic", "generic"},
+		{"no-such-kernel", availableKernels()[0].name},
+		{"", availableKernels()[0].name},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvironmentForcesKernel$")
+		cmd.Env = append(os.Environ(), "GEMM_TEST_CHILD=1", envKernel+"="+tc.env)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s=%q: child failed: %v\n%s", envKernel, tc.env, err, out)
+		}
+		if !strings.Contains(string(out), "kernel="+tc.want+"\n") {
+			t.Errorf("%s=%q: child reported %q, want kernel=%s", envKernel, tc.env, out, tc.want)
+		}
+		if tc.env == "no-such-kernel" && !strings.Contains(string(out), "not available") {
+			t.Errorf("%s=%q: no warning logged:\n%s", envKernel, tc.env, out)
+		}
+	}
 }
