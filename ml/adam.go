@@ -42,7 +42,7 @@ func (a *adam) update(params, grads [][]float32) error {
 	t := float64(a.step)
 	bc1 := 1 - math.Pow(a.beta1, t)
 	bc2 := 1 - math.Pow(a.beta2, t)
-	k := adamStep{
+	k := &adamStep{
 		b2:         float32(a.beta2),
 		oneMinusB1: float32(1 - a.beta1), oneMinusB2: float32(1 - a.beta2),
 		stepSize: float32(a.lr / bc1), invBc2Sqrt: float32(1 / math.Sqrt(bc2)),
@@ -61,15 +61,16 @@ func (a *adam) update(params, grads [][]float32) error {
 	return nil
 }
 
-// adamStep holds one step's constants.
+// adamStep holds one step's constants. The assembly kernel reads them by
+// offset: keep the order and the float32 types.
 type adamStep struct {
 	b2, oneMinusB1, oneMinusB2 float32
 	stepSize, invBc2Sqrt, eps  float32
 }
 
-// apply updates p in place, in PyTorch's order of operations:
+// applyGo updates p in place, in PyTorch's order of operations:
 // m += (1-β1)(g-m); v = β2·v + (1-β2)·g²; p -= stepSize·m / (√v/√bc2 + ε).
-func (k adamStep) apply(p, g, m, v []float32) {
+func (k *adamStep) applyGo(p, g, m, v []float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for j, gj := range g {
 		mj := m[j] + k.oneMinusB1*(gj-m[j])
