@@ -69,8 +69,7 @@ var browserPanels = []string{
 // screen: every panel is there, the console stays clean, the page fetches
 // nothing from other hosts and nothing overflows sideways on the phone.
 func TestBrowserDashboard(t *testing.T) {
-	origin := startBrowserServer(t)
-	b := newBrowserSession(t, origin, true)
+	b, origin := startBrowserTest(t, true)
 
 	b.navigate(t, origin+"/")
 	if title := b.eval(t, "document.title"); !strings.Contains(title, "Fashion-MNIST Trainer") {
@@ -92,8 +91,7 @@ func TestBrowserDashboard(t *testing.T) {
 // dataset, train with a small config while the chart and log update live,
 // stop, and look at predictions.
 func TestBrowserTrainingFlow(t *testing.T) {
-	origin := startBrowserServer(t)
-	b := newBrowserSession(t, origin, true)
+	b, origin := startBrowserTest(t, true)
 
 	b.navigate(t, origin+"/")
 	if b.evalBool(t, "!document.getElementById('start-button').disabled") {
@@ -153,8 +151,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 // plain forms: every button posts and the server answers with the page; while
 // something runs the page refreshes itself.
 func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
-	origin := startBrowserServer(t)
-	b := newBrowserSession(t, origin, false)
+	b, origin := startBrowserTest(t, false)
 
 	b.navigate(t, origin+"/")
 	if n := b.evalInt(t, "document.scripts.length"); n == 0 {
@@ -195,6 +192,15 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 		t.Errorf("found %d chart canvases with JavaScript disabled; the scripts ran", got)
 	}
 	b.checkClean(t)
+}
+
+// startBrowserTest looks for chromium first (no browser, no server), then
+// starts the app and a tab on it.
+func startBrowserTest(t *testing.T, javaScript bool) (*browserSession, string) {
+	t.Helper()
+	chromium := findChromium(t)
+	origin := startBrowserServer(t)
+	return newBrowserSession(t, chromium, origin, javaScript), origin
 }
 
 // servingLine is what `fmnist serve` prints once it listens.
@@ -282,11 +288,9 @@ type browserRequest struct {
 
 // newBrowserSession starts a headless chromium with a fresh profile, and a
 // tab that records console errors and requests. With javaScript false the
-// tab runs no page scripts. Without chromium the test is skipped, or fails
-// in CI.
-func newBrowserSession(t *testing.T, origin string, javaScript bool) *browserSession {
+// tab runs no page scripts.
+func newBrowserSession(t *testing.T, execPath, origin string, javaScript bool) *browserSession {
 	t.Helper()
-	execPath := findChromium(t)
 	profile, err := os.MkdirTemp("", "fmnist-chromium-")
 	if err != nil {
 		t.Fatalf("create a chromium profile dir: %v", err)
@@ -333,7 +337,8 @@ func newBrowserSession(t *testing.T, origin string, javaScript bool) *browserSes
 }
 
 // findChromium returns the browser to drive: $FMNIST_CHROMIUM, or the first
-// chromium or chrome on PATH.
+// chromium or chrome on PATH. Without one the test is skipped, or fails when
+// CI=true.
 func findChromium(t *testing.T) string {
 	t.Helper()
 	if path := os.Getenv("FMNIST_CHROMIUM"); path != "" {
