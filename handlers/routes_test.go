@@ -277,11 +277,20 @@ func TestDatasetFormPlainAndHTMX(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		a := startApp(t, appConfig{})
 		b := a.newBrowser()
+		events := connectSSE(t, a.TS.Client(), a.URL("/events"), "")
 		r := b.post("/dataset", nil, false)
 		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 			t.Fatalf("POST /dataset: status %d, Location %q; want 303 to /", r.Status, r.Header.Get("Location"))
 		}
 		a.waitStatus("the dataset", 30*time.Second, func(st statusJSON) bool { return st.Dataset.Status == "ready" })
+		// Viewers see the panel change and the download's log.
+		evs := events.WaitFor(t, "the ready dataset panel", 10*time.Second, func(evs []sseEvent) bool {
+			d := named(evs, "dataset")
+			return len(d) > 0 && strings.Contains(d[len(d)-1].Data, "Ready for training")
+		})
+		if logs := named(evs, "log"); len(logs) == 0 || !strings.Contains(logs[len(logs)-1].Data, "Dataset ready") {
+			t.Errorf("no log event says the dataset is ready: %+v", logs)
+		}
 		wantStatus(t, "GET / after the download", b.get("/"), http.StatusOK, "Ready for training", "512")
 		// Preparing a prepared dataset changes nothing.
 		if r := b.post("/dataset", nil, false); r.Status != http.StatusSeeOther {
@@ -394,6 +403,17 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 		t.Fatalf("a stopped run should leave a checkpoint; status: %+v", st)
 	}
 	wantStatus(t, "GET / after the stop", b.get("/"), http.StatusOK, `data-state="stopped"`, filepath.Base(st.Training.Checkpoint))
+
+	// Stop through htmx: the buttons come back with the stop under way.
+	second := a.startTraining(`{"epochs":200,"batch_size":32,"train_limit":256}`)
+	r = b.post("/training/stop", nil, true)
+	wantStatus(t, "htmx POST /training/stop", r, http.StatusOK, `id="training-controls"`, "Stopping after the current batch")
+	if enabled, found := buttonEnabled(r.Body, "stop-button"); !isFragment(r.Body) || !found || enabled {
+		t.Errorf("htmx POST /training/stop should answer the controls with Stop disabled:\n%s", r.Body)
+	}
+	if st := a.waitRunEnded(second, 30*time.Second); st.Training.Status != string(ml.StatusStopped) {
+		t.Errorf("the second run ended as %q, want stopped", st.Training.Status)
+	}
 
 	// Predictions from the stopped run's checkpoint.
 	r = b.post("/predictions", nil, false)
