@@ -34,7 +34,8 @@ func (s *Service) PrepareDataset() error {
 func (s *Service) download(box *ml.Mailbox) {
 	defer s.workerWG.Done()
 	start := time.Now()
-	err := ml.PrepareDataset(s.workers, s.datasetDir, s.source, func(p ml.DownloadProgress) { box.Push(p) })
+	dl := ml.Downloader{Progress: func(p ml.DownloadProgress) { box.Push(p) }, Logger: s.log}
+	err := dl.Prepare(s.workers, s.datasetDir, s.source)
 	var ds *ml.Dataset
 	if err == nil {
 		ds, err = ml.LoadDataset(s.datasetDir)

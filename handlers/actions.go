@@ -67,9 +67,9 @@ func (s *Server) stopTraining(c echo.Context) error {
 	}
 	if isHTMX(c) {
 		st := s.svc.State()
+		// The status line says "stopping", then "stopped", live.
 		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
 			Values: formValues(st.Training.Config), Buttons: buttonsView(st),
-			Message: "Stopping after the current batch…",
 		}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")

@@ -1,5 +1,5 @@
 // Dashboard behaviour htmx does not cover: the live loss chart, the log's
-// length and scroll position, resuming the event stream, and request errors.
+// length, resuming the event stream, and request errors.
 // Loaded with defer after htmx, its SSE extension and ECharts.
 (function () {
   'use strict';
@@ -57,11 +57,8 @@
     window.addEventListener('resize', function () { chart.resize(); scheduleRender(); });
   }
 
-  var logWasAtBottom = true;
   body.addEventListener('htmx:sseBeforeMessage', function (evt) {
-    var target = evt.target;
-    if (target.id === 'log-list') logWasAtBottom = target.scrollHeight - target.scrollTop - target.clientHeight < 24;
-    if (target.id !== 'loss-feed') return;
+    if (evt.target.id !== 'loss-feed') return;
     evt.preventDefault(); // the chart takes the data; nothing to swap
     var msg;
     try { msg = JSON.parse(evt.detail.data); } catch (e) { return; }
@@ -71,11 +68,11 @@
     scheduleRender();
   });
 
+  // The log's scroll box runs in reverse, so new lines stay in view by themselves.
   body.addEventListener('htmx:sseMessage', function (evt) {
     var list = evt.target;
     if (list.id !== 'log-list') return;
     while (list.children.length > MAX_LOGS) list.firstElementChild.remove();
-    if (logWasAtBottom) list.scrollTop = list.scrollHeight;
   });
 
   // htmx drops error responses (other than the form re-renders it is told to
@@ -92,7 +89,4 @@
     showError('The request failed (' + evt.detail.xhr.status + '). Reload the page and try again.');
   });
   body.addEventListener('htmx:sendError', function () { showError('The server cannot be reached. Is it still running?'); });
-
-  var logList = document.getElementById('log-list');
-  if (logList) logList.scrollTop = logList.scrollHeight;
 })();

@@ -201,8 +201,10 @@ func TestBrowserLiveDashboard(t *testing.T) {
 		feed.pushComponent(t, EventLog, LogEntry(LogView{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("entry %d", i)}))
 	}
 	waitFor("the log keeps the newest entries, scrolled to the bottom",
-		fmt.Sprintf(`(function(l){ return l.children.length === %d && l.lastElementChild.textContent.includes('entry %d') &&
-			l.scrollHeight - l.scrollTop - l.clientHeight < 2 })(document.getElementById('log-list'))`, MaxLogEntries, MaxLogEntries+9))
+		fmt.Sprintf(`(function(l, box){ var b = box.getBoundingClientRect(), last = l.lastElementChild.getBoundingClientRect();
+			return l.children.length === %d && l.lastElementChild.textContent.includes('entry %d') &&
+			box.scrollHeight > box.clientHeight && last.bottom <= b.bottom + 1 && last.top >= b.top - 1
+		})(document.getElementById('log-list'), document.getElementById('log-scroll'))`, MaxLogEntries, MaxLogEntries+9))
 
 	feed.pushComponent(t, EventProgress, ProgressPanel(ProgressView{Epoch: 3, Epochs: 3, Batch: 9, Batches: 10, Percent: 90, Status: "training"}))
 	feed.pushComponent(t, EventDataset, DatasetPanel(DatasetView{State: DatasetFailed, Error: "disk full"}, ""))
