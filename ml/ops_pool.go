@@ -84,37 +84,40 @@ func bitOf(b bool) uint32 {
 // adds each channel's passed gradient to db.
 func unpoolBias(dy []float32, argmax []uint8, images, channels, h, w int, dPre, db []float32) {
 	plane := h * w
-	h2, w2 := h/2, w/2
-	outPlane := h2 * w2
-	// Offset in the window and mask kept of the gradient, by argmax value.
+	outPlane := plane / 4
+	for f := range channels {
+		var sums [16]float32
+		for i := range images {
+			at := (i*channels + f) * outPlane
+			unpoolPlane(dy[at:at+outPlane], argmax[at:at+outPlane], h, w, dPre[(f*images+i)*plane:][:plane], &sums)
+		}
+		var sum float32
+		for _, s := range sums {
+			sum += s
+		}
+		db[f] += sum
+	}
+}
+
+// unpoolPlaneGo writes one h×w plane of dPre from its pooled gradient g and
+// window positions arg, and adds the gradient that passed to sums.
+func unpoolPlaneGo(g []float32, arg []uint8, h, w int, dst []float32, sums *[16]float32) {
+	w2 := w / 2
+	// Offset in the window and mask kept of the gradient, by arg value.
 	var offset [8]int
 	var keep [8]uint32
 	offset[1], offset[2], offset[3] = 1, w, w+1
 	keep[0], keep[1], keep[2], keep[3] = ^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0)
-	for f := range channels {
-		var sum0, sum1 float32
-		for i := range images {
-			at := (i*channels + f) * outPlane
-			g := dy[at : at+outPlane]
-			arg := argmax[at : at+outPlane]
-			dst := dPre[(f*images+i)*plane:][:plane]
-			clear(dst)
-			for y := range h2 {
-				rows := dst[2*y*w : (2*y+2)*w]
-				gy := g[y*w2 : (y+1)*w2]
-				ay := arg[y*w2 : (y+1)*w2]
-				for x, v := range gy {
-					k := ay[x] & 7
-					v = math.Float32frombits(math.Float32bits(v) & keep[k])
-					rows[2*x+offset[k]] = v
-					if x&1 == 0 {
-						sum0 += v
-					} else {
-						sum1 += v
-					}
-				}
-			}
+	clear(dst)
+	for y := range h / 2 {
+		rows := dst[2*y*w : (2*y+2)*w]
+		gy := g[y*w2 : (y+1)*w2]
+		ay := arg[y*w2 : (y+1)*w2]
+		for x, v := range gy {
+			k := ay[x] & 7
+			v = math.Float32frombits(math.Float32bits(v) & keep[k])
+			rows[2*x+offset[k]] = v
+			sums[x&15] += v
 		}
-		db[f] += sum0 + sum1
 	}
 }

@@ -148,3 +148,136 @@ masks:
 
 	VZEROUPPER
 	RET
+
+// Indices that interleave two registers a, b into a0 b0 a1 b1 ... (low
+// half, then high half).
+DATA poolZipLo<>+0(SB)/4, $0
+DATA poolZipLo<>+4(SB)/4, $16
+DATA poolZipLo<>+8(SB)/4, $1
+DATA poolZipLo<>+12(SB)/4, $17
+DATA poolZipLo<>+16(SB)/4, $2
+DATA poolZipLo<>+20(SB)/4, $18
+DATA poolZipLo<>+24(SB)/4, $3
+DATA poolZipLo<>+28(SB)/4, $19
+DATA poolZipLo<>+32(SB)/4, $4
+DATA poolZipLo<>+36(SB)/4, $20
+DATA poolZipLo<>+40(SB)/4, $5
+DATA poolZipLo<>+44(SB)/4, $21
+DATA poolZipLo<>+48(SB)/4, $6
+DATA poolZipLo<>+52(SB)/4, $22
+DATA poolZipLo<>+56(SB)/4, $7
+DATA poolZipLo<>+60(SB)/4, $23
+GLOBL poolZipLo<>(SB), RODATA|NOPTR, $64
+
+DATA poolZipHi<>+0(SB)/4, $8
+DATA poolZipHi<>+4(SB)/4, $24
+DATA poolZipHi<>+8(SB)/4, $9
+DATA poolZipHi<>+12(SB)/4, $25
+DATA poolZipHi<>+16(SB)/4, $10
+DATA poolZipHi<>+20(SB)/4, $26
+DATA poolZipHi<>+24(SB)/4, $11
+DATA poolZipHi<>+28(SB)/4, $27
+DATA poolZipHi<>+32(SB)/4, $12
+DATA poolZipHi<>+36(SB)/4, $28
+DATA poolZipHi<>+40(SB)/4, $13
+DATA poolZipHi<>+44(SB)/4, $29
+DATA poolZipHi<>+48(SB)/4, $14
+DATA poolZipHi<>+52(SB)/4, $30
+DATA poolZipHi<>+56(SB)/4, $15
+DATA poolZipHi<>+60(SB)/4, $31
+GLOBL poolZipHi<>(SB), RODATA|NOPTR, $64
+
+// func unpoolPlaneAVX512(grad *float32, arg *uint8, dst *float32, rows, w int, sums *[16]float32)
+// Writes rows row pairs of width w of dst: each pooled gradient goes to
+// its window's winning position, zeros elsewhere; the gradients that pass
+// are added to sums lane by lane.
+TEXT ·unpoolPlaneAVX512(SB), NOSPLIT, $0-48
+	MOVQ grad+0(FP), SI
+	MOVQ arg+8(FP), R8
+	MOVQ dst+16(FP), DI
+	MOVQ rows+24(FP), R12
+	MOVQ w+32(FP), R11
+	MOVQ sums+40(FP), R9
+	VMOVUPS (R9), Z9
+	MOVQ R11, R10
+	SHRQ $1, R10            // R10 = outputs per row
+	SHLQ $2, R11            // R11 = row bytes
+	VMOVDQU32 poolZipLo<>(SB), Z13
+	VMOVDQU32 poolZipHi<>(SB), Z12
+	VPXORD Z14, Z14, Z14    // 0
+	MOVL $1, AX
+	VPBROADCASTD AX, Z11
+	MOVL $2, AX
+	VPBROADCASTD AX, Z10
+	MOVL $3, AX
+	VPBROADCASTD AX, Z8
+	MOVL $4, AX
+	VPBROADCASTD AX, Z7
+
+urowpair:
+	XORQ BX, BX
+
+ublock:
+	MOVQ R10, CX
+	SUBQ BX, CX
+	CMPQ CX, $16
+	JLE  umasks
+	MOVQ $16, CX
+
+umasks:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1            // pooled values
+	SHLQ $1, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K2            // row values 0-15
+	SHRQ $16, AX
+	KMOVW AX, K3            // row values 16-31
+
+	LEAQ (SI)(BX*4), AX
+	VMOVUPS.Z (AX), K1, Z0  // g
+	LEAQ (R8)(BX*1), AX
+	VPMOVZXBD.Z (AX), K1, Z1 // positions
+
+	VPCMPUD $1, Z7, Z1, K5  // position < 4: gradient passes
+	VADDPS Z0, Z9, K5, Z9
+
+	VPCMPEQD Z14, Z1, K4
+	VMOVAPS.Z Z0, K4, Z2    // top left
+	VPCMPEQD Z11, Z1, K4
+	VMOVAPS.Z Z0, K4, Z3    // top right
+	VPCMPEQD Z10, Z1, K4
+	VMOVAPS.Z Z0, K4, Z4    // bottom left
+	VPCMPEQD Z8, Z1, K4
+	VMOVAPS.Z Z0, K4, Z5    // bottom right
+
+	VMOVAPS Z2, Z6
+	VPERMT2PS Z3, Z13, Z6   // top row, first 16
+	VPERMT2PS Z3, Z12, Z2   // top row, next 16
+	VMOVAPS Z4, Z15
+	VPERMT2PS Z5, Z13, Z15  // bottom row, first 16
+	VPERMT2PS Z5, Z12, Z4   // bottom row, next 16
+
+	LEAQ (DI)(BX*8), AX
+	VMOVUPS Z6, K2, (AX)
+	VMOVUPS Z2, K3, 64(AX)
+	ADDQ R11, AX
+	VMOVUPS Z15, K2, (AX)
+	VMOVUPS Z4, K3, 64(AX)
+
+	ADDQ $16, BX
+	CMPQ BX, R10
+	JLT  ublock
+
+	ADDQ R10, R8
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DI)(R11*2), DI
+	DECQ R12
+	JNZ  urowpair
+
+	VMOVUPS Z9, (R9)
+	VZEROUPPER
+	RET

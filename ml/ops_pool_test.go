@@ -51,7 +51,7 @@ func TestPoolPlaneSemantics(t *testing.T) {
 		wantArg uint8
 	}{
 		{[4]float32{1, 3, 2, 0}, 0, 3, 1},
-		{[4]float32{2, 2, 2, 2}, 0, 2, 0},          // first of equal maxima
+		{[4]float32{2, 2, 2, 2}, 0, 2, 0},           // first of equal maxima
 		{[4]float32{-1, 0.5, 0.5, 0.25}, 0, 0.5, 1}, // first of equal maxima
 		{[4]float32{-1, -2, -3, -4}, 0, 0, poolNoGrad},
 		{[4]float32{-1, -2, -3, -4}, 1.5, 0.5, 0}, // bias before ReLU
@@ -71,6 +71,48 @@ func TestPoolPlaneSemantics(t *testing.T) {
 			}
 			if out[0] != c.want || arg[0] != c.wantArg {
 				t.Errorf("%s %v+%v: got %v@%d, want %v@%d", name, c.window, c.bias, out[0], arg[0], c.want, c.wantArg)
+			}
+		}
+	}
+}
+
+// TestUnpoolPlaneMatchesPortable checks the platform kernel against the
+// portable loop. Gradients are small multiples of 1/4, so the per-lane sums
+// are exact in any order.
+func TestUnpoolPlaneMatchesPortable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for w := 2; w <= 40; w += 2 {
+		for _, h := range []int{2, 6} {
+			n := h * w / 4
+			g := make([]float32, n)
+			arg := make([]uint8, n)
+			for i := range g {
+				g[i] = float32(rng.IntN(17)-8) / 4
+				arg[i] = uint8(rng.IntN(poolNoGrad + 1))
+			}
+			want := make([]float32, h*w)
+			got := make([]float32, h*w+1)
+			for i := range got {
+				got[i] = 42 // all but the last must be overwritten
+			}
+			var wantSums, gotSums [16]float32
+			unpoolPlaneGo(g, arg, h, w, want, &wantSums)
+			unpoolPlane(g, arg, h, w, got[:h*w], &gotSums)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("w=%d h=%d: dPre[%d] = %v, want %v", w, h, i, got[i], want[i])
+				}
+			}
+			if got[h*w] != 42 {
+				t.Fatalf("w=%d h=%d: wrote past the end", w, h)
+			}
+			var gotSum, wantSum float32
+			for i := range 16 {
+				gotSum += gotSums[i]
+				wantSum += wantSums[i]
+			}
+			if gotSum != wantSum {
+				t.Fatalf("w=%d h=%d: passed gradient sums to %v, want %v", w, h, gotSum, wantSum)
 			}
 		}
 	}
