@@ -89,6 +89,7 @@ func New(svc *app.Service, opts Options) *Server {
 		ReferrerPolicy:        "same-origin",
 	}))
 	e.Use(middleware.BodyLimit(opts.BodyLimit))
+	e.Use(readForm)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The JSON API needs no token: it accepts only application/json,
 		// which a foreign page cannot send without CORS, and we allow none.
@@ -124,6 +125,28 @@ func New(svc *app.Service, opts Options) *Server {
 
 	e.StaticFS("/public", public.FS)
 	return s
+}
+
+// readForm reads a posted form before the CSRF check and the handlers look
+// at it. A body cut off by the size limit (one sent without Content-Length)
+// is then refused with 413; read later, it would look like an empty form,
+// and an empty training form means the defaults.
+func readForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		ct := r.Header.Get(echo.HeaderContentType)
+		if r.Method != http.MethodPost ||
+			!strings.HasPrefix(ct, echo.MIMEApplicationForm) && !strings.HasPrefix(ct, echo.MIMEMultipartForm) {
+			return next(c)
+		}
+		if _, err := c.FormParams(); err != nil {
+			if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+				return err
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+		}
+		return next(c)
+	}
 }
 
 // ServeHTTP serves the app.
