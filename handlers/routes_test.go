@@ -143,6 +143,9 @@ func TestUnknownPathIsNotFoundPageInLayout(t *testing.T) {
 	if code := a.getJSON("/api/no-such", &e); code != http.StatusNotFound || e.Error == "" {
 		t.Errorf("GET /api/no-such: status %d, error %q; want 404 with a JSON error", code, e.Error)
 	}
+	if r := a.postJSON("/api/no-such", `{}`, &e); r.Status != http.StatusNotFound || e.Error == "" {
+		t.Errorf("POST /api/no-such: status %d, error %q; want 404 with a JSON error", r.Status, e.Error)
+	}
 	req, _ := http.NewRequest(http.MethodDelete, a.URL("/api/status"), nil)
 	if r := a.do(req); r.Status != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /api/status: status %d, want 405", r.Status)

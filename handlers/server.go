@@ -93,7 +93,9 @@ func New(svc *app.Service, opts Options) *Server {
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The JSON API needs no token: it accepts only application/json,
 		// which a foreign page cannot send without CORS, and we allow none.
-		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/api/") },
+		// The request path, not the route: an unknown /api/ address is a
+		// JSON 404, not a CSRF refusal.
+		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") },
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		CookieName:     "_csrf",
 		CookiePath:     "/",
