@@ -34,10 +34,12 @@ type convLayer struct {
 	inputGrad        bool // the backward pass computes the input gradient
 	training         bool // keep what the backward pass needs
 	chunk            int  // images per chunk
+	channelsLast     bool // backward on the channels-last path (ops_conv_channels_last.go)
 	out              *ownedTensor
 	argmax           []uint8 // per pooled output: window position 0..3 of the max, or poolNoGrad
 	workers          []*convWorker
 	dW, dB, dX       *ownedTensor
+	xpad, wT         []float32 // channels-last backward: padded inputs, reordered weights
 }
 
 // convWorker is one worker's scratch: a chunk's columns, pre-activations
@@ -46,6 +48,7 @@ type convWorker struct {
 	first, end            int // its images
 	cols, pre, dPre, dCol []float32
 	dW, dB                []float32 // partial sums; worker 0 uses the layer's
+	dXpad                 []float32 // channels-last backward: one padded input gradient
 }
 
 func newConvLayer(name string, batch, inC, outC, height, width int, training, inputGrad bool) (*convLayer, error) {
@@ -66,19 +69,31 @@ func newConvLayer(name string, batch, inC, outC, height, width int, training, in
 			l.dX = newOwnedTensor(batch, inC, height, width)
 		}
 	}
+	l.channelsLast = channelsLastFits(inC)
 	n := min(runtime.GOMAXPROCS(0), batch)
 	l.chunk = min(ceilDiv(batch, n), max(1, chunkColumns/plane))
+	padded := (height + 2) * (width + 2) * inC
+	l.channelsLast = l.channelsLast && training
+	if l.channelsLast {
+		l.wT = make([]float32, outC*inC*9)
+		l.xpad = make([]float32, batch*padded)
+	}
 	for i := range n {
 		wk := &convWorker{first: i * batch / n, end: (i + 1) * batch / n}
 		cols := l.chunk * plane
 		wk.cols = make([]float32, inC*9*cols)
 		wk.pre = make([]float32, outC*cols)
 		if training {
-			wk.dPre = make([]float32, outC*cols)
 			wk.dW, wk.dB = l.dW.data, l.dB.data
-			if i > 0 {
+			if i > 0 || l.channelsLast { // channels-last sums in its own weight order
 				wk.dW, wk.dB = make([]float32, len(l.dW.data)), make([]float32, outC)
 			}
+		}
+		switch {
+		case l.channelsLast && l.inputGrad:
+			wk.dXpad = make([]float32, padded)
+		case !l.channelsLast && training:
+			wk.dPre = make([]float32, outC*cols)
 			if l.inputGrad {
 				wk.dCol = make([]float32, inC*9*cols)
 			}
@@ -143,17 +158,7 @@ func (op *convForwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	outPlane := plane / 4
-	l.run(func(wk *convWorker) {
-		for n0 := wk.first; n0 < wk.end; n0 += l.chunk {
-			images := min(l.chunk, wk.end-n0)
-			cols := images * plane
-			im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, wk.cols[:k*cols])
-			gemm.Sgemm(false, false, l.outC, cols, k, 1, w, k, wk.cols, cols, 0, wk.pre, cols)
-			first := n0 * l.outC * outPlane
-			biasReluMaxPool(wk.pre, b, images, l.outC, l.height, l.width, l.out.data[first:], l.argmax[first:])
-		}
-	})
+	l.forwardColumns(x, w, b)
 	return l.out.value()
 }
 
@@ -210,7 +215,6 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	l := op.convLayer
 	plane, k := l.height*l.width, l.inC*9
-	outPlane := plane / 4
 	x, err := float32s(inputs[0], l.batch*l.inC*plane, l.id+" input")
 	if err != nil {
 		return nil, err
@@ -223,6 +227,40 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.channelsLast {
+		l.backwardChannelsLast(w, dy)
+	} else {
+		l.backwardColumns(x, w, dy)
+	}
+	return l.dW.value()
+}
+
+// forwardColumns is the forward pass through im2col columns: one matrix
+// product per chunk of images.
+func (l *convLayer) forwardColumns(x, w, b []float32) {
+	plane, k := l.height*l.width, l.inC*9
+	outPlane := plane / 4
+	l.run(func(wk *convWorker) {
+		for n0 := wk.first; n0 < wk.end; n0 += l.chunk {
+			images := min(l.chunk, wk.end-n0)
+			cols := images * plane
+			im2col3x3(x[n0*l.inC*plane:], images, l.inC, l.inC*plane, plane, l.height, l.width, wk.cols[:k*cols])
+			gemm.Sgemm(false, false, l.outC, cols, k, 1, w, k, wk.cols, cols, 0, wk.pre, cols)
+			first := n0 * l.outC * outPlane
+			biasReluMaxPool(wk.pre, b, images, l.outC, l.height, l.width, l.out.data[first:], l.argmax[first:])
+			if l.channelsLast && l.training {
+				l.padForBackward(x, n0, images)
+			}
+		}
+	})
+}
+
+// backwardColumns is the backward pass through dense matrix products:
+// unpooled pre-activation gradients times the recomputed columns give dw,
+// and wᵀ times them, summed back by col2im, give dx.
+func (l *convLayer) backwardColumns(x, w, dy []float32) {
+	plane, k := l.height*l.width, l.inC*9
+	outPlane := plane / 4
 	l.run(func(wk *convWorker) {
 		clear(wk.dB)
 		for n0 := wk.first; n0 < wk.end; n0 += l.chunk {
@@ -246,7 +284,6 @@ func (op *convBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		addTo(l.dW.data, wk.dW)
 		addTo(l.dB.data, wk.dB)
 	}
-	return l.dW.value()
 }
 
 // im2col3x3 lays out images as the columns of a 3×3, padding-1

@@ -47,6 +47,8 @@ func TestConvReluPoolMatchesStockOps(t *testing.T) {
 		{name: "inner layer", batch: 2, inC: 3, outC: 5, h: 6, w: 8, inputGrad: true},
 		{name: "chunked with remainder", batch: 5, inC: 2, outC: 3, h: 4, w: 4, chunk: 2, inputGrad: true},
 		{name: "single image", batch: 1, inC: 2, outC: 2, h: 2, w: 2, inputGrad: true},
+		{name: "channels-last inner layer", batch: 3, inC: channelsLastC, outC: 5, h: 6, w: 4, inputGrad: true},
+		{name: "channels-last single image", batch: 1, inC: channelsLastC, outC: 3, h: 2, w: 2, inputGrad: true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +76,9 @@ func TestConvReluPoolMatchesStockOps(t *testing.T) {
 			}
 			if tc.chunk > 0 {
 				layer.chunk = tc.chunk
+			}
+			if want := tc.inC == channelsLastC && hasAVX512; layer.channelsLast != want {
+				t.Fatalf("channels-last path = %v, want %v", layer.channelsLast, want)
 			}
 			out, err := layer.apply(x, w, b)
 			if err != nil {

@@ -9,3 +9,14 @@ func poolPlane(src []float32, bias float32, h, w int, out []float32, arg []uint8
 func unpoolPlane(g []float32, arg []uint8, h, w int, dst []float32, sums *[16]float32) {
 	unpoolPlaneGo(g, arg, h, w, dst, sums)
 }
+
+// hasAVX512 is false off amd64: the AVX-512 paths do not exist there.
+const hasAVX512 = false
+
+func sparseWeightGrad(g []float32, arg []uint8, xp []float32, h, w int, dwT []float32) {
+	sparseWeightGradGo(g, arg, xp, h, w, dwT)
+}
+
+func sparseInputGrad(g []float32, arg []uint8, wT []float32, h, w int, dxp []float32) {
+	sparseInputGradGo(g, arg, wT, h, w, dxp)
+}

@@ -1,0 +1,100 @@
+package ml
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestPadChannelsLastRoundTrip(t *testing.T) {
+	const c, h, w = 3, 4, 5
+	rng := rand.New(rand.NewPCG(5, 5))
+	src := make([]float32, c*h*w)
+	for i := range src {
+		src[i] = rng.Float32() + 1 // never zero
+	}
+	padded := make([]float32, c*(h+2)*(w+2))
+	for i := range padded {
+		padded[i] = -7 // every value must be overwritten
+	}
+	padChannelsLast(src, c, h, w, padded)
+	for y := range h + 2 {
+		for x := range w + 2 {
+			for ch := range c {
+				got := padded[(y*(w+2)+x)*c+ch]
+				want := float32(0)
+				if y >= 1 && y <= h && x >= 1 && x <= w {
+					want = src[(ch*h+y-1)*w+x-1]
+				}
+				if got != want {
+					t.Fatalf("padded (%d,%d) channel %d = %v, want %v", y, x, ch, got, want)
+				}
+			}
+		}
+	}
+	back := make([]float32, len(src))
+	unpadChannelsLast(padded, c, h, w, back)
+	if !slices.Equal(back, src) {
+		t.Fatal("unpadChannelsLast(padChannelsLast(x)) != x")
+	}
+}
+
+func TestReorderWeightsRoundTrip(t *testing.T) {
+	const f, c = 3, 4
+	w := make([]float32, f*c*9)
+	for i := range w {
+		w[i] = float32(i + 1)
+	}
+	wT := make([]float32, len(w))
+	reorderWeights(w, f, c, wT)
+	if wT[(1*9+4)*c+2] != w[(1*c+2)*9+4] {
+		t.Fatal("reorderWeights misplaces [f=1][c=2][tap 4]")
+	}
+	back := make([]float32, len(w))
+	addReorderedWeights(wT, f, c, back)
+	if !slices.Equal(back, w) {
+		t.Fatal("addReorderedWeights does not invert reorderWeights")
+	}
+}
+
+// TestSparseKernelsMatchPortable checks the platform kernels against the
+// portable loops (fused multiply-adds round differently, hence a tolerance).
+func TestSparseKernelsMatchPortable(t *testing.T) {
+	const c = channelsLastC
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, size := range [][2]int{{2, 2}, {6, 4}, {14, 14}} {
+		h, w := size[0], size[1]
+		n := h / 2 * (w / 2)
+		g := make([]float32, n)
+		arg := make([]uint8, n)
+		for i := range g {
+			g[i] = float32(rng.NormFloat64())
+			arg[i] = uint8(rng.IntN(poolNoGrad + 1))
+		}
+		random := func(size int) []float32 {
+			s := make([]float32, size)
+			for i := range s {
+				s[i] = float32(rng.NormFloat64())
+			}
+			return s
+		}
+		xp := random((h + 2) * (w + 2) * c)
+		wT := random(9 * c)
+
+		want, got := random(9*c), []float32(nil)
+		got = slices.Clone(want)
+		sparseWeightGradGo(g, arg, xp, h, w, want)
+		sparseWeightGrad(g, arg, xp, h, w, got)
+		if d := relDiff(got, want); d > 1e-6 {
+			t.Errorf("%dx%d weight gradient differs by %.3g", h, w, d)
+		}
+
+		wantX := random(len(xp))
+		gotX := slices.Clone(wantX)
+		sparseInputGradGo(g, arg, wT, h, w, wantX)
+		sparseInputGrad(g, arg, wT, h, w, gotX)
+		if d := relDiff(gotX, wantX); d > 1e-6 {
+			t.Errorf("%dx%d input gradient differs by %.3g", h, w, d)
+		}
+	}
+}
