@@ -55,17 +55,30 @@ func (s *Set) Image(i int) []uint8 {
 	return s.Images[i*size : (i+1)*size : (i+1)*size]
 }
 
-// pixelScale[v] is float32(v)/255, looked up rather than divided per pixel.
+// PixelMean and PixelStd are the mean and standard deviation of the
+// Fashion-MNIST training pixels scaled to [0, 1]. Standardising the input
+// with them (as torchvision's Normalize does) is worth about one point of
+// test accuracy after three epochs over plain /255 scaling.
+const (
+	PixelMean = 0.2860
+	PixelStd  = 0.3530
+)
+
+// NormalizePixel is the network's input for a pixel value.
+func NormalizePixel(v uint8) float32 { return pixelScale[v] }
+
+// pixelScale[v] is (v/255 - PixelMean) / PixelStd, looked up rather than
+// computed per pixel.
 var pixelScale = func() (t [256]float32) {
 	for v := range t {
-		t[v] = float32(v) / 255
+		t[v] = float32((float64(v)/255 - PixelMean) / PixelStd)
 	}
 	return t
 }()
 
-// Normalize writes the images at indices, in order, into dst as float32 in
-// [0, 1]: dst[k*Rows*Cols+p] = float32(pixel p of image indices[k])/255.
-// Normalising per batch keeps the set itself at one byte per pixel.
+// Normalize writes the images at indices, in order, into dst as the
+// network's input: dst[k*Rows*Cols+p] = NormalizePixel(pixel p of image
+// indices[k]). Normalising per batch keeps the set at one byte per pixel.
 // It panics if dst is shorter than len(indices)*Rows*Cols.
 func (s *Set) Normalize(dst []float32, indices []int) {
 	size := s.Rows * s.Cols

@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,12 +38,16 @@ func TestNormalizeScalesInIndexOrder(t *testing.T) {
 	dst := make([]float32, 2*ImageSize)
 	set.Normalize(dst, []int{2, 0})
 
-	if dst[0] != 1 || dst[1] != 0 || dst[2] != float32(51)/255 {
-		t.Errorf("first image starts %v, want [1 0 0.2]", dst[:3])
+	standard := func(v float64) float32 { return float32((v/255 - PixelMean) / PixelStd) }
+	if dst[0] != standard(255) || dst[1] != standard(0) || dst[2] != standard(51) {
+		t.Errorf("first image starts %v, want %v", dst[:3], []float32{standard(255), standard(0), standard(51)})
+	}
+	if math.Abs(float64(dst[0])-2.0227) > 1e-3 || math.Abs(float64(dst[1])+0.8102) > 1e-3 {
+		t.Errorf("white and black map to %v and %v, want about 2.0227 and -0.8102", dst[0], dst[1])
 	}
 	for p, v := range set.Image(0) {
-		if dst[ImageSize+p] != float32(v)/255 {
-			t.Fatalf("dst[%d] = %v, want pixel %d of image 0 / 255 = %v", ImageSize+p, dst[ImageSize+p], p, float32(v)/255)
+		if dst[ImageSize+p] != standard(float64(v)) {
+			t.Fatalf("dst[%d] = %v, want pixel %d of image 0 standardised = %v", ImageSize+p, dst[ImageSize+p], p, standard(float64(v)))
 		}
 	}
 }
