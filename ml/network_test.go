@@ -308,8 +308,18 @@ func TestGraphCacheIsBounded(t *testing.T) {
 }
 
 // TestNetworkGradientsMatchStockGraph builds the whole network from stock
-// Gorgonia ops with the same weights and compares loss and gradients.
+// Gorgonia ops with the same weights and compares loss and gradients, with
+// this CPU's kernels and with the portable ones.
 func TestNetworkGradientsMatchStockGraph(t *testing.T) {
+	t.Run("platform kernels", checkNetworkGradients)
+	t.Run("portable kernels", func(t *testing.T) {
+		defer func(saved bool) { hasAVX512 = saved }(hasAVX512)
+		hasAVX512 = false
+		checkNetworkGradients(t)
+	})
+}
+
+func checkNetworkGradients(t *testing.T) {
 	const batch = 3
 	n := newTestNetwork(t, 10)
 	x, labels := syntheticBatch(10, batch)

@@ -11,7 +11,7 @@ func unpoolPlane(g []float32, arg []uint8, h, w int, dst []float32, sums *[16]fl
 }
 
 // hasAVX512 is false off amd64: the AVX-512 paths do not exist there.
-const hasAVX512 = false
+var hasAVX512 = false
 
 func sparseWeightGrad(g []float32, arg []uint8, xp []float32, h, w int, dwT []float32) {
 	sparseWeightGradGo(g, arg, xp, h, w, dwT)
