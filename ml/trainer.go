@@ -265,6 +265,14 @@ func (r *trainRun) stop(epoch, batch int) error {
 	r.events.Push(StatusChange{Status: StatusStopping})
 	r.result.Stopped = true
 	r.result.ImagesPerSec = r.imagesPerSec()
+	if epoch == 0 && batch == 0 {
+		// Nothing was trained: a checkpoint of the initial weights would
+		// only hide an earlier, trained model.
+		r.logLine(LevelWarn, "Training stopped before the first batch; no checkpoint written")
+		r.log.Warn("training stopped before the first batch")
+		r.events.Push(StatusChange{Status: StatusStopped})
+		return nil
+	}
 	if err := r.saveCheckpoint(epoch, batch); err != nil {
 		return err
 	}
