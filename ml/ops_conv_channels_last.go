@@ -19,12 +19,11 @@ const channelsLastC = 32
 // channels-last path on this CPU.
 func channelsLastFits(inC int) bool { return inC == channelsLastC && hasAVX512 }
 
-// padChannelsLast copies one NCHW image (c planes of h×w) into dst as
+// padChannelsLastGo copies one NCHW image (c planes of h×w) into dst as
 // zero-padded channels-last: dst[((y+1)(w+2) + x+1)·c + ch] = src[ch][y][x].
-func padChannelsLast(src []float32, c, h, w int, dst []float32) {
+func padChannelsLastGo(src []float32, c, h, w int, dst []float32) {
 	wp := w + 2
-	clear(dst[:(wp+1)*c])                   // top row and the first left border
-	clear(dst[((h+1)*wp-1)*c : (h+2)*wp*c]) // last right border and bottom row
+	clearPadding(c, h, w, dst)
 	for y := range h {
 		row := dst[((y+1)*wp+1)*c:][:w*c]
 		for ch := range c {
@@ -33,12 +32,21 @@ func padChannelsLast(src []float32, c, h, w int, dst []float32) {
 				row[x*c+ch] = v
 			}
 		}
-		clear(dst[((y+1)*wp+w+1)*c:][:2*c]) // right border of this row, left of the next
 	}
 }
 
-// unpadChannelsLast is the inverse of padChannelsLast (borders dropped).
-func unpadChannelsLast(src []float32, c, h, w int, dst []float32) {
+// clearPadding zeroes the border pixels of a padded channels-last image.
+func clearPadding(c, h, w int, dst []float32) {
+	wp := w + 2
+	clear(dst[:(wp+1)*c]) // top row and the first left border
+	for y := 1; y <= h; y++ {
+		clear(dst[(y*wp+w+1)*c:][:2*c]) // a right border and the next left one
+	}
+	clear(dst[(h+1)*wp*c : (h+2)*wp*c]) // bottom row
+}
+
+// unpadChannelsLastGo is the inverse of padChannelsLastGo (borders dropped).
+func unpadChannelsLastGo(src []float32, c, h, w int, dst []float32) {
 	wp := w + 2
 	for y := range h {
 		row := src[((y+1)*wp+1)*c:][:w*c]

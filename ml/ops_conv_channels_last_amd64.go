@@ -30,3 +30,40 @@ func sparseInputGrad(g []float32, arg []uint8, wT []float32, h, w int, dxp []flo
 	_, _, _ = g[n-1], arg[n-1], dxp[(h+2)*(w+2)*channelsLastC-1]
 	sparseInputGradAVX512(&g[0], &arg[0], &wT[0], &dxp[0], h/2, w/2, w+2)
 }
+
+//go:noescape
+func padInteriorAVX512(src, dst *float32, h, w int, idx *[16]int32)
+
+//go:noescape
+func unpadInteriorAVX512(src, dst *float32, h, w int, idx *[16]int32)
+
+// padChannelsLast is padChannelsLastGo, with AVX-512 gathers for 32
+// channels.
+func padChannelsLast(src []float32, c, h, w int, dst []float32) {
+	if !hasAVX512 || c != channelsLastC {
+		padChannelsLastGo(src, c, h, w, dst)
+		return
+	}
+	_, _ = src[c*h*w-1], dst[c*(h+2)*(w+2)-1]
+	clearPadding(c, h, w, dst)
+	var idx [16]int32
+	for i := range idx {
+		idx[i] = int32(i * h * w)
+	}
+	padInteriorAVX512(&src[0], &dst[0], h, w, &idx)
+}
+
+// unpadChannelsLast is unpadChannelsLastGo, with AVX-512 gathers for 32
+// channels.
+func unpadChannelsLast(src []float32, c, h, w int, dst []float32) {
+	if !hasAVX512 || c != channelsLastC {
+		unpadChannelsLastGo(src, c, h, w, dst)
+		return
+	}
+	_, _ = src[c*(h+2)*(w+2)-1], dst[c*h*w-1]
+	var idx [16]int32
+	for i := range idx {
+		idx[i] = int32(i * channelsLastC)
+	}
+	unpadInteriorAVX512(&src[0], &dst[0], h, w, &idx)
+}

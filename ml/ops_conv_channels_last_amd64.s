@@ -228,3 +228,104 @@ iwin:
 	JNZ  irow
 	VZEROUPPER
 	RET
+
+// func padInteriorAVX512(src, dst *float32, h, w int, idx *[16]int32)
+// Writes the interior of a zero-padded channels-last image of 32 channels:
+// dst[((y+1)(w+2) + x+1)·32 + ch] = src[(ch·h + y)·w + x]. idx holds
+// ch·h·w for ch = 0..15; each pixel is two 16-channel gathers.
+TEXT ·padInteriorAVX512(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ h+16(FP), R12
+	MOVQ w+24(FP), R13
+	MOVQ idx+32(FP), AX
+	VMOVDQU32 (AX), Z31
+	MOVQ R12, R10
+	IMULQ R13, R10
+	SHLQ $6, R10            // R10 = bytes of 16 channel planes
+	LEAQ 2(R13), R11
+	SHLQ $7, R11            // R11 = padded row bytes
+	LEAQ 128(DI)(R11*1), DI // pixel (1,1)
+	MOVQ R13, R14
+	SHLQ $2, R14            // R14 = source row bytes
+
+prow:
+	MOVQ R13, CX
+	MOVQ SI, R8
+	MOVQ DI, R9
+
+ppix:
+	KXNORW K1, K1, K1
+	VGATHERDPS (R8)(Z31*4), K1, Z0
+	LEAQ (R8)(R10*1), BX
+	KXNORW K2, K2, K2
+	VGATHERDPS (BX)(Z31*4), K2, Z1
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ $4, R8
+	ADDQ $128, R9
+	DECQ CX
+	JNZ  ppix
+
+	ADDQ R14, SI
+	ADDQ R11, DI
+	DECQ R12
+	JNZ  prow
+	VZEROUPPER
+	RET
+
+// func unpadInteriorAVX512(src, dst *float32, h, w int, idx *[16]int32)
+// The inverse: dst[(ch·h + y)·w + x] = src[((y+1)(w+2) + x+1)·32 + ch], a
+// gather of up to 16 pixels of one channel at a time. idx holds 32·i.
+TEXT ·unpadInteriorAVX512(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ h+16(FP), R12
+	MOVQ w+24(FP), R13
+	MOVQ idx+32(FP), AX
+	VMOVDQU32 (AX), Z31
+	LEAQ 2(R13), R11
+	SHLQ $7, R11            // R11 = padded row bytes
+	LEAQ 128(SI)(R11*1), SI // pixel (1,1), channel 0
+	XORQ DX, DX             // channel
+
+uchan:
+	MOVQ SI, R8             // row start for this channel
+	MOVQ R12, R15           // rows left
+
+urow:
+	XORQ BX, BX             // x
+
+ublock2:
+	MOVQ R13, CX
+	SUBQ BX, CX
+	CMPQ CX, $16
+	JLE  umask2
+	MOVQ $16, CX
+
+umask2:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	KMOVW AX, K2
+	MOVQ BX, R9
+	SHLQ $7, R9
+	ADDQ R8, R9             // pixel x of this row, this channel
+	VGATHERDPS (R9)(Z31*4), K1, Z0
+	VMOVUPS Z0, K2, (DI)(BX*4)
+	ADDQ $16, BX
+	CMPQ BX, R13
+	JLT  ublock2
+
+	LEAQ (DI)(R13*4), DI
+	ADDQ R11, R8
+	DECQ R15
+	JNZ  urow
+
+	ADDQ $4, SI
+	INCQ DX
+	CMPQ DX, $32
+	JLT  uchan
+	VZEROUPPER
+	RET

@@ -39,6 +39,36 @@ func TestPadChannelsLastRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPadKernelsMatchPortable checks the platform pad and unpad against the
+// portable loops, for 32 channels and rows on both sides of 16 pixels.
+func TestPadKernelsMatchPortable(t *testing.T) {
+	const c = channelsLastC
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, size := range [][2]int{{1, 1}, {14, 14}, {3, 18}} {
+		h, w := size[0], size[1]
+		src := make([]float32, c*h*w)
+		for i := range src {
+			src[i] = rng.Float32()
+		}
+		want := make([]float32, c*(h+2)*(w+2))
+		got := make([]float32, len(want))
+		for i := range got {
+			got[i] = -1
+		}
+		padChannelsLastGo(src, c, h, w, want)
+		padChannelsLast(src, c, h, w, got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%dx%d: padChannelsLast differs from the portable loop", h, w)
+		}
+		back := make([]float32, len(src)+1)
+		back[len(src)] = 42
+		unpadChannelsLast(got, c, h, w, back[:len(src)])
+		if !slices.Equal(back[:len(src)], src) || back[len(src)] != 42 {
+			t.Fatalf("%dx%d: unpadChannelsLast does not invert padChannelsLast", h, w)
+		}
+	}
+}
+
 func TestReorderWeightsRoundTrip(t *testing.T) {
 	const f, c = 3, 4
 	w := make([]float32, f*c*9)

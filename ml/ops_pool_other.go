@@ -20,3 +20,9 @@ func sparseWeightGrad(g []float32, arg []uint8, xp []float32, h, w int, dwT []fl
 func sparseInputGrad(g []float32, arg []uint8, wT []float32, h, w int, dxp []float32) {
 	sparseInputGradGo(g, arg, wT, h, w, dxp)
 }
+
+func padChannelsLast(src []float32, c, h, w int, dst []float32) { padChannelsLastGo(src, c, h, w, dst) }
+
+func unpadChannelsLast(src []float32, c, h, w int, dst []float32) {
+	unpadChannelsLastGo(src, c, h, w, dst)
+}
