@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,7 +124,9 @@ func TestTrainJSON(t *testing.T) {
 	}
 }
 
-func TestTrainInterruptedKeepsACheckpoint(t *testing.T) {
+// A stop mid-run keeps a checkpoint (see ml's trainer tests); one before
+// any training writes none, and still exits as interrupted.
+func TestTrainInterruptedBeforeTheFirstBatch(t *testing.T) {
 	src := syntheticSource(t, 100, 20)
 	dataDir := t.TempDir()
 	var stdout, stderr bytes.Buffer
@@ -151,8 +152,8 @@ func TestTrainInterruptedKeepsACheckpoint(t *testing.T) {
 	if !summary.Stopped {
 		t.Error("summary does not say the run stopped")
 	}
-	if _, err := os.Stat(summary.Checkpoint); err != nil {
-		t.Errorf("no checkpoint after the interruption: %v", err)
+	if summary.Checkpoint != "" {
+		t.Errorf("checkpoint %q written though nothing was trained", summary.Checkpoint)
 	}
 }
 
