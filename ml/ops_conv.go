@@ -13,12 +13,17 @@ import (
 )
 
 // A convolution layer fused into one Gorgonia op: 3×3 convolution (padding 1,
-// stride 1, bias), ReLU and 2×2 max-pool (stride 2), NCHW throughout so
-// nothing is transposed. The batch is split between one worker per CPU, so
-// the two cores meet once per op rather than around every small loop; each
-// worker goes through its images in chunks, whose im2col columns (and their
-// gradient) stay in cache instead of streaming the whole batch's columns
-// through memory.
+// stride 1, bias), ReLU and 2×2 max-pool (stride 2). Inputs, outputs and
+// gradients are NCHW, as PyTorch's, so flattening needs no transpose. The
+// batch is split between one worker per CPU, so the cores meet once per op
+// rather than around every small loop; each worker goes through its images
+// in chunks, whose im2col columns (and their gradient) stay in cache instead
+// of streaming the whole batch's columns through memory.
+//
+// The forward pass is im2col and one matrix product per chunk. The backward
+// pass either mirrors it with dense products (backwardColumns) or, for inner
+// layers, skips the zeros that max-pooling leaves in the gradient
+// (ops_conv_channels_last.go).
 
 const (
 	// chunkColumns is roughly how many output pixels a chunk covers.
@@ -69,11 +74,10 @@ func newConvLayer(name string, batch, inC, outC, height, width int, training, in
 			l.dX = newOwnedTensor(batch, inC, height, width)
 		}
 	}
-	l.channelsLast = channelsLastFits(inC)
 	n := min(runtime.GOMAXPROCS(0), batch)
 	l.chunk = min(ceilDiv(batch, n), max(1, chunkColumns/plane))
 	padded := (height + 2) * (width + 2) * inC
-	l.channelsLast = l.channelsLast && training
+	l.channelsLast = training && channelsLastFits(inC)
 	if l.channelsLast {
 		l.wT = make([]float32, outC*inC*9)
 		l.xpad = make([]float32, batch*padded)
