@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/goleak"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -284,6 +285,22 @@ func TestClosedNetworkRefusesWork(t *testing.T) {
 	if err := n.Predict(x, 2, make([]float32, 20)); !errors.Is(err, ErrNetworkClosed) {
 		t.Errorf("predict after close: %v", err)
 	}
+}
+
+func TestNoGoroutineOutlivesACall(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	n, err := NewNetwork(2, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, labels := syntheticBatch(2, 9)
+	if _, err := n.TrainStep(x, labels); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Predict(x, 9, make([]float32, 90)); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
 }
 
 func TestNewNetworkRejectsBadLearningRate(t *testing.T) {
