@@ -143,7 +143,7 @@ func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
 }
 
 // Predict writes the softmax probabilities of batch images (x: batch*784
-// values) into probs (batch*10 values, image-major).
+// values) into the first batch*10 values of probs, image-major.
 func (n *Network) Predict(x []float32, batch int, probs []float32) error {
 	if batch < 1 {
 		return fmt.Errorf("predict: batch size %d must be at least 1", batch)
@@ -151,8 +151,8 @@ func (n *Network) Predict(x []float32, batch int, probs []float32) error {
 	if len(x) != batch*netImagePixels {
 		return fmt.Errorf("predict: got %d input values for %d images, want %d", len(x), batch, batch*netImagePixels)
 	}
-	if len(probs) != batch*netClasses {
-		return fmt.Errorf("predict: probabilities buffer holds %d values, want %d", len(probs), batch*netClasses)
+	if len(probs) < batch*netClasses {
+		return fmt.Errorf("predict: probabilities buffer holds %d values, need %d", len(probs), batch*netClasses)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
