@@ -1,5 +1,7 @@
 //go:build !amd64
 
+// Off amd64 every kernel is its portable Go loop.
+
 package ml
 
 func poolPlane(src []float32, bias float32, h, w int, out []float32, arg []uint8) {
