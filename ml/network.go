@@ -12,9 +12,10 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Architecture names the network's layers; checkpoints record it so that
-// weights are only loaded into the network they came from.
-const Architecture = "fmnist-cnn/v1 conv3x3(1>32,p1)-relu-maxpool2-conv3x3(32>64,p1)-relu-maxpool2-dense(3136>128)-relu-dense(128>10)"
+// Architecture names the network's input scaling and layers; checkpoints
+// record it so that weights are only loaded into the network they came from
+// and fed the input they were trained on (see Set.Normalize).
+const Architecture = "fmnist-cnn/v2 input(x/255-0.2860)/0.3530-conv3x3(1>32,p1)-relu-maxpool2-conv3x3(32>64,p1)-relu-maxpool2-dense(3136>128)-relu-dense(128>10)"
 
 const (
 	netImageSide   = 28                          // width and height of an input image
