@@ -61,7 +61,7 @@ const (
 
 // browserPanels are the ids of the parts of the dashboard (views/*.templ).
 var browserPanels = []string{
-	"dataset-panel", "training-controls", "progress-panel", "loss-chart",
+	"dataset-panel", "training-controls", "progress-panel", "loss-chart-panel",
 	"log-panel", "predictions-panel", "status-line",
 }
 
@@ -182,6 +182,14 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b.click(t, "#stop-button")
 	b.waitFor(t, "the status line to say stopped", browserTrainingTimeout, browserStatusIs("stopped"))
 	b.stage(t, "4-stopped")
+	// Without JavaScript the server draws the curve as SVG in place of the live chart.
+	if got := b.evalInt(t, `(() => {
+		const line = document.querySelector('#loss-chart-static polyline');
+		const box = line ? line.getBoundingClientRect() : null;
+		return line && box.width > 100 && box.height > 10 ? line.getAttribute('points').trim().split(/\s+/).length : 0;
+	})()`); got < 2 {
+		t.Errorf("the static loss chart shows %d points, want the curve so far", got)
+	}
 
 	b.waitFor(t, "Get Predictions to be enabled", browserStepTimeout, "!("+browserButtonJS("Get Predictions")+").disabled")
 	b.clickButton(t, "Get Predictions")
