@@ -1,10 +1,12 @@
 package ml
 
-import "golang.org/x/sys/cpu"
+import "github.com/fmnist/trainer/ml/internal/gemm"
 
-// hasAVX512 selects the AVX-512 kernels (pooling, vector add); x/sys/cpu
-// accounts for the OS saving the vector state.
-var hasAVX512 = cpu.X86.HasAVX512F
+// hasAVX512 selects the AVX-512 kernels (pooling, vector add). It follows
+// the matrix multiply's choice, which comes from the CPU's features (as seen
+// by x/sys/cpu) unless FMNIST_GEMM forces a path: FMNIST_GEMM=generic or
+// avx2 then runs the portable Go loops here too.
+var hasAVX512 = gemm.Kernel() == "avx512"
 
 //go:noescape
 func addToAVX512(dst, src *float32, n int)
