@@ -43,7 +43,6 @@ type Hub struct {
 	clients  map[string]*viewer
 	closed   bool
 	maxKept  int
-	dropped  int
 	snapshot map[string]bool // event names that are snapshots: only the latest counts
 }
 
@@ -135,7 +134,6 @@ func (h *Hub) deliver(streamID string, v *viewer, ev *sse.Event) {
 	// wait; the browser reconnects and resumes from its last event id.
 	v.live = false
 	v.cancel()
-	h.dropped++
 	h.log.Warn("dropped a viewer that stopped reading events", "stream", streamID)
 }
 
