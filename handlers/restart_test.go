@@ -88,8 +88,10 @@ func TestRestartKeepsRunsAndMarksInterrupted(t *testing.T) {
 	if run.Status != string(ml.StatusStopped) || run.EndedAt == nil || len(run.Points) == 0 || len(run.Epochs) == 0 {
 		t.Fatalf("run %d after restart: %+v", runID, run)
 	}
-	if last := run.Checkpoints[len(run.Checkpoints)-1]; last.Path != ckpt || last.Batch == 0 {
-		t.Errorf("the last checkpoint %+v should be the one saved when stopping mid-epoch (%s)", last, ckpt)
+	// The stop may land mid-epoch or, with epochs this short, right at an
+	// epoch's end (batch 0); either way it is the newest checkpoint.
+	if last := run.Checkpoints[len(run.Checkpoints)-1]; last.Path != ckpt || last.Epoch < len(run.Epochs) {
+		t.Errorf("the last checkpoint %+v should be the one saved when stopping (%s) after %d evaluated epochs", last, ckpt, len(run.Epochs))
 	}
 	page := second.get("/")
 	wantStatus(t, "GET / after restart", page, http.StatusOK, `data-state="stopped"`, "Run "+itoa(runID),
