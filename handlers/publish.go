@@ -38,8 +38,7 @@ func (s *Server) Publish(u app.Update) {
 			s.sendFragment(views.EventLog, views.LogEntry(logView(e)))
 		case ml.EpochResult:
 			progressed = true
-			s.sendJSON("epoch", epochEvent{Run: u.RunID, Epoch: e.Epoch, TestAccuracy: e.TestAccuracy,
-				TestLoss: e.TestLoss, TrainLoss: e.TrainLoss, ImagesPerSec: e.ImagesPerSec, Seconds: e.Seconds})
+			s.sendJSON("epoch", epochEvent{Run: u.RunID, apiEpoch: apiEpoch(e)})
 		case ml.StatusChange, ml.CheckpointSaved:
 			statusChanged, progressed = true, true
 		}
@@ -57,15 +56,11 @@ func (s *Server) Publish(u app.Update) {
 	}
 }
 
-// epochEvent is the JSON of the "epoch" event.
+// epochEvent is the JSON of the "epoch" event: an epoch as the API shows
+// it, with its run.
 type epochEvent struct {
-	Run          int64   `json:"run"`
-	Epoch        int     `json:"epoch"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	TestLoss     float64 `json:"test_loss"`
-	TrainLoss    float64 `json:"train_loss"`
-	ImagesPerSec float64 `json:"images_per_sec"`
-	Seconds      float64 `json:"seconds"`
+	Run int64 `json:"run"`
+	apiEpoch
 }
 
 func (s *Server) sendFragment(name string, c templ.Component) {
