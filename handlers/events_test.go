@@ -105,6 +105,7 @@ func TestEventStreamDuringTraining(t *testing.T) {
 		return func(evs []sseEvent) bool { return len(named(evs, "loss")) >= n }
 	}
 	before := left.WaitFor(t, "5 loss points", 30*time.Second, lossCount(5))
+	leftByQuery.WaitFor(t, "5 loss points", 30*time.Second, lossCount(5))
 	left.Close()
 	leftByQuery.Close()
 	firstPart, firstPartByQuery := left.Events(), leftByQuery.Events()
