@@ -69,10 +69,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	svc, err := app.New(ctx, app.Options{
-		Store:      db,
-		DataDir:    opts.dataDir,
-		DatasetURL: opts.datasetURL,
-		Logger:     logger,
+		Store:         db,
+		DatasetDir:    datasetDirIn(opts.dataDir),
+		CheckpointDir: checkpointDirIn(opts.dataDir),
+		DatasetURL:    opts.datasetURL,
+		Logger:        logger,
 	})
 	if err != nil {
 		ln.Close()

@@ -80,10 +80,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := cfg.Validate(ds.Train.Count); err != nil {
 		return flagError(stderr, "train", configFlagError(fs, err))
 	}
-	used := ds.Train.Count
-	if cfg.TrainLimit > 0 {
-		used = cfg.TrainLimit
-	}
+	used := cfg.TrainImages(ds.Train.Count)
 	fmt.Fprintf(stdout, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
 	fmt.Fprintf(stdout, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
 

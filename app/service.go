@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -29,10 +28,11 @@ var (
 
 // Options configure a Service.
 type Options struct {
-	Store      *store.DB
-	DataDir    string // holds fashion-mnist/ and checkpoints/
-	DatasetURL string // "" for the official mirrors
-	Logger     *slog.Logger
+	Store         *store.DB
+	DatasetDir    string // where the four IDX files are prepared
+	CheckpointDir string // where training runs write their checkpoints
+	DatasetURL    string // "" for the official mirrors
+	Logger        *slog.Logger
 }
 
 // Service runs downloads and training and keeps the state viewers see.
@@ -79,8 +79,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		store:      opts.Store,
-		datasetDir: filepath.Join(opts.DataDir, "fashion-mnist"),
-		ckptDir:    filepath.Join(opts.DataDir, "checkpoints"),
+		datasetDir: opts.DatasetDir,
+		ckptDir:    opts.CheckpointDir,
 		source:     opts.DatasetURL,
 		log:        logger,
 		dlBox:      new(ml.Mailbox),

@@ -108,7 +108,8 @@ func newService(t *testing.T, dataDir, source string, prepared bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.New(ctx, app.Options{Store: db, DataDir: dataDir, DatasetURL: source,
+	svc, err := app.New(ctx, app.Options{Store: db, DatasetDir: filepath.Join(dataDir, "fashion-mnist"),
+		CheckpointDir: filepath.Join(dataDir, "checkpoints"), DatasetURL: source,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		db.Close()

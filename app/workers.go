@@ -102,7 +102,7 @@ func (s *Service) StartTraining(ctx context.Context, cfg ml.Config) (int64, erro
 	s.trainRun = run.ID
 	s.predictionsOutdated()
 	s.state.Training = TrainingState{Status: ml.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
-		Progress: ml.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: batchesPerEpoch(cfg, ds.Train.Count)}}
+		Progress: ml.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}
 	box := s.trainBox
 	s.mu.Unlock()
 
@@ -142,13 +142,4 @@ func (s *Service) StopTraining() error {
 	s.state.Training.Status = ml.StatusStopping
 	s.trainBox.Push(ml.StatusChange{Status: ml.StatusStopping})
 	return nil
-}
-
-// batchesPerEpoch is how many batches an epoch of cfg has on n training
-// images; the last, partial batch counts.
-func batchesPerEpoch(cfg ml.Config, n int) int {
-	if cfg.TrainLimit > 0 && cfg.TrainLimit < n {
-		n = cfg.TrainLimit
-	}
-	return (n + cfg.BatchSize - 1) / cfg.BatchSize
 }

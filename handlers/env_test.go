@@ -87,7 +87,8 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 		t.Fatalf("open the store: %v", err)
 	}
 	a.DB = db
-	svc, err := app.New(ctx, app.Options{Store: db, DataDir: cfg.dataDir, DatasetURL: cfg.source, Logger: logger})
+	svc, err := app.New(ctx, app.Options{Store: db, DatasetDir: filepath.Join(cfg.dataDir, "fashion-mnist"),
+		CheckpointDir: filepath.Join(cfg.dataDir, "checkpoints"), DatasetURL: cfg.source, Logger: logger})
 	if err != nil {
 		db.Close()
 		t.Fatalf("start the service: %v", err)

@@ -133,15 +133,7 @@ func formValues(cfg ml.Config) views.FormValues {
 	if cfg.Epochs == 0 {
 		cfg = ml.DefaultConfig()
 	}
-	v := views.FormValues{
-		Epochs:    strconv.Itoa(cfg.Epochs),
-		BatchSize: strconv.Itoa(cfg.BatchSize),
-		LR:        strconv.FormatFloat(cfg.LR, 'g', -1, 64),
-	}
-	if cfg.TrainLimit > 0 {
-		v.TrainLimit = strconv.Itoa(cfg.TrainLimit)
-	}
-	return v
+	return views.NewFormValues(cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.TrainLimit)
 }
 
 func progressView(t app.TrainingState) views.ProgressView {

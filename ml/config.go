@@ -21,6 +21,21 @@ func DefaultConfig() Config {
 	return Config{Epochs: 3, BatchSize: 64, LR: 1e-3, Seed: 1}
 }
 
+// TrainImages is how many of available training images a run of c uses:
+// the first TrainLimit, or all of them.
+func (c Config) TrainImages(available int) int {
+	if c.TrainLimit > 0 && c.TrainLimit < available {
+		return c.TrainLimit
+	}
+	return available
+}
+
+// BatchesPerEpoch is how many batches an epoch of c has on available
+// training images; the last, partial batch counts.
+func (c Config) BatchesPerEpoch(available int) int {
+	return (c.TrainImages(available) + c.BatchSize - 1) / c.BatchSize
+}
+
 // FieldError names the Config field that is wrong, so forms can show the
 // message beside it.
 type FieldError struct {
@@ -44,10 +59,7 @@ func (c Config) Validate(trainSize int) error {
 		return &FieldError{"train_limit", "must be 0 (all) or a positive number of images"}
 	}
 	if trainSize > 0 {
-		n := trainSize
-		if c.TrainLimit > 0 && c.TrainLimit < n {
-			n = c.TrainLimit
-		}
+		n := c.TrainImages(trainSize)
 		if c.TrainLimit > trainSize {
 			return &FieldError{"train_limit", fmt.Sprintf("is larger than the training set (%d images)", trainSize)}
 		}

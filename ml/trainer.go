@@ -128,11 +128,8 @@ func (r *trainRun) run(ctx context.Context) error {
 	defer net.Close()
 	r.net = net
 
-	n := r.ds.Train.Count
-	if r.cfg.TrainLimit > 0 {
-		n = r.cfg.TrainLimit
-	}
-	batches := (n + r.cfg.BatchSize - 1) / r.cfg.BatchSize
+	n := r.cfg.TrainImages(r.ds.Train.Count)
+	batches := r.cfg.BatchesPerEpoch(r.ds.Train.Count)
 	r.batches = batches
 	r.logLine(LevelInfo, "Training started: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
 		epochsPhrase(r.cfg.Epochs), r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
