@@ -43,7 +43,7 @@ func PredictIndices(net *Network, set *Set, indices []int) ([]Prediction, error)
 		for c, v := range probs {
 			p.Probabilities[c] = float64(v)
 		}
-		p.Predicted = argmax(probs)
+		p.Predicted = indexOfMax(probs)
 		out = append(out, p)
 	})
 	if err != nil {
@@ -103,7 +103,7 @@ func evaluate(ctx context.Context, net *Network, set *Set) (Accuracy, error) {
 	err := predictChunks(ctx, net, set, indices, func(idx int, probs []float32) {
 		label := int(set.Labels[idx])
 		perClassTotal[label]++
-		if argmax(probs) == label {
+		if indexOfMax(probs) == label {
 			correct++
 			perClassCorrect[label]++
 		}
@@ -147,14 +147,4 @@ func predictChunks(ctx context.Context, net *Network, set *Set, indices []int, v
 		}
 	}
 	return nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -93,7 +93,7 @@ func TestEvaluateMatchesOneByOne(t *testing.T) {
 		}
 		label := int(ds.Test.Labels[i])
 		perClassTotal[label]++
-		if argmax(probs) == label {
+		if indexOfMax(probs) == label {
 			correct++
 			perClassCorrect[label]++
 		}
