@@ -32,8 +32,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/ml/mltest"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data/datatest"
 )
 
 // The dataset and training run are as small as still shows every part of
@@ -221,7 +221,7 @@ var servingLine = regexp.MustCompile(`serving on (http://\S+)`)
 func startBrowserServer(t *testing.T) string {
 	t.Helper()
 	source := t.TempDir()
-	mltest.WriteDataset(t, source, browserTrainImages, browserTestImages, 5)
+	datatest.WriteDataset(t, source, browserTrainImages, browserTestImages, 5)
 	datasetServer := httptest.NewServer(http.FileServer(http.Dir(source)))
 	t.Cleanup(datasetServer.Close)
 
@@ -686,10 +686,10 @@ func (b *browserSession) checkPredictions(t *testing.T) {
 		if c.Width != 28*4 {
 			t.Errorf("card %d: image %s is %d px wide, want 112 (28 px × 4)", i+1, c.Src, c.Width)
 		}
-		if !slices.Contains(ml.ClassNames[:], c.Predicted) {
+		if !slices.Contains(fmnist.ClassNames[:], c.Predicted) {
 			t.Errorf("card %d: predicted label %q is not a class name", i+1, c.Predicted)
 		}
-		if !slices.Contains(ml.ClassNames[:], c.Truth) {
+		if !slices.Contains(fmnist.ClassNames[:], c.Truth) {
 			t.Errorf("card %d: true label %q is not a class name", i+1, c.Truth)
 		}
 		sources[c.Src] = true

@@ -8,21 +8,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
 )
 
 // exitInterrupted is the conventional status of a command ended by Ctrl-C.
 const exitInterrupted = 130
-
-// datasetDirIn and checkpointDirIn lay out the data directory.
-func datasetDirIn(dataDir string) string    { return filepath.Join(dataDir, "fashion-mnist") }
-func checkpointDirIn(dataDir string) string { return filepath.Join(dataDir, "checkpoints") }
 
 // runPrepare implements `fmnist prepare`: download and verify the dataset.
 func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -36,8 +32,8 @@ func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if fs.NArg() > 0 {
 		return flagError(stderr, "prepare", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	dir := datasetDirIn(dataDir)
-	if ml.DatasetReady(dir) {
+	dir := fmnist.Layout{Dir: dataDir}.Dataset()
+	if data.DatasetReady(dir) {
 		fmt.Fprintf(stdout, "Fashion-MNIST is already prepared in %s\n", dir)
 		return 0
 	}
@@ -87,11 +83,11 @@ func prepareWithProgress(ctx context.Context, dir, source string, stdout, stderr
 	if tty {
 		level = slog.LevelWarn
 	}
-	d := ml.Downloader{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	d := data.Downloader{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	var bar *progressbar.ProgressBar
 	if tty {
 		lastFile := ""
-		d.Progress = func(p ml.DownloadProgress) {
+		d.Progress = func(p fmnist.DownloadProgress) {
 			if bar == nil {
 				bar = progressbar.NewOptions64(p.Total,
 					progressbar.OptionSetWriter(stderr),

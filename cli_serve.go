@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
-	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/handlers"
-	"github.com/fmnist/trainer/store"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/server"
 )
 
 // serveOptions are the flags of the serve command.
@@ -54,74 +49,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(stderr, "serve", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	db, err := store.Open(ctx, opts.dataDir)
-	if err != nil {
-		fmt.Fprintf(stderr, "fmnist: data dir %s: %v\n", opts.dataDir, err)
-		return exitUsage
+	m := &server.Main{
+		Addr:        opts.addr,
+		Layout:      fmnist.Layout{Dir: opts.dataDir},
+		DatasetURL:  opts.datasetURL,
+		ChartPoints: opts.chartPoints,
+		Logger:      logger,
 	}
-	defer db.Close()
-
-	ln, err := net.Listen("tcp", opts.addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "fmnist: cannot listen on %s: %v\n", opts.addr, unwrapAll(err))
-		return exitUsage
-	}
-
-	svc, err := app.New(ctx, app.Options{
-		Store:         db,
-		DatasetDir:    datasetDirIn(opts.dataDir),
-		CheckpointDir: checkpointDirIn(opts.dataDir),
-		DatasetURL:    opts.datasetURL,
-		Logger:        logger,
-	})
-	if err != nil {
-		ln.Close()
+	if err := m.Open(ctx); err != nil {
 		fmt.Fprintf(stderr, "fmnist: %v\n", err)
+		if fmnist.ErrorCode(err) == fmnist.EINVALID {
+			return exitUsage
+		}
 		return 1
 	}
-	web := handlers.New(svc, handlers.Options{Logger: logger, ChartPoints: opts.chartPoints})
-	svc.SetPublisher(web)
-
-	srv := &http.Server{
-		Handler:           web,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "fmnist: serving on http://%s (data in %s)\n", ln.Addr(), opts.dataDir)
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
-	}
+	fmt.Fprintf(stdout, "fmnist: serving on %s (data in %s)\n", m.URL(), opts.dataDir)
+	serveErr := m.Wait(ctx)
 	logger.Info("shutting down")
-	// Streams never end on their own, so close them first; Shutdown then waits
-	// only for ordinary requests.
-	web.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := m.Close(); err != nil {
 		logger.Warn("shutdown", "err", err)
 	}
-	svc.Close()
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+	if serveErr != nil {
 		fmt.Fprintf(stderr, "fmnist: %v\n", serveErr)
 		return 1
 	}
 	return 0
-}
-
-// unwrapAll returns the innermost error, which for a failed listen is the
-// readable part ("address already in use").
-func unwrapAll(err error) error {
-	for {
-		inner := errors.Unwrap(err)
-		if inner == nil {
-			return err
-		}
-		err = inner
-	}
 }

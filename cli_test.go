@@ -9,15 +9,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/ml/mltest"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/data/datatest"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // syntheticSource writes a small learnable dataset to serve as --dataset-url.
 func syntheticSource(t *testing.T, nTrain, nTest int) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "source")
-	mltest.WriteDataset(t, src, nTrain, nTest, 11)
+	datatest.WriteDataset(t, src, nTrain, nTest, 11)
 	return src
 }
 
@@ -34,8 +36,8 @@ func TestPrepareFromFolder(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("prepare exited %d; stderr:\n%s", code, stderr.String())
 	}
-	dir := filepath.Join(dataDir, "fashion-mnist")
-	if !ml.DatasetReady(dir) {
+	dir := fmnist.Layout{Dir: dataDir}.Dataset()
+	if !data.DatasetReady(dir) {
 		t.Fatalf("dataset not ready in %s after prepare; stdout:\n%s", dir, stdout.String())
 	}
 	if !strings.Contains(stdout.String(), "ready in "+dir) {
@@ -60,7 +62,7 @@ func TestPrepareFromEnvironment(t *testing.T) {
 	if code := runPrepare(context.Background(), nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("prepare exited %d; stderr:\n%s", code, stderr.String())
 	}
-	if !ml.DatasetReady(filepath.Join(dataDir, "fashion-mnist")) {
+	if !data.DatasetReady(fmnist.Layout{Dir: dataDir}.Dataset()) {
 		t.Error("the environment's data dir and source were not used")
 	}
 }
@@ -102,10 +104,10 @@ func TestTrainJSON(t *testing.T) {
 		}
 	}
 	ckpt, _ := summary["checkpoint"].(string)
-	if filepath.Dir(ckpt) != filepath.Join(dataDir, "checkpoints") {
-		t.Errorf("checkpoint %q, want it under %s", ckpt, filepath.Join(dataDir, "checkpoints"))
+	if want := (fmnist.Layout{Dir: dataDir}).Checkpoints(); filepath.Dir(ckpt) != want {
+		t.Errorf("checkpoint %q, want it under %s", ckpt, want)
 	}
-	if m, err := ml.LoadModel(ckpt); err != nil {
+	if m, err := train.LoadModel(ckpt); err != nil {
 		t.Errorf("checkpoint does not load: %v", err)
 	} else {
 		m.Close()
@@ -119,7 +121,7 @@ func TestTrainJSON(t *testing.T) {
 	if !strings.Contains(stderr.String(), "Training started") {
 		t.Errorf("stderr lacks the training log:\n%s", stderr.String())
 	}
-	if !ml.DatasetReady(filepath.Join(dataDir, "fashion-mnist")) {
+	if !data.DatasetReady(fmnist.Layout{Dir: dataDir}.Dataset()) {
 		t.Error("train did not leave a prepared dataset")
 	}
 }

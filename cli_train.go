@@ -12,32 +12,34 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // trainSummary is the JSON line `fmnist train --json` ends with.
 type trainSummary struct {
-	RunID        string    `json:"run_id"`
-	Epochs       int       `json:"epochs"`        // epochs completed
-	TestAccuracy float64   `json:"test_accuracy"` // 0..1
-	TestLoss     float64   `json:"test_loss"`
-	ImagesPerSec float64   `json:"images_per_sec"`
-	Seconds      float64   `json:"seconds"`
-	Checkpoint   string    `json:"checkpoint"`
-	Stopped      bool      `json:"stopped"`
-	TrainImages  int       `json:"train_images"`
-	TestImages   int       `json:"test_images"`
-	Config       ml.Config `json:"config"`
+	RunID        string        `json:"run_id"`
+	Epochs       int           `json:"epochs"`        // epochs completed
+	TestAccuracy float64       `json:"test_accuracy"` // 0..1
+	TestLoss     float64       `json:"test_loss"`
+	ImagesPerSec float64       `json:"images_per_sec"`
+	Seconds      float64       `json:"seconds"`
+	Checkpoint   string        `json:"checkpoint"`
+	Stopped      bool          `json:"stopped"`
+	TrainImages  int           `json:"train_images"`
+	TestImages   int           `json:"test_images"`
+	Config       fmnist.Config `json:"config"`
 }
 
 // configFlags names the command-line flag of each Config field, so that a
 // validation error points at what the user typed.
 var configFlags = map[string]string{
-	"epochs":      "epochs",
-	"batch_size":  "batch-size",
-	"lr":          "lr",
-	"seed":        "seed",
-	"train_limit": "train-limit",
+	fmnist.FieldEpochs:     "epochs",
+	fmnist.FieldBatchSize:  "batch-size",
+	fmnist.FieldLR:         "lr",
+	fmnist.FieldSeed:       "seed",
+	fmnist.FieldTrainLimit: "train-limit",
 }
 
 // runTrain implements `fmnist train`: prepare the dataset if needed, then
@@ -45,7 +47,7 @@ var configFlags = map[string]string{
 // stops after the current batch and keeps a checkpoint.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("train", stderr)
-	cfg := ml.DefaultConfig()
+	cfg := fmnist.DefaultConfig()
 	var dataDir, datasetURL string
 	var asJSON bool
 	dataDirFlag(fs, &dataDir)
@@ -66,13 +68,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(stderr, "train", configFlagError(fs, err))
 	}
 
-	dir := datasetDirIn(dataDir)
-	if !ml.DatasetReady(dir) {
+	layout := fmnist.Layout{Dir: dataDir}
+	dir := layout.Dataset()
+	if !data.DatasetReady(dir) {
 		if err := prepareWithProgress(ctx, dir, datasetURL, stdout, stderr); err != nil {
 			return commandError(ctx, stderr, "train", fmt.Errorf("prepare dataset: %w", err))
 		}
 	}
-	ds, err := ml.LoadDataset(dir)
+	ds, err := data.LoadDataset(dir)
 	if err != nil {
 		return commandError(ctx, stderr, "train", err)
 	}
@@ -84,7 +87,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
 	fmt.Fprintf(stdout, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
 
-	res, err := trainWithProgress(ctx, ds, cfg, checkpointDirIn(dataDir), stdout, stderr)
+	res, err := trainWithProgress(ctx, ds, cfg, layout.Checkpoints(), stdout, stderr)
 	if err != nil {
 		return commandError(ctx, stderr, "train", err)
 	}
@@ -121,7 +124,7 @@ func epochsText(n int) string {
 // configFlagError rewrites a Config validation error in terms of the flag
 // and the value given, e.g. "--epochs=0: must be between 1 and 1000".
 func configFlagError(fs *flag.FlagSet, err error) error {
-	var fe *ml.FieldError
+	var fe *fmnist.Error
 	if !errors.As(err, &fe) {
 		return err
 	}
@@ -132,23 +135,23 @@ func configFlagError(fs *flag.FlagSet, err error) error {
 	return fmt.Errorf("--%s=%s: %s", name, fs.Lookup(name).Value.String(), fe.Message)
 }
 
-// trainWithProgress runs ml.Train in a goroutine and shows its events until
+// trainWithProgress runs fmnist.Train in a goroutine and shows its events until
 // it returns.
-func trainWithProgress(ctx context.Context, ds *ml.Dataset, cfg ml.Config, checkpointDir string, stdout, stderr io.Writer) (ml.TrainResult, error) {
-	var events ml.Mailbox
+func trainWithProgress(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, checkpointDir string, stdout, stderr io.Writer) (train.Result, error) {
+	var events fmnist.Mailbox
 	type outcome struct {
-		res ml.TrainResult
+		res train.Result
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		opts := ml.TrainOptions{
+		opts := train.Options{
 			CheckpointDir: checkpointDir,
 			StartedAt:     time.Now(),
 			// The terminal gets the trainer's events; its slog lines would repeat them.
 			Logger: slog.New(slog.DiscardHandler),
 		}
-		res, err := ml.Train(ctx, ds, cfg, opts, &events)
+		res, err := train.Run(ctx, ds, cfg, opts, &events)
 		done <- outcome{res, err}
 	}()
 	view := &trainView{stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
@@ -174,24 +177,24 @@ type trainView struct {
 	barEpoch       int
 }
 
-func (v *trainView) show(events []ml.Event) {
+func (v *trainView) show(events []fmnist.Event) {
 	for _, e := range events {
 		switch e := e.(type) {
-		case ml.Progress:
+		case fmnist.Progress:
 			v.progress(e)
-		case ml.EpochResult:
+		case fmnist.EpochResult:
 			v.endBar()
 			fmt.Fprintf(v.stdout, "Epoch %d: test accuracy %.2f%% (loss %.4f), train loss %.4f, %.0f img/s, %.1f s\n",
 				e.Epoch, 100*e.TestAccuracy, e.TestLoss, e.TrainLoss, e.ImagesPerSec, e.Seconds)
-		case ml.LogEntry:
+		case fmnist.LogEntry:
 			// With a bar the per-epoch lines say it all; warnings and errors
 			// still deserve their own line.
-			if !v.tty || e.Level == ml.LevelWarn || e.Level == ml.LevelError {
+			if !v.tty || e.Level == fmnist.LevelWarn || e.Level == fmnist.LevelError {
 				v.endBar()
 				fmt.Fprintf(v.stderr, "%s %-5s %s\n", e.Time.Format("15:04:05"), e.Level, e.Message)
 			}
-		case ml.StatusChange:
-			if e.Status == ml.StatusStopping {
+		case fmnist.StatusChange:
+			if e.Status == fmnist.StatusStopping {
 				v.endBar()
 				fmt.Fprintln(v.stderr, "Stopping after the current batch; saving a checkpoint…")
 			}
@@ -199,7 +202,7 @@ func (v *trainView) show(events []ml.Event) {
 	}
 }
 
-func (v *trainView) progress(p ml.Progress) {
+func (v *trainView) progress(p fmnist.Progress) {
 	if !v.tty {
 		return
 	}

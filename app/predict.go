@@ -5,32 +5,24 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/train"
 )
-
-// Predictions are a model's answers on random test images, with its accuracy
-// on the whole test set.
-type Predictions struct {
-	Checkpoint string // the model file used
-	RunID      int64
-	Accuracy   ml.Accuracy
-	Items      []ml.Prediction
-	MadeAt     time.Time
-}
 
 // loadedModel caches the network of the newest checkpoint and its
 // evaluation, which costs a pass over the test set. It is keyed by the
 // checkpoint's id, not its path: a run rewrites one file after every epoch.
 type loadedModel struct {
-	checkpoint int64 // store.Checkpoint.ID
-	model      *ml.Model
-	accuracy   ml.Accuracy
+	checkpoint int64 // fmnist.Checkpoint.ID
+	model      *train.Model
+	accuracy   fmnist.Accuracy
 }
 
 // Predict classifies count random test images with the newest checkpoint.
-// It returns ErrNoModel before any checkpoint exists and ErrDatasetNotReady
+// It returns fmnist.ErrNoModel before any checkpoint exists and fmnist.ErrDatasetNotReady
 // without the dataset.
-func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) {
+func (s *Service) Predict(ctx context.Context, count int) (*fmnist.Predictions, error) {
 	s.predictMu.Lock()
 	defer s.predictMu.Unlock()
 
@@ -38,14 +30,14 @@ func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) 
 	ds := s.dataset
 	s.mu.Unlock()
 	if ds == nil {
-		return nil, ErrDatasetNotReady
+		return nil, fmnist.ErrDatasetNotReady
 	}
 	ckpt, ok, err := s.store.LatestCheckpoint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("find the latest checkpoint: %w", err)
 	}
 	if !ok {
-		return nil, ErrNoModel
+		return nil, fmnist.ErrNoModel
 	}
 	m, err := s.loadModel(ckpt.ID, ckpt.Path, ds)
 	if err != nil {
@@ -54,12 +46,12 @@ func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) 
 	if count > ds.Test.Count {
 		count = ds.Test.Count
 	}
-	indices := ml.RandomIndices(ds.Test.Count, count, time.Now().UnixNano())
-	items, err := ml.PredictIndices(m.model.Net, &ds.Test, indices)
+	indices := train.RandomIndices(ds.Test.Count, count, time.Now().UnixNano())
+	items, err := train.PredictIndices(m.model.Net, &ds.Test, indices)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	p := &Predictions{Checkpoint: ckpt.Path, RunID: ckpt.RunID, Accuracy: m.accuracy, Items: items, MadeAt: time.Now()}
+	p := &fmnist.Predictions{Checkpoint: ckpt.Path, RunID: ckpt.RunID, Accuracy: m.accuracy, Items: items, MadeAt: time.Now()}
 	s.mu.Lock()
 	s.predictions = p
 	s.mu.Unlock()
@@ -69,15 +61,15 @@ func (s *Service) Predict(ctx context.Context, count int) (*Predictions, error) 
 // loadModel returns the cached model of checkpoint id, loading and
 // evaluating the file at path when the checkpoint changed. s.predictMu is
 // held.
-func (s *Service) loadModel(id int64, path string, ds *ml.Dataset) (*loadedModel, error) {
+func (s *Service) loadModel(id int64, path string, ds *data.Dataset) (*loadedModel, error) {
 	if s.model != nil && s.model.checkpoint == id {
 		return s.model, nil
 	}
-	model, err := ml.LoadModel(path)
+	model, err := train.LoadModel(path)
 	if err != nil {
 		return nil, fmt.Errorf("load the model: %w", err)
 	}
-	acc, err := ml.Evaluate(model.Net, &ds.Test)
+	acc, err := train.Evaluate(model.Net, &ds.Test)
 	if err != nil {
 		model.Close()
 		return nil, fmt.Errorf("evaluate the model: %w", err)
@@ -90,7 +82,7 @@ func (s *Service) loadModel(id int64, path string, ds *ml.Dataset) (*loadedModel
 }
 
 // LastPredictions returns the predictions made last, or nil.
-func (s *Service) LastPredictions() *Predictions {
+func (s *Service) LastPredictions() *fmnist.Predictions {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.predictions
@@ -106,10 +98,10 @@ func (s *Service) TestImage(i int) (pixels []uint8, rows, cols, label int, err e
 	ds := s.dataset
 	s.mu.Unlock()
 	if ds == nil {
-		return nil, 0, 0, 0, ErrDatasetNotReady
+		return nil, 0, 0, 0, fmnist.Errorf(fmnist.ENOTFOUND, "There are no test images until the dataset is prepared.")
 	}
 	if i < 0 || i >= ds.Test.Count {
-		return nil, 0, 0, 0, fmt.Errorf("test image %d does not exist (there are %d)", i, ds.Test.Count)
+		return nil, 0, 0, 0, fmnist.Errorf(fmnist.ENOTFOUND, "There is no test image %d (there are %d).", i, ds.Test.Count)
 	}
 	return ds.Test.Image(i), ds.Test.Rows, ds.Test.Cols, int(ds.Test.Labels[i]), nil
 }

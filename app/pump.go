@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // pumpInterval batches events: the trainer reports dozens of batches a
@@ -66,7 +66,7 @@ func (s *Service) flush() {
 	for _, e := range tr {
 		s.applyTraining(e)
 	}
-	update := Update{RunID: runID, Dataset: dl, Train: tr, State: s.state}
+	update := fmnist.Update{RunID: runID, Dataset: dl, Train: tr, State: s.state}
 	pub := s.pub
 	s.mu.Unlock()
 
@@ -77,26 +77,26 @@ func (s *Service) flush() {
 
 // persist writes what the store keeps of events: loss points, logs, epoch
 // results, checkpoints and status changes of a run (runID 0: no run).
-func (s *Service) persist(ctx context.Context, runID int64, events []ml.Event) {
-	var points []ml.LossPoint
-	var logs []ml.LogEntry
+func (s *Service) persist(ctx context.Context, runID int64, events []fmnist.Event) {
+	var points []fmnist.LossPoint
+	var logs []fmnist.LogEntry
 	for _, e := range events {
 		switch e := e.(type) {
-		case ml.LossPoint:
+		case fmnist.LossPoint:
 			points = append(points, e)
-		case ml.LogEntry:
+		case fmnist.LogEntry:
 			logs = append(logs, e)
-		case ml.EpochResult:
+		case fmnist.EpochResult:
 			s.check(s.store.AddEpochResult(ctx, runID, e), "epoch result")
-		case ml.CheckpointSaved:
+		case fmnist.CheckpointSaved:
 			s.check(s.store.AddCheckpoint(ctx, runID, e.Path, e.Epoch, e.Batch, time.Now()), "checkpoint")
-		case ml.StatusChange:
+		case fmnist.StatusChange:
 			if runID == 0 {
 				continue
 			}
 			var ended time.Time
 			switch e.Status {
-			case ml.StatusStopped, ml.StatusFinished, ml.StatusFailed:
+			case fmnist.StatusStopped, fmnist.StatusFinished, fmnist.StatusFailed:
 				ended = time.Now()
 			}
 			s.check(s.store.SetRunStatus(ctx, runID, e.Status, e.Reason, ended), "run status")
@@ -117,36 +117,36 @@ func (s *Service) check(err error, what string) {
 }
 
 // applyDataset updates the dataset state; s.mu is held.
-func (s *Service) applyDataset(e ml.Event) {
+func (s *Service) applyDataset(e fmnist.Event) {
 	d := &s.state.Dataset
 	switch e := e.(type) {
-	case ml.DownloadProgress:
+	case fmnist.DownloadProgress:
 		d.Progress = e
-	case ml.StatusChange:
+	case fmnist.StatusChange:
 		d.Status, d.Reason = e.Status, e.Reason
-		if e.Status == ml.StatusReady && s.dataset != nil {
+		if e.Status == fmnist.StatusReady && s.dataset != nil {
 			d.Train, d.Test = s.dataset.Train.Count, s.dataset.Test.Count
 		}
 	}
 }
 
 // applyTraining updates the training state; s.mu is held.
-func (s *Service) applyTraining(e ml.Event) {
+func (s *Service) applyTraining(e fmnist.Event) {
 	t := &s.state.Training
 	switch e := e.(type) {
-	case ml.Progress:
+	case fmnist.Progress:
 		t.Progress = e
-	case ml.StatusChange:
+	case fmnist.StatusChange:
 		// A stop requested by the user shows at once; the trainer's own
 		// "training" report must not undo it.
-		if t.Status == ml.StatusStopping && e.Status == ml.StatusTraining {
+		if t.Status == fmnist.StatusStopping && e.Status == fmnist.StatusTraining {
 			return
 		}
 		t.Status, t.Reason = e.Status, e.Reason
-	case ml.EpochResult:
+	case fmnist.EpochResult:
 		t.LastEpoch = e
-	case ml.CheckpointSaved:
-		t.Checkpoint = Checkpoint{Path: e.Path, Epoch: e.Epoch, Batch: e.Batch}
+	case fmnist.CheckpointSaved:
+		t.Checkpoint = fmnist.Checkpoint{Path: e.Path, Epoch: e.Epoch, Batch: e.Batch}
 		s.state.HasModel = true
 	}
 }

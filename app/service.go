@@ -3,32 +3,24 @@
 // time, persists every event to the store as it happens, and hands each batch
 // of events, with the state after it, to a Publisher (the live page).
 //
-// Events travel trainer → ml.Mailbox (never blocks) → the pump goroutine
+// Events travel trainer → fmnist.Mailbox (never blocks) → the pump goroutine
 // (persist, then publish). Nothing on that path can slow the training loop.
 package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/store"
-)
-
-// Errors the web layer maps to status codes.
-var (
-	ErrDatasetNotReady = errors.New("the dataset is not ready: download and prepare it first")
-	ErrNotTraining     = errors.New("no training run is in progress")
-	ErrNoModel         = errors.New("there is no trained model yet: train one first")
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
 )
 
 // Options configure a Service.
 type Options struct {
-	Store         *store.DB
+	Store         fmnist.RunStore
 	DatasetDir    string // where the four IDX files are prepared
 	CheckpointDir string // where training runs write their checkpoints
 	DatasetURL    string // "" for the official mirrors
@@ -36,8 +28,11 @@ type Options struct {
 }
 
 // Service runs downloads and training and keeps the state viewers see.
+// Reading the history of runs (the embedded RunReader) goes straight to the
+// store; writing is the service's alone.
 type Service struct {
-	store      *store.DB
+	fmnist.RunReader
+	store      fmnist.RunStore
 	datasetDir string
 	ckptDir    string
 	source     string
@@ -49,16 +44,16 @@ type Service struct {
 	viewMu sync.RWMutex
 
 	mu          sync.Mutex // guards the fields below
-	pub         Publisher
-	state       State
-	dataset     *ml.Dataset
+	pub         fmnist.Publisher
+	state       fmnist.State
+	dataset     *data.Dataset
 	downloading bool
 	training    bool
 	cancelTrain context.CancelFunc
-	dlBox       *ml.Mailbox
-	trainBox    *ml.Mailbox
+	dlBox       *fmnist.Mailbox
+	trainBox    *fmnist.Mailbox
 	trainRun    int64
-	predictions *Predictions
+	predictions *fmnist.Predictions
 	model       *loadedModel
 	predictMu   sync.Mutex // one prediction at a time; guards model
 
@@ -78,19 +73,20 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		logger = slog.Default()
 	}
 	s := &Service{
+		RunReader:  opts.Store,
 		store:      opts.Store,
 		datasetDir: opts.DatasetDir,
 		ckptDir:    opts.CheckpointDir,
 		source:     opts.DatasetURL,
 		log:        logger,
-		dlBox:      new(ml.Mailbox),
-		trainBox:   new(ml.Mailbox),
+		dlBox:      new(fmnist.Mailbox),
+		trainBox:   new(fmnist.Mailbox),
 		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
 	s.workers, s.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
-	s.state.Dataset.Status = ml.StatusIdle
-	s.state.Training.Status = ml.StatusIdle
+	s.state.Dataset.Status = fmnist.StatusIdle
+	s.state.Training.Status = fmnist.StatusIdle
 
 	if n, err := s.store.MarkInterrupted(ctx, time.Now()); err != nil {
 		return nil, fmt.Errorf("mark interrupted runs: %w", err)
@@ -107,13 +103,13 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 
 // restore rebuilds the state from the store and the data dir after a start.
 func (s *Service) restore(ctx context.Context) error {
-	if ml.DatasetReady(s.datasetDir) {
-		ds, err := ml.LoadDataset(s.datasetDir)
+	if data.DatasetReady(s.datasetDir) {
+		ds, err := data.LoadDataset(s.datasetDir)
 		if err != nil {
 			s.log.Warn("prepared dataset does not load; it must be prepared again", "err", err)
 		} else {
 			s.dataset = ds
-			s.state.Dataset = DatasetState{Status: ml.StatusReady, Train: ds.Train.Count, Test: ds.Test.Count}
+			s.state.Dataset = fmnist.DatasetState{Status: fmnist.StatusReady, Train: ds.Train.Count, Test: ds.Test.Count}
 		}
 	}
 	run, ok, err := s.store.LatestRun(ctx)
@@ -121,7 +117,7 @@ func (s *Service) restore(ctx context.Context) error {
 		return fmt.Errorf("read the last run: %w", err)
 	}
 	if ok {
-		s.state.Training = TrainingState{
+		s.state.Training = fmnist.TrainingState{
 			Status:    run.Status,
 			Reason:    run.Reason,
 			RunID:     run.ID,
@@ -143,21 +139,21 @@ func (s *Service) restore(ctx context.Context) error {
 	if ok {
 		s.state.HasModel = true
 		if ckpt.RunID == s.state.Training.RunID {
-			s.state.Training.Checkpoint = Checkpoint{Path: ckpt.Path, Epoch: ckpt.Epoch, Batch: ckpt.Batch}
+			s.state.Training.Checkpoint = ckpt
 		}
 	}
 	return nil
 }
 
 // SetPublisher sets where updates go. Call it before serving requests.
-func (s *Service) SetPublisher(p Publisher) {
+func (s *Service) SetPublisher(p fmnist.Publisher) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pub = p
 }
 
 // State returns a snapshot of the current state.
-func (s *Service) State() State {
+func (s *Service) State() fmnist.State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state
@@ -165,14 +161,11 @@ func (s *Service) State() State {
 
 // Consistent runs fn while no update is being persisted or published, so
 // what fn reads from the store matches the events published so far.
-func (s *Service) Consistent(fn func(State) error) error {
+func (s *Service) Consistent(fn func(fmnist.State) error) error {
 	s.viewMu.RLock()
 	defer s.viewMu.RUnlock()
 	return fn(s.State())
 }
-
-// Store gives read access to the runs, points and logs.
-func (s *Service) Store() *store.DB { return s.store }
 
 // Close stops a running training gracefully (it writes its checkpoint),
 // cancels a download, waits for both, and persists their last events.

@@ -14,8 +14,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/ml/mltest"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/data/datatest"
+	"github.com/fmnist/trainer/ml/train"
 	"github.com/fmnist/trainer/store"
 )
 
@@ -35,20 +37,31 @@ type recorder struct {
 	t  *testing.T
 	db *store.DB
 
+	// With release set, the first update carrying a loss point waits in
+	// Publish: held is closed, then Publish waits until release is closed.
+	held, release chan struct{}
+	holdOnce      sync.Once
+
 	mu      sync.Mutex
-	updates []app.Update
+	updates []fmnist.Update
 	points  map[int64]int // loss points published per run
 }
 
-func (r *recorder) Publish(u app.Update) {
+func (r *recorder) Publish(u fmnist.Update) {
 	ctx := context.Background()
+	if r.release != nil && hasLossPoint(u) {
+		r.holdOnce.Do(func() {
+			close(r.held)
+			<-r.release
+		})
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.points == nil {
 		r.points = map[int64]int{}
 	}
 	for _, e := range u.Train {
-		if _, ok := e.(ml.LossPoint); ok {
+		if _, ok := e.(fmnist.LossPoint); ok {
 			r.points[u.RunID]++
 		}
 	}
@@ -63,16 +76,25 @@ func (r *recorder) Publish(u app.Update) {
 	r.updates = append(r.updates, u)
 }
 
+func hasLossPoint(u fmnist.Update) bool {
+	for _, e := range u.Train {
+		if _, ok := e.(fmnist.LossPoint); ok {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *recorder) published(runID int64) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.points[runID]
 }
 
-func (r *recorder) trainEvents() []ml.Event {
+func (r *recorder) trainEvents() []fmnist.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []ml.Event
+	var out []fmnist.Event
 	for _, u := range r.updates {
 		out = append(out, u.Train...)
 	}
@@ -90,32 +112,38 @@ type fixture struct {
 func writeSource(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "source")
-	mltest.WriteDataset(t, dir, trainImages, testImages, 7)
+	datatest.WriteDataset(t, dir, trainImages, testImages, 7)
 	return dir
 }
 
 // newService opens a store in dataDir and a service on it; with prepared
-// the dataset is in place before it starts.
-func newService(t *testing.T, dataDir, source string, prepared bool) *fixture {
+// the dataset is in place before it starts. The publisher is rec, or a new
+// recorder when rec is nil.
+func newService(t *testing.T, dataDir, source string, prepared bool, rec *recorder) *fixture {
 	t.Helper()
 	ctx := context.Background()
+	layout := fmnist.Layout{Dir: dataDir}
 	if prepared {
-		if err := ml.PrepareDataset(ctx, filepath.Join(dataDir, "fashion-mnist"), source, nil); err != nil {
+		if err := data.PrepareDataset(ctx, layout.Dataset(), source, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	db, err := store.Open(ctx, dataDir)
+	db, err := store.Open(ctx, layout.Database())
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.New(ctx, app.Options{Store: db, DatasetDir: filepath.Join(dataDir, "fashion-mnist"),
-		CheckpointDir: filepath.Join(dataDir, "checkpoints"), DatasetURL: source,
+	svc, err := app.New(ctx, app.Options{Store: db, DatasetDir: layout.Dataset(),
+		CheckpointDir: layout.Checkpoints(), DatasetURL: source,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
 	}
-	f := &fixture{dataDir: dataDir, source: source, db: db, svc: svc, rec: &recorder{t: t, db: db}}
+	if rec == nil {
+		rec = &recorder{}
+	}
+	rec.t, rec.db = t, db
+	f := &fixture{dataDir: dataDir, source: source, db: db, svc: svc, rec: rec}
 	svc.SetPublisher(f.rec)
 	t.Cleanup(f.close)
 	return f
@@ -128,7 +156,7 @@ func (f *fixture) close() {
 	})
 }
 
-func waitState(t *testing.T, svc *app.Service, what string, done func(app.State) bool) app.State {
+func waitState(t *testing.T, svc *app.Service, what string, done func(fmnist.State) bool) fmnist.State {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -143,81 +171,106 @@ func waitState(t *testing.T, svc *app.Service, what string, done func(app.State)
 	}
 }
 
-func ended(id int64) func(app.State) bool {
-	return func(st app.State) bool { return st.Training.RunID == id && !st.Training.Running() }
+func ended(id int64) func(fmnist.State) bool {
+	return func(st fmnist.State) bool { return st.Training.RunID == id && !st.Training.Running() }
 }
 
 func TestRefusalsLeaveNothingBehind(t *testing.T) {
 	ctx := context.Background()
-	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), false)
+	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), false, nil)
 	svc := f.svc
 
-	if _, err := svc.StartTraining(ctx, ml.DefaultConfig()); !errors.Is(err, app.ErrDatasetNotReady) {
+	if _, err := svc.StartTraining(ctx, fmnist.DefaultConfig()); !errors.Is(err, fmnist.ErrDatasetNotReady) {
 		t.Errorf("StartTraining without a dataset: %v, want ErrDatasetNotReady", err)
 	}
-	if _, err := svc.Predict(ctx, 16); !errors.Is(err, app.ErrDatasetNotReady) {
+	if _, err := svc.Predict(ctx, 16); !errors.Is(err, fmnist.ErrDatasetNotReady) {
 		t.Errorf("Predict without a dataset: %v, want ErrDatasetNotReady", err)
 	}
-	if err := svc.StopTraining(); !errors.Is(err, app.ErrNotTraining) {
+	if err := svc.StopTraining(); !errors.Is(err, fmnist.ErrNotTraining) {
 		t.Errorf("StopTraining while idle: %v, want ErrNotTraining", err)
 	}
-	if _, _, _, _, err := svc.TestImage(0); !errors.Is(err, app.ErrDatasetNotReady) {
+	if _, _, _, _, err := svc.TestImage(0); fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
 		t.Errorf("TestImage without a dataset: %v", err)
 	}
 
 	if err := svc.PrepareDataset(); err != nil {
 		t.Fatal(err)
 	}
-	st := waitState(t, svc, "the dataset", func(st app.State) bool { return st.Dataset.Status != ml.StatusDownloading })
-	if st.Dataset.Status != ml.StatusReady || st.Dataset.Train != trainImages || st.Dataset.Test != testImages {
+	st := waitState(t, svc, "the dataset", func(st fmnist.State) bool { return st.Dataset.Status != fmnist.StatusDownloading })
+	if st.Dataset.Status != fmnist.StatusReady || st.Dataset.Train != trainImages || st.Dataset.Test != testImages {
 		t.Fatalf("dataset state %+v", st.Dataset)
 	}
 
-	bad := ml.DefaultConfig()
+	bad := fmnist.DefaultConfig()
 	bad.TrainLimit = trainImages + 1
-	var fe *ml.FieldError
-	if _, err := svc.StartTraining(ctx, bad); !errors.As(err, &fe) || fe.Field != "train_limit" {
+	if _, err := svc.StartTraining(ctx, bad); fmnist.ErrorCode(err) != fmnist.EINVALID || fmnist.ErrorField(err) != fmnist.FieldTrainLimit {
 		t.Errorf("StartTraining with too large a limit: %v, want a train_limit field error", err)
 	}
-	if _, err := svc.Predict(ctx, 16); !errors.Is(err, app.ErrNoModel) {
+	if _, err := svc.Predict(ctx, 16); !errors.Is(err, fmnist.ErrNoModel) {
 		t.Errorf("Predict before training: %v, want ErrNoModel", err)
 	}
-	if _, _, _, _, err := svc.TestImage(testImages); err == nil {
-		t.Error("TestImage past the end gave no error")
+	if _, _, _, _, err := svc.TestImage(testImages); fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Errorf("TestImage past the end: %v, want ENOTFOUND", err)
 	}
 	runs, err := f.db.Runs(ctx, 0)
 	if err != nil || len(runs) != 0 {
 		t.Errorf("refused starts recorded runs %+v (%v)", runs, err)
 	}
-	if st := svc.State(); st.Training.Status != ml.StatusIdle || st.HasModel {
+	if st := svc.State(); st.Training.Status != fmnist.StatusIdle || st.HasModel {
 		t.Errorf("state after refusals: %+v", st.Training)
 	}
 }
 
 // TestPersistThenPublish trains a short run and checks that every update
-// reached the store before the publisher, in order, and that the state
-// agrees with the store throughout (Consistent).
+// reached the store before the publisher, in order, and that a reader inside
+// Consistent never sees the store ahead of what was published.
 func TestPersistThenPublish(t *testing.T) {
 	ctx := context.Background()
-	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), true)
+	rec := &recorder{held: make(chan struct{}), release: make(chan struct{})}
+	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), true, rec)
 	svc := f.svc
-	cfg := ml.Config{Epochs: 2, BatchSize: 32, LR: 0.003, Seed: 3}
+	cfg := fmnist.Config{Epochs: 2, BatchSize: 32, LR: 0.003, Seed: 3}
 	id, err := svc.StartTraining(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.StartTraining(ctx, cfg); !errors.Is(err, ml.ErrBusy) {
+	if _, err := svc.StartTraining(ctx, cfg); !errors.Is(err, fmnist.ErrBusy) {
 		t.Errorf("a second start: %v, want ErrBusy", err)
 	}
 	if err := svc.PrepareDataset(); err != nil {
 		t.Errorf("PrepareDataset with the dataset ready, while training: %v, want nil", err)
 	}
 
+	// The first loss point is stored, and its Publish is held: a page that
+	// reads now must wait for the publish, or it would show a point that its
+	// event stream then sends again.
+	<-rec.held
+	read := make(chan int, 1)
+	go func() {
+		_ = svc.Consistent(func(fmnist.State) error {
+			points, err := f.db.LossPoints(ctx, id)
+			if err != nil {
+				t.Error(err)
+			}
+			read <- len(points)
+			return nil
+		})
+	}()
+	select {
+	case n := <-read:
+		close(rec.release)
+		t.Fatalf("Consistent read %d stored points while their publish was still in progress", n)
+	case <-time.After(100 * time.Millisecond):
+		close(rec.release)
+	}
+	if n := <-read; n == 0 || n != rec.published(id) {
+		t.Errorf("after the publish, Consistent read %d points; %d were published", n, rec.published(id))
+	}
+
 	// While it trains, what a page reads inside Consistent matches what was
 	// published so far.
-	checks := 0
 	for !ended(id)(svc.State()) {
-		err := svc.Consistent(func(st app.State) error {
+		err := svc.Consistent(func(st fmnist.State) error {
 			points, err := f.db.LossPoints(ctx, id)
 			if err != nil {
 				return err
@@ -230,36 +283,32 @@ func TestPersistThenPublish(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checks++
 		time.Sleep(5 * time.Millisecond)
-	}
-	if checks < 3 {
-		t.Logf("only %d consistency checks during the run", checks)
 	}
 
 	st := svc.State()
-	if st.Training.Status != ml.StatusFinished || !st.HasModel || st.Training.LastEpoch.Epoch != 2 {
+	if st.Training.Status != fmnist.StatusFinished || !st.HasModel || st.Training.LastEpoch.Epoch != 2 {
 		t.Fatalf("state after the run: %+v", st.Training)
 	}
 	run, err := f.db.Run(ctx, id)
-	if err != nil || run.Status != ml.StatusFinished || run.EndedAt.IsZero() || run.Config != cfg {
+	if err != nil || run.Status != fmnist.StatusFinished || run.EndedAt.IsZero() || run.Config != cfg {
 		t.Errorf("stored run %+v (%v)", run, err)
 	}
 	stored, err := f.db.LossPoints(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var published []ml.LossPoint
-	var statuses []ml.Status
+	var published []fmnist.LossPoint
+	var statuses []fmnist.Status
 	for _, e := range f.rec.trainEvents() {
 		switch e := e.(type) {
-		case ml.LossPoint:
+		case fmnist.LossPoint:
 			published = append(published, e)
-		case ml.StatusChange:
+		case fmnist.StatusChange:
 			statuses = append(statuses, e.Status)
 		}
 	}
-	if len(published) != len(stored) || len(stored) != 2*min(trainImages/32, ml.LossPointsPerEpoch) {
+	if len(published) != len(stored) || len(stored) != 2*min(trainImages/32, train.LossPointsPerEpoch) {
 		t.Fatalf("%d points published, %d stored", len(published), len(stored))
 	}
 	for i := range stored {
@@ -267,7 +316,7 @@ func TestPersistThenPublish(t *testing.T) {
 			t.Errorf("point %d: published %+v, stored %+v", i, published[i], stored[i])
 		}
 	}
-	if len(statuses) == 0 || statuses[0] != ml.StatusTraining || statuses[len(statuses)-1] != ml.StatusFinished {
+	if len(statuses) == 0 || statuses[0] != fmnist.StatusTraining || statuses[len(statuses)-1] != fmnist.StatusFinished {
 		t.Errorf("published statuses %v: want training first and finished last", statuses)
 	}
 	ckpt, ok, err := f.db.LatestCheckpoint(ctx)
@@ -289,7 +338,7 @@ func TestPersistThenPublish(t *testing.T) {
 		t.Error("LastPredictions is not the last prediction")
 	}
 	// A new run makes the old predictions outdated.
-	id2, err := svc.StartTraining(ctx, ml.Config{Epochs: 1, BatchSize: 64, LR: 0.001, Seed: 1, TrainLimit: 128})
+	id2, err := svc.StartTraining(ctx, fmnist.Config{Epochs: 1, BatchSize: 64, LR: 0.001, Seed: 1, TrainLimit: 128})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,26 +356,26 @@ func TestPersistThenPublish(t *testing.T) {
 // so the second answer must come from the new weights.
 func TestPredictionsFollowTheCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), true)
+	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), true, nil)
 	svc := f.svc
-	id, err := svc.StartTraining(ctx, ml.Config{Epochs: 500, BatchSize: 32, LR: 0.002, Seed: 5, TrainLimit: 128})
+	id, err := svc.StartTraining(ctx, fmnist.Config{Epochs: 500, BatchSize: 32, LR: 0.002, Seed: 5, TrainLimit: 128})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, svc, "a model", func(st app.State) bool { return st.HasModel })
+	waitState(t, svc, "a model", func(st fmnist.State) bool { return st.HasModel })
 	first, err := svc.Predict(ctx, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, svc, "epoch 4", func(st app.State) bool { return st.Training.LastEpoch.Epoch >= 4 })
+	waitState(t, svc, "epoch 4", func(st fmnist.State) bool { return st.Training.LastEpoch.Epoch >= 4 })
 	if err := svc.StopTraining(); err != nil {
 		t.Fatal(err)
 	}
-	if st := svc.State(); st.Training.Status != ml.StatusStopping {
+	if st := svc.State(); st.Training.Status != fmnist.StatusStopping {
 		t.Errorf("right after StopTraining the status is %q, want stopping", st.Training.Status)
 	}
 	st := waitState(t, svc, "the stop", ended(id))
-	if st.Training.Status != ml.StatusStopped {
+	if st.Training.Status != fmnist.StatusStopped {
 		t.Fatalf("run ended as %q", st.Training.Status)
 	}
 	second, err := svc.Predict(ctx, 16)
@@ -348,17 +397,17 @@ func TestCloseStopsTheRunAndRestartRestores(t *testing.T) {
 	ctx := context.Background()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	source := writeSource(t)
-	f := newService(t, dataDir, source, true)
-	id, err := f.svc.StartTraining(ctx, ml.Config{Epochs: 500, BatchSize: 32, LR: 0.002, Seed: 1, TrainLimit: 128})
+	f := newService(t, dataDir, source, true, nil)
+	id, err := f.svc.StartTraining(ctx, fmnist.Config{Epochs: 500, BatchSize: 32, LR: 0.002, Seed: 1, TrainLimit: 128})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, f.svc, "a few batches", func(st app.State) bool { return st.Training.Progress.Epoch >= 2 })
+	waitState(t, f.svc, "a few batches", func(st fmnist.State) bool { return st.Training.Progress.Epoch >= 2 })
 	f.close()
 
-	g := newService(t, dataDir, source, false)
+	g := newService(t, dataDir, source, false, nil)
 	st := g.svc.State()
-	if st.Dataset.Status != ml.StatusReady || st.Training.RunID != id || st.Training.Status != ml.StatusStopped ||
+	if st.Dataset.Status != fmnist.StatusReady || st.Training.RunID != id || st.Training.Status != fmnist.StatusStopped ||
 		!st.HasModel || st.Training.Checkpoint.Path == "" || st.Training.LastEpoch.Epoch < 1 {
 		t.Fatalf("after Close and a restart: %+v", st)
 	}
@@ -369,43 +418,43 @@ func TestCloseStopsTheRunAndRestartRestores(t *testing.T) {
 		t.Errorf("Predict after restart: %v", err)
 	}
 	// The process dies during the next run: simulate with the store.
-	crashed, err := g.db.CreateRun(ctx, ml.DefaultConfig(), time.Now())
+	crashed, err := g.db.CreateRun(ctx, fmnist.DefaultConfig(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.close()
 
-	h := newService(t, dataDir, source, false)
+	h := newService(t, dataDir, source, false, nil)
 	st = h.svc.State()
-	if st.Training.RunID != crashed.ID || st.Training.Status != ml.StatusInterrupted || st.Training.Reason != store.InterruptedReason {
+	if st.Training.RunID != crashed.ID || st.Training.Status != fmnist.StatusInterrupted || st.Training.Reason != fmnist.InterruptedReason {
 		t.Errorf("the crashed run should be interrupted: %+v", st.Training)
 	}
 	if !st.HasModel {
 		t.Error("the earlier run's model is gone after the crash")
 	}
 	stored, err := h.db.Run(ctx, crashed.ID)
-	if err != nil || stored.Status != ml.StatusInterrupted || stored.EndedAt.IsZero() {
+	if err != nil || stored.Status != fmnist.StatusInterrupted || stored.EndedAt.IsZero() {
 		t.Errorf("stored crashed run %+v (%v)", stored, err)
 	}
 }
 
 func TestDatasetFailureIsReported(t *testing.T) {
 	ctx := context.Background()
-	f := newService(t, filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "missing"), false)
+	f := newService(t, filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "missing"), false, nil)
 	if err := f.svc.PrepareDataset(); err != nil {
 		t.Fatal(err)
 	}
-	st := waitState(t, f.svc, "the download to end", func(st app.State) bool { return st.Dataset.Status != ml.StatusDownloading })
-	if st.Dataset.Status != ml.StatusFailed || st.Dataset.Reason == "" {
+	st := waitState(t, f.svc, "the download to end", func(st fmnist.State) bool { return st.Dataset.Status != fmnist.StatusDownloading })
+	if st.Dataset.Status != fmnist.StatusFailed || st.Dataset.Reason == "" {
 		t.Fatalf("dataset state %+v, want failed with a reason", st.Dataset)
 	}
 	logs, err := f.db.RecentLogs(ctx, 10)
-	if err != nil || len(logs) < 2 || logs[len(logs)-1].Level != ml.LevelError {
+	if err != nil || len(logs) < 2 || logs[len(logs)-1].Level != fmnist.LevelError {
 		t.Errorf("the failure should be in the log: %+v (%v)", logs, err)
 	}
 	// It can be tried again.
 	if err := f.svc.PrepareDataset(); err != nil {
 		t.Errorf("a retry: %v", err)
 	}
-	waitState(t, f.svc, "the retry to end", func(st app.State) bool { return st.Dataset.Status != ml.StatusDownloading })
+	waitState(t, f.svc, "the retry to end", func(st fmnist.State) bool { return st.Dataset.Status != fmnist.StatusDownloading })
 }

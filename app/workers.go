@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // PrepareDataset starts downloading and verifying the dataset in the
 // background. When the dataset is already prepared it does nothing;
-// otherwise it returns ErrBusy while a download or a run is in progress.
+// otherwise it returns fmnist.ErrBusy while a download or a run is in progress.
 func (s *Service) PrepareDataset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -19,26 +21,26 @@ func (s *Service) PrepareDataset() error {
 		return nil // also while training: there is nothing to refuse
 	}
 	if s.downloading || s.training {
-		return ml.ErrBusy
+		return fmnist.ErrBusy
 	}
 	s.downloading = true
-	s.state.Dataset = DatasetState{Status: ml.StatusDownloading, Progress: ml.DownloadProgress{FileTotal: -1, Total: -1}}
+	s.state.Dataset = fmnist.DatasetState{Status: fmnist.StatusDownloading, Progress: fmnist.DownloadProgress{FileTotal: -1, Total: -1}}
 	box := s.dlBox
-	box.Push(ml.StatusChange{Status: ml.StatusDownloading})
-	box.Push(ml.LogEntry{Time: time.Now(), Level: ml.LevelInfo, Message: "Downloading and verifying Fashion-MNIST"})
+	box.Push(fmnist.StatusChange{Status: fmnist.StatusDownloading})
+	box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelInfo, Message: "Downloading and verifying Fashion-MNIST"})
 	s.workerWG.Add(1)
 	go s.download(box)
 	return nil
 }
 
-func (s *Service) download(box *ml.Mailbox) {
+func (s *Service) download(box *fmnist.Mailbox) {
 	defer s.workerWG.Done()
 	start := time.Now()
-	dl := ml.Downloader{Progress: func(p ml.DownloadProgress) { box.Push(p) }, Logger: s.log}
+	dl := data.Downloader{Progress: func(p fmnist.DownloadProgress) { box.Push(p) }, Logger: s.log}
 	err := dl.Prepare(s.workers, s.datasetDir, s.source)
-	var ds *ml.Dataset
+	var ds *data.Dataset
 	if err == nil {
-		ds, err = ml.LoadDataset(s.datasetDir)
+		ds, err = data.LoadDataset(s.datasetDir)
 	}
 	s.mu.Lock()
 	s.downloading = false
@@ -49,33 +51,34 @@ func (s *Service) download(box *ml.Mailbox) {
 
 	switch {
 	case err == nil:
-		box.Push(ml.LogEntry{Time: time.Now(), Level: ml.LevelInfo, Message: fmt.Sprintf(
+		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelInfo, Message: fmt.Sprintf(
 			"Dataset ready in %.1fs: %d training and %d test images", time.Since(start).Seconds(), ds.Train.Count, ds.Test.Count)})
-		box.Push(ml.StatusChange{Status: ml.StatusReady})
+		box.Push(fmnist.StatusChange{Status: fmnist.StatusReady})
 	case errors.Is(err, context.Canceled):
-		box.Push(ml.LogEntry{Time: time.Now(), Level: ml.LevelWarn, Message: "Download cancelled; it resumes where it stopped next time"})
-		box.Push(ml.StatusChange{Status: ml.StatusIdle})
+		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelWarn, Message: "Download cancelled; it resumes where it stopped next time"})
+		box.Push(fmnist.StatusChange{Status: fmnist.StatusIdle})
 	default:
 		s.log.Error("dataset download failed", "err", err)
-		box.Push(ml.LogEntry{Time: time.Now(), Level: ml.LevelError, Message: "Dataset download failed: " + err.Error()})
-		box.Push(ml.StatusChange{Status: ml.StatusFailed, Reason: err.Error()})
+		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelError, Message: "Dataset download failed: " + err.Error()})
+		box.Push(fmnist.StatusChange{Status: fmnist.StatusFailed, Reason: err.Error()})
 	}
 	s.notify()
 }
 
-// StartTraining starts a run with cfg and returns its id. It returns ErrBusy
-// while another run or a download is in progress, ErrDatasetNotReady before
-// the dataset is prepared, and a *ml.FieldError for a bad cfg.
-func (s *Service) StartTraining(ctx context.Context, cfg ml.Config) (int64, error) {
+// StartTraining starts a run with cfg and returns its id. It returns
+// fmnist.ErrBusy while another run or a download is in progress,
+// fmnist.ErrDatasetNotReady before the dataset is prepared, and an EINVALID
+// fmnist.Error for a bad cfg.
+func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, error) {
 	s.mu.Lock()
 	if s.training || s.downloading {
 		s.mu.Unlock()
-		return 0, ml.ErrBusy
+		return 0, fmnist.ErrBusy
 	}
 	ds := s.dataset
 	if ds == nil {
 		s.mu.Unlock()
-		return 0, ErrDatasetNotReady
+		return 0, fmnist.ErrDatasetNotReady
 	}
 	if err := cfg.Validate(ds.Train.Count); err != nil {
 		s.mu.Unlock()
@@ -101,8 +104,8 @@ func (s *Service) StartTraining(ctx context.Context, cfg ml.Config) (int64, erro
 	s.cancelTrain = cancel
 	s.trainRun = run.ID
 	s.predictionsOutdated()
-	s.state.Training = TrainingState{Status: ml.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
-		Progress: ml.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}
+	s.state.Training = fmnist.TrainingState{Status: fmnist.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
+		Progress: fmnist.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}
 	box := s.trainBox
 	s.mu.Unlock()
 
@@ -112,10 +115,10 @@ func (s *Service) StartTraining(ctx context.Context, cfg ml.Config) (int64, erro
 	return run.ID, nil
 }
 
-func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *ml.Dataset, cfg ml.Config, runID int64, box *ml.Mailbox) {
+func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, box *fmnist.Mailbox) {
 	defer s.workerWG.Done()
 	defer cancel()
-	_, err := ml.Train(ctx, ds, cfg, ml.TrainOptions{
+	_, err := train.Run(ctx, ds, cfg, train.Options{
 		CheckpointDir: s.ckptDir,
 		RunID:         fmt.Sprintf("run-%d", runID),
 		Logger:        s.log.With("run", runID),
@@ -136,10 +139,10 @@ func (s *Service) StopTraining() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.training || s.cancelTrain == nil {
-		return ErrNotTraining
+		return fmnist.ErrNotTraining
 	}
 	s.cancelTrain()
-	s.state.Training.Status = ml.StatusStopping
-	s.trainBox.Push(ml.StatusChange{Status: ml.StatusStopping})
+	s.state.Training.Status = fmnist.StatusStopping
+	s.trainBox.Push(fmnist.StatusChange{Status: fmnist.StatusStopping})
 	return nil
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,8 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -22,51 +20,42 @@ import (
 const predictionCount = 16
 
 func (s *Server) prepareDataset(c echo.Context) error {
-	err := s.svc.PrepareDataset()
-	if err != nil {
-		return s.refuse(c, http.StatusConflict, "The dataset cannot be downloaded now: "+err.Error()+".", nil)
+	if err := s.trainer.PrepareDataset(); err != nil {
+		return s.refuse(c, err, nil)
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.DatasetPanel(datasetView(s.svc.State().Dataset), csrfToken(c)))
+		return render(c, http.StatusOK, views.DatasetPanel(datasetView(s.state.State().Dataset), csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 func (s *Server) startTraining(c echo.Context) error {
 	values := views.FormValues{
-		Epochs:     strings.TrimSpace(c.FormValue(views.FieldEpochs)),
-		BatchSize:  strings.TrimSpace(c.FormValue(views.FieldBatchSize)),
-		LR:         strings.TrimSpace(c.FormValue(views.FieldLR)),
-		TrainLimit: strings.TrimSpace(c.FormValue(views.FieldTrainLimit)),
+		Epochs:     strings.TrimSpace(c.FormValue(fmnist.FieldEpochs)),
+		BatchSize:  strings.TrimSpace(c.FormValue(fmnist.FieldBatchSize)),
+		LR:         strings.TrimSpace(c.FormValue(fmnist.FieldLR)),
+		TrainLimit: strings.TrimSpace(c.FormValue(fmnist.FieldTrainLimit)),
 	}
 	cfg, err := parseTrainingForm(values)
 	if err == nil {
-		_, err = s.svc.StartTraining(c.Request().Context(), cfg)
+		_, err = s.trainer.StartTraining(c.Request().Context(), cfg)
 	}
-	var fe *ml.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return s.refuse(c, http.StatusUnprocessableEntity, "", &formProblem{values: values, field: fe})
-	case errors.Is(err, ml.ErrBusy):
-		return s.refuse(c, http.StatusConflict, "A training run or download is already in progress; stop it first.", &formProblem{values: values})
-	case errors.Is(err, app.ErrDatasetNotReady):
-		return s.refuse(c, http.StatusConflict, "The dataset is not ready: download and prepare it first.", &formProblem{values: values})
-	case err != nil:
-		return err
+	if err != nil {
+		return s.refuse(c, err, &values)
 	}
 	if isHTMX(c) {
-		st := s.svc.State()
+		st := s.state.State()
 		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: buttonsView(st)}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 func (s *Server) stopTraining(c echo.Context) error {
-	if err := s.svc.StopTraining(); err != nil {
-		return s.refuse(c, http.StatusConflict, "Nothing to stop: no training run is in progress.", nil)
+	if err := s.trainer.StopTraining(); err != nil {
+		return s.refuse(c, err, nil)
 	}
 	if isHTMX(c) {
-		st := s.svc.State()
+		st := s.state.State()
 		// The status line says "stopping", then "stopped", live.
 		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
 			Values: formValues(st.Training.Config), Buttons: buttonsView(st),
@@ -76,59 +65,55 @@ func (s *Server) stopTraining(c echo.Context) error {
 }
 
 func (s *Server) predict(c echo.Context) error {
-	_, err := s.svc.Predict(c.Request().Context(), predictionCount)
-	switch {
-	case errors.Is(err, app.ErrNoModel), errors.Is(err, app.ErrDatasetNotReady):
-		return s.refuse(c, http.StatusConflict, err.Error(), nil)
-	case err != nil:
-		return err
+	if _, err := s.predictor.Predict(c.Request().Context(), predictionCount); err != nil {
+		return s.refuse(c, err, nil)
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.PredictionsPanel(predictionsView(s.svc.State(), s.svc.LastPredictions()), csrfToken(c)))
+		return render(c, http.StatusOK, views.PredictionsPanel(predictionsView(s.state.State(), s.predictor.LastPredictions()), csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
-// formProblem is a rejected training form, shown again as it was typed.
-type formProblem struct {
-	values views.FormValues
-	field  *ml.FieldError
-}
-
-// refuse answers an action that cannot be done: for htmx, the panel the
-// action swaps, with the message; otherwise the whole page with the message,
-// under the given status code. Nothing has changed.
-func (s *Server) refuse(c echo.Context, code int, message string, form *formProblem) error {
-	st := s.svc.State()
+// refuse answers an action that could not be done, with the status and
+// message of the error table: for htmx, the panel the action swaps;
+// otherwise the whole page. A rejected training form (typed) is shown again
+// as it was typed, with the faulty field marked. Nothing has changed.
+// Internal errors are not the user's to read: they go to handleError.
+func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) error {
+	p := problemOf(err, c)
+	if p.Code == fmnist.EINTERNAL {
+		return err
+	}
+	st := s.state.State()
 	controls := views.ControlsView{Values: formValues(st.Training.Config), Buttons: buttonsView(st),
-		Message: message, MessageIsError: message != ""}
-	if form != nil {
-		controls.Values = form.values
-		if form.field != nil {
-			controls.Errors = map[string]string{form.field.Field: form.field.Message}
-			controls.Message = "Please correct the highlighted field."
-		}
+		Message: p.Message, MessageIsError: true}
+	if typed != nil {
+		controls.Values = *typed
+	}
+	if p.Field != "" {
+		controls.Errors = map[string]string{p.Field: p.FieldMessage}
+		controls.Message, controls.MessageIsError = "Please correct the highlighted field.", false
 	}
 	if isHTMX(c) {
-		return render(c, code, s.refusalFragment(c, st, controls, message))
+		return render(c, p.Status, s.refusalFragment(c, st, controls, p.Message))
 	}
-	p, err := s.pageData(c.Request().Context())
+	page, err := s.pageData(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	p.CSRF = csrfToken(c)
-	p.Controls = controls
-	if strings.HasPrefix(c.Path(), "/predictions") {
-		p.Predictions.Message = message
+	page.CSRF = csrfToken(c)
+	page.Controls = controls
+	switch c.Path() {
+	case "/predictions":
+		page.Predictions.Message = p.Message
+	case "/dataset":
+		page.Dataset.Error = p.Message
 	}
-	if c.Path() == "/dataset" {
-		p.Dataset.Error = message
-	}
-	return render(c, code, views.Page(p))
+	return render(c, p.Status, views.Page(page))
 }
 
 // refusalFragment is the panel an htmx action swaps, carrying the message.
-func (s *Server) refusalFragment(c echo.Context, st app.State, controls views.ControlsView, message string) templ.Component {
+func (s *Server) refusalFragment(c echo.Context, st fmnist.State, controls views.ControlsView, message string) templ.Component {
 	switch c.Path() {
 	case "/dataset":
 		d := datasetView(st.Dataset)
@@ -137,7 +122,7 @@ func (s *Server) refusalFragment(c echo.Context, st app.State, controls views.Co
 		}
 		return views.DatasetPanel(d, csrfToken(c))
 	case "/predictions":
-		p := predictionsView(st, s.svc.LastPredictions())
+		p := predictionsView(st, s.predictor.LastPredictions())
 		p.Message = message
 		return views.PredictionsPanel(p, csrfToken(c))
 	}
@@ -147,23 +132,23 @@ func (s *Server) refusalFragment(c echo.Context, st app.State, controls views.Co
 // parseTrainingForm turns the form's text into a Config. An empty field
 // takes the default; train_limit empty means all images. The config is
 // validated by the service against the dataset.
-func parseTrainingForm(v views.FormValues) (ml.Config, error) {
-	cfg := ml.DefaultConfig()
+func parseTrainingForm(v views.FormValues) (fmnist.Config, error) {
+	cfg := fmnist.DefaultConfig()
 	var err error
-	if cfg.Epochs, err = formInt(v.Epochs, views.FieldEpochs, cfg.Epochs); err != nil {
+	if cfg.Epochs, err = formInt(v.Epochs, fmnist.FieldEpochs, cfg.Epochs); err != nil {
 		return cfg, err
 	}
-	if cfg.BatchSize, err = formInt(v.BatchSize, views.FieldBatchSize, cfg.BatchSize); err != nil {
+	if cfg.BatchSize, err = formInt(v.BatchSize, fmnist.FieldBatchSize, cfg.BatchSize); err != nil {
 		return cfg, err
 	}
 	if v.LR != "" {
 		lr, perr := strconv.ParseFloat(v.LR, 64)
 		if perr != nil {
-			return cfg, &ml.FieldError{Field: views.FieldLR, Message: "must be a number such as 0.001"}
+			return cfg, fmnist.FieldError(fmnist.FieldLR, "must be a number such as 0.001")
 		}
 		cfg.LR = lr
 	}
-	if cfg.TrainLimit, err = formInt(v.TrainLimit, views.FieldTrainLimit, 0); err != nil {
+	if cfg.TrainLimit, err = formInt(v.TrainLimit, fmnist.FieldTrainLimit, 0); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.Validate(0)
@@ -175,7 +160,7 @@ func formInt(text, field string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(text)
 	if err != nil {
-		return 0, &ml.FieldError{Field: field, Message: "must be a whole number"}
+		return 0, fmnist.FieldError(field, "must be a whole number")
 	}
 	return n, nil
 }

@@ -13,17 +13,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/store"
+	"github.com/fmnist/trainer/fmnist"
 )
 
-// The JSON API, for scripts. Errors come back as {"error": "...", "field": "..."}.
-
-type apiError struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-}
+// The JSON API, for scripts. Errors come back as
+// {"error":{"code":"…","message":"…","field":"…"}} (see errors.go).
 
 // requireJSON refuses a POST whose body is not declared as JSON: that is
 // what keeps foreign pages (which cannot send it cross-origin) out.
@@ -31,20 +25,20 @@ func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 		if err != nil || mt != echo.MIMEApplicationJSON {
-			return c.JSON(http.StatusUnsupportedMediaType, apiError{Error: "send Content-Type: application/json"})
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send Content-Type: application/json.")
 		}
 		return next(c)
 	}
 }
 
 type apiDataset struct {
-	Status    ml.Status `json:"status"`
-	Reason    string    `json:"reason,omitempty"`
-	File      string    `json:"file,omitempty"`
-	BytesDone int64     `json:"bytes_done"`
-	BytesAll  int64     `json:"bytes_total"`
-	Train     int       `json:"train_images"`
-	Test      int       `json:"test_images"`
+	Status    fmnist.Status `json:"status"`
+	Reason    string        `json:"reason,omitempty"`
+	File      string        `json:"file,omitempty"`
+	BytesDone int64         `json:"bytes_done"`
+	BytesAll  int64         `json:"bytes_total"`
+	Train     int           `json:"train_images"`
+	Test      int           `json:"test_images"`
 }
 
 type apiProgress struct {
@@ -59,12 +53,12 @@ type apiProgress struct {
 }
 
 type apiTraining struct {
-	Status     ml.Status   `json:"status"`
-	Reason     string      `json:"reason,omitempty"`
-	RunID      int64       `json:"run_id,omitempty"`
-	Config     *ml.Config  `json:"config,omitempty"`
-	Progress   apiProgress `json:"progress"`
-	Checkpoint string      `json:"checkpoint,omitempty"`
+	Status     fmnist.Status  `json:"status"`
+	Reason     string         `json:"reason,omitempty"`
+	RunID      int64          `json:"run_id,omitempty"`
+	Config     *fmnist.Config `json:"config,omitempty"`
+	Progress   apiProgress    `json:"progress"`
+	Checkpoint string         `json:"checkpoint,omitempty"`
 }
 
 type apiStatus struct {
@@ -76,10 +70,10 @@ type apiStatus struct {
 }
 
 func (s *Server) apiStatus(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.statusJSON(s.svc.State()))
+	return c.JSON(http.StatusOK, s.statusJSON(s.state.State()))
 }
 
-func (s *Server) statusJSON(st app.State) apiStatus {
+func (s *Server) statusJSON(st fmnist.State) apiStatus {
 	d, t := st.Dataset, st.Training
 	out := apiStatus{
 		Dataset: apiDataset{Status: d.Status, Reason: d.Reason, File: d.Progress.File,
@@ -98,17 +92,17 @@ func (s *Server) statusJSON(st app.State) apiStatus {
 }
 
 type apiRun struct {
-	ID           int64      `json:"id"`
-	Config       ml.Config  `json:"config"`
-	Status       ml.Status  `json:"status"`
-	Reason       string     `json:"reason,omitempty"`
-	StartedAt    time.Time  `json:"started_at"`
-	EndedAt      *time.Time `json:"ended_at,omitempty"`
-	TestAccuracy *float64   `json:"test_accuracy,omitempty"`
-	TestLoss     *float64   `json:"test_loss,omitempty"`
+	ID           int64         `json:"id"`
+	Config       fmnist.Config `json:"config"`
+	Status       fmnist.Status `json:"status"`
+	Reason       string        `json:"reason,omitempty"`
+	StartedAt    time.Time     `json:"started_at"`
+	EndedAt      *time.Time    `json:"ended_at,omitempty"`
+	TestAccuracy *float64      `json:"test_accuracy,omitempty"`
+	TestLoss     *float64      `json:"test_loss,omitempty"`
 }
 
-func runJSON(r store.Run) apiRun {
+func runJSON(r fmnist.Run) apiRun {
 	out := apiRun{ID: r.ID, Config: r.Config, Status: r.Status, Reason: r.Reason, StartedAt: r.StartedAt,
 		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss)}
 	if !r.EndedAt.IsZero() {
@@ -127,7 +121,7 @@ func optional(f *float64) *float64 {
 }
 
 func (s *Server) apiRuns(c echo.Context) error {
-	runs, err := s.svc.Store().Runs(c.Request().Context(), 100)
+	runs, err := s.runs.Runs(c.Request().Context(), 100)
 	if err != nil {
 		return fmt.Errorf("list runs: %w", err)
 	}
@@ -162,14 +156,12 @@ type apiCheckpoint struct {
 func (s *Server) apiRun(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		return c.JSON(http.StatusBadRequest, apiError{Error: "a run id is a positive whole number"})
+		return echo.NewHTTPError(http.StatusBadRequest, "A run id is a positive whole number.")
 	}
 	ctx := c.Request().Context()
-	db := s.svc.Store()
+	db := s.runs
 	run, err := db.Run(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return c.JSON(http.StatusNotFound, apiError{Error: fmt.Sprintf("there is no run %d", id)})
-	} else if err != nil {
+	if err != nil {
 		return fmt.Errorf("read run %d: %w", id, err)
 	}
 	points, err := db.LossPoints(ctx, id)
@@ -204,83 +196,53 @@ func (s *Server) apiRun(c echo.Context) error {
 }
 
 func (s *Server) apiPrepareDataset(c echo.Context) error {
-	if err := s.svc.PrepareDataset(); err != nil {
-		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	if err := s.trainer.PrepareDataset(); err != nil {
+		return err
 	}
-	return c.JSON(http.StatusAccepted, s.statusJSON(s.svc.State()))
-}
-
-// apiTrainingRequest has pointer fields so that a missing key takes the
-// default while an explicit 0 is refused.
-type apiTrainingRequest struct {
-	Epochs     *int     `json:"epochs"`
-	BatchSize  *int     `json:"batch_size"`
-	LR         *float64 `json:"lr"`
-	Seed       *int64   `json:"seed"`
-	TrainLimit *int     `json:"train_limit"`
+	return c.JSON(http.StatusAccepted, s.statusJSON(s.state.State()))
 }
 
 func (s *Server) apiStartTraining(c echo.Context) error {
-	var req apiTrainingRequest
+	// Decoding into the defaults leaves a missing key at its default, while
+	// an explicit 0 is kept, and refused by the validation.
+	cfg := fmnist.DefaultConfig()
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
 			return err // a body without Content-Length hits the limit here
 		}
-		return c.JSON(http.StatusBadRequest, apiError{Error: "the body must be a JSON object such as " +
-			`{"epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}: ` + err.Error()})
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object such as "+
+			`{"epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}: `+err.Error())
 	}
-	cfg := ml.DefaultConfig()
-	setIf(&cfg.Epochs, req.Epochs)
-	setIf(&cfg.BatchSize, req.BatchSize)
-	setIf(&cfg.LR, req.LR)
-	setIf(&cfg.Seed, req.Seed)
-	setIf(&cfg.TrainLimit, req.TrainLimit)
-
-	id, err := s.svc.StartTraining(c.Request().Context(), cfg)
-	var fe *ml.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return c.JSON(http.StatusUnprocessableEntity, apiError{Error: fe.Error(), Field: fe.Field})
-	case errors.Is(err, ml.ErrBusy), errors.Is(err, app.ErrDatasetNotReady):
-		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
-	case err != nil:
+	id, err := s.trainer.StartTraining(c.Request().Context(), cfg)
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"run_id": id, "config": cfg})
 }
 
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 func (s *Server) apiStopTraining(c echo.Context) error {
-	if err := s.svc.StopTraining(); err != nil {
-		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
+	if err := s.trainer.StopTraining(); err != nil {
+		return err
 	}
-	return c.JSON(http.StatusAccepted, s.statusJSON(s.svc.State()))
+	return c.JSON(http.StatusAccepted, s.statusJSON(s.state.State()))
 }
 
 type apiPrediction struct {
-	Index         int         `json:"index"`
-	Predicted     int         `json:"predicted"`
-	PredictedName string      `json:"predicted_name"`
-	Label         int         `json:"label"`
-	LabelName     string      `json:"label_name"`
-	Correct       bool        `json:"correct"`
-	Probabilities [10]float64 `json:"probabilities"`
-	Image         string      `json:"image"`
+	Index         int                        `json:"index"`
+	Predicted     int                        `json:"predicted"`
+	PredictedName string                     `json:"predicted_name"`
+	Label         int                        `json:"label"`
+	LabelName     string                     `json:"label_name"`
+	Correct       bool                       `json:"correct"`
+	Probabilities [fmnist.NumClasses]float64 `json:"probabilities"`
+	Image         string                     `json:"image"`
 }
 
 func (s *Server) apiPredict(c echo.Context) error {
-	p, err := s.svc.Predict(c.Request().Context(), predictionCount)
-	switch {
-	case errors.Is(err, app.ErrNoModel), errors.Is(err, app.ErrDatasetNotReady):
-		return c.JSON(http.StatusConflict, apiError{Error: err.Error()})
-	case err != nil:
+	p, err := s.predictor.Predict(c.Request().Context(), predictionCount)
+	if err != nil {
 		return err
 	}
 	out := struct {
@@ -290,12 +252,12 @@ func (s *Server) apiPredict(c echo.Context) error {
 		Predictions []apiPrediction    `json:"predictions"`
 	}{Checkpoint: p.Checkpoint, Accuracy: p.Accuracy.Overall, PerClass: map[string]float64{}}
 	for i, a := range p.Accuracy.PerClass {
-		out.PerClass[ml.ClassNames[i]] = a
+		out.PerClass[fmnist.ClassNames[i]] = a
 	}
 	for _, it := range p.Items {
 		out.Predictions = append(out.Predictions, apiPrediction{
-			Index: it.Index, Predicted: it.Predicted, PredictedName: ml.ClassNames[it.Predicted],
-			Label: it.Label, LabelName: ml.ClassNames[it.Label], Correct: it.Predicted == it.Label,
+			Index: it.Index, Predicted: it.Predicted, PredictedName: fmnist.ClassNames[it.Predicted],
+			Label: it.Label, LabelName: fmnist.ClassNames[it.Label], Correct: it.Predicted == it.Label,
 			Probabilities: it.Probabilities, Image: fmt.Sprintf("/predictions/image/%d.png", it.Index),
 		})
 	}

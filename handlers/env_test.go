@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -18,11 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/handlers"
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/ml/mltest"
-	"github.com/fmnist/trainer/store"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/data/datatest"
+	"github.com/fmnist/trainer/server"
 )
 
 // Sizes of the synthetic dataset: small enough that a run of two epochs
@@ -42,26 +40,24 @@ type appConfig struct {
 	smallSocketBuffers bool
 }
 
-// testApp is the whole app as main wires it: a SQLite file in a data dir,
-// the service and the web layer behind a real HTTP server.
+// testApp is the whole app as the serve command wires it (server.Main): a
+// SQLite file in a data dir, the service and the web layer behind a real
+// HTTP server on a loopback port.
 type testApp struct {
-	t       testing.TB
-	DataDir string
-	Source  string
-	DB      *store.DB
-	Svc     *app.Service
-	Srv     *handlers.Server
-	TS      *httptest.Server
-	logs    *syncBuffer
-	once    sync.Once
+	*server.Main
+	t      testing.TB
+	Source string
+	client *http.Client // its own connections, closed on Stop
+	logs   *syncBuffer
+	once   sync.Once
 }
 
 // writeSource writes a synthetic dataset (four IDX files and SHA256SUMS)
-// into a new directory and returns it, for app.Options.DatasetURL.
+// into a new directory and returns it, for the app's dataset source.
 func writeSource(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "source")
-	mltest.WriteDataset(t, dir, trainImages, testImages, 42)
+	datatest.WriteDataset(t, dir, trainImages, testImages, 42)
 	return dir
 }
 
@@ -74,37 +70,30 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 	if cfg.source == "" {
 		cfg.source = writeSource(t)
 	}
+	layout := fmnist.Layout{Dir: cfg.dataDir}
 	ctx := context.Background()
 	if cfg.prepared {
-		if err := ml.PrepareDataset(ctx, filepath.Join(cfg.dataDir, "fashion-mnist"), cfg.source, nil); err != nil {
+		if err := data.PrepareDataset(ctx, layout.Dataset(), cfg.source, nil); err != nil {
 			t.Fatalf("prepare the dataset: %v", err)
 		}
 	}
-	a := &testApp{t: t, DataDir: cfg.dataDir, Source: cfg.source, logs: &syncBuffer{}}
-	logger := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, err := store.Open(ctx, cfg.dataDir)
-	if err != nil {
-		t.Fatalf("open the store: %v", err)
+	a := &testApp{t: t, Source: cfg.source, client: &http.Client{Transport: &http.Transport{}}, logs: &syncBuffer{}}
+	a.Main = &server.Main{
+		Addr:       "127.0.0.1:0",
+		Layout:     layout,
+		DatasetURL: cfg.source,
+		Logger:     slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	a.DB = db
-	svc, err := app.New(ctx, app.Options{Store: db, DatasetDir: filepath.Join(cfg.dataDir, "fashion-mnist"),
-		CheckpointDir: filepath.Join(cfg.dataDir, "checkpoints"), DatasetURL: cfg.source, Logger: logger})
-	if err != nil {
-		db.Close()
-		t.Fatalf("start the service: %v", err)
-	}
-	a.Svc = svc
-	a.Srv = handlers.New(svc, handlers.Options{Logger: logger})
-	svc.SetPublisher(a.Srv)
-	a.TS = httptest.NewUnstartedServer(a.Srv)
 	if cfg.smallSocketBuffers {
-		a.TS.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		a.ConnState = func(c net.Conn, s http.ConnState) {
 			if tc, ok := c.(*net.TCPConn); ok && s == http.StateNew {
 				_ = tc.SetWriteBuffer(4096)
 			}
 		}
 	}
-	a.TS.Start()
+	if err := a.Open(ctx); err != nil {
+		t.Fatalf("start the app: %v\n%s", err, a.logs.String())
+	}
 	t.Cleanup(func() {
 		a.Stop()
 		if t.Failed() {
@@ -114,22 +103,21 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 	return a
 }
 
-// Stop shuts the app down the way main does: end the event streams, wait
-// for the requests, stop the service (a run stops and writes its
-// checkpoint), close the database.
+// Stop shuts the app down the way the serve command does (server.Main.Close).
 func (a *testApp) Stop() {
 	a.once.Do(func() {
-		a.Srv.Close()
-		a.TS.Close()
-		a.Svc.Close()
-		if err := a.DB.Close(); err != nil {
-			a.t.Errorf("close the store: %v", err)
+		a.client.CloseIdleConnections()
+		if err := a.Close(); err != nil {
+			a.t.Errorf("stop the app: %v", err)
 		}
 	})
 }
 
+// addr is the server's host:port.
+func (a *testApp) addr() string { return strings.TrimPrefix(a.Main.URL(), "http://") }
+
 // URL is the absolute URL of path on the test server.
-func (a *testApp) URL(path string) string { return a.TS.URL + path }
+func (a *testApp) URL(path string) string { return a.Main.URL() + path }
 
 // response is a read HTTP response.
 type response struct {
@@ -140,7 +128,7 @@ type response struct {
 
 func (a *testApp) do(req *http.Request) response {
 	a.t.Helper()
-	return doWith(a.t, a.TS.Client(), req)
+	return doWith(a.t, a.client, req)
 }
 
 func doWith(t testing.TB, client *http.Client, req *http.Request) response {
@@ -204,11 +192,11 @@ type (
 			Test   int    `json:"test_images"`
 		} `json:"dataset"`
 		Training struct {
-			Status     string     `json:"status"`
-			Reason     string     `json:"reason"`
-			RunID      int64      `json:"run_id"`
-			Config     *ml.Config `json:"config"`
-			Checkpoint string     `json:"checkpoint"`
+			Status     string         `json:"status"`
+			Reason     string         `json:"reason"`
+			RunID      int64          `json:"run_id"`
+			Config     *fmnist.Config `json:"config"`
+			Checkpoint string         `json:"checkpoint"`
 			Progress   struct {
 				Epoch   int `json:"epoch"`
 				Epochs  int `json:"epochs"`
@@ -237,7 +225,7 @@ type (
 	}
 	runJSON struct {
 		ID           int64            `json:"id"`
-		Config       ml.Config        `json:"config"`
+		Config       fmnist.Config    `json:"config"`
 		Status       string           `json:"status"`
 		Reason       string           `json:"reason"`
 		EndedAt      *time.Time       `json:"ended_at"`
@@ -260,9 +248,13 @@ type (
 			Image         string      `json:"image"`
 		} `json:"predictions"`
 	}
+	// errorJSON is the API's one error format.
 	errorJSON struct {
-		Error string `json:"error"`
-		Field string `json:"field"`
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		} `json:"error"`
 	}
 )
 
@@ -307,10 +299,10 @@ func (a *testApp) prepareDataset() {
 		a.t.Fatalf("POST /api/dataset: status %d: %s", r.Status, r.Body)
 	}
 	a.waitStatus("the dataset to be ready", 30*time.Second, func(st statusJSON) bool {
-		if st.Dataset.Status == string(ml.StatusFailed) {
+		if st.Dataset.Status == string(fmnist.StatusFailed) {
 			a.t.Fatalf("dataset failed: %s", st.Dataset.Reason)
 		}
-		return st.Dataset.Status == string(ml.StatusReady)
+		return st.Dataset.Status == string(fmnist.StatusReady)
 	})
 }
 
@@ -330,8 +322,8 @@ func (a *testApp) startTraining(body string) int64 {
 func (a *testApp) waitRunEnded(id int64, timeout time.Duration) statusJSON {
 	a.t.Helper()
 	return a.waitStatus("run "+itoa(id)+" to end", timeout, func(st statusJSON) bool {
-		return st.Training.RunID == id && st.Training.Status != string(ml.StatusTraining) &&
-			st.Training.Status != string(ml.StatusStopping)
+		return st.Training.RunID == id && st.Training.Status != string(fmnist.StatusTraining) &&
+			st.Training.Status != string(fmnist.StatusStopping)
 	})
 }
 
@@ -339,7 +331,7 @@ func (a *testApp) waitRunEnded(id int64, timeout time.Duration) statusJSON {
 // so tests see the 303s of the form actions.
 type browser struct {
 	t      testing.TB
-	app    *testApp
+	base   string // the server's URL
 	client *http.Client
 	token  string // the CSRF token of the last page loaded
 }
@@ -349,22 +341,28 @@ var csrfFieldPattern = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 // newBrowser loads the page, which sets the CSRF cookie and renders the token.
 func (a *testApp) newBrowser() *browser {
 	a.t.Helper()
+	return openBrowser(a.t, a.Main.URL(), a.client.Transport)
+}
+
+// openBrowser is newBrowser for any server at base.
+func openBrowser(t testing.TB, base string, transport http.RoundTripper) *browser {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		a.t.Fatal(err)
+		t.Fatal(err)
 	}
-	b := &browser{t: a.t, app: a, client: &http.Client{
-		Transport:     a.TS.Client().Transport,
+	b := &browser{t: t, base: base, client: &http.Client{
+		Transport:     transport,
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	page := b.get("/")
 	if page.Status != http.StatusOK {
-		a.t.Fatalf("GET /: status %d", page.Status)
+		t.Fatalf("GET /: status %d", page.Status)
 	}
 	m := csrfFieldPattern.FindStringSubmatch(page.Body)
 	if m == nil {
-		a.t.Fatalf("GET / renders no CSRF field:\n%s", page.Body)
+		t.Fatalf("GET / renders no CSRF field:\n%s", page.Body)
 	}
 	b.token = m[1]
 	return b
@@ -372,7 +370,7 @@ func (a *testApp) newBrowser() *browser {
 
 func (b *browser) get(path string) response {
 	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.app.URL(path), nil)
+	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -393,7 +391,7 @@ func (b *browser) post(path string, form url.Values, htmx bool) response {
 // postRaw submits an url-encoded body as is.
 func (b *browser) postRaw(path, body string, htmx bool) response {
 	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.app.URL(path), strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(body))
 	if err != nil {
 		b.t.Fatal(err)
 	}

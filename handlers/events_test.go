@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // replayable are the events a resuming viewer gets all of; of the others
@@ -35,14 +36,14 @@ func waitQuiet(t *testing.T, a *testApp, clients ...*sseClient) uint64 {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		last := a.Srv.Hub().LastID()
+		last := a.Web.Hub().LastID()
 		for _, c := range clients {
 			c.WaitFor(t, "event "+itoa(int64(last)), time.Until(deadline), func(evs []sseEvent) bool {
 				return len(evs) > 0 && evs[len(evs)-1].ID >= last
 			})
 		}
 		time.Sleep(300 * time.Millisecond) // three pump intervals
-		if a.Srv.Hub().LastID() == last {
+		if a.Web.Hub().LastID() == last {
 			return last
 		}
 	}
@@ -96,9 +97,9 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	a := startApp(t, appConfig{prepared: true})
 	start := a.status().LastEventID
 	events := a.URL("/events?after=" + itoa(int64(start)))
-	stayed := connectSSE(t, a.TS.Client(), events, "")
-	left := connectSSE(t, a.TS.Client(), events, "")
-	leftByQuery := connectSSE(t, a.TS.Client(), events, "")
+	stayed := connectSSE(t, a.client, events, "")
+	left := connectSSE(t, a.client, events, "")
+	leftByQuery := connectSSE(t, a.client, events, "")
 
 	runID := a.startTraining(`{"epochs":2,"batch_size":16}`)
 	lossCount := func(n int) func([]sseEvent) bool {
@@ -113,8 +114,8 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	// Let events happen while they are away.
 	stayed.WaitFor(t, "loss points while two viewers are away", 30*time.Second, lossCount(len(named(before, "loss"))+5))
 
-	back := connectSSE(t, a.TS.Client(), a.URL("/events"), itoa(int64(lastSeen)))
-	backByQuery := connectSSE(t, a.TS.Client(), a.URL("/events?after="+itoa(int64(lastSeenByQuery))), "")
+	back := connectSSE(t, a.client, a.URL("/events"), itoa(int64(lastSeen)))
+	backByQuery := connectSSE(t, a.client, a.URL("/events?after="+itoa(int64(lastSeenByQuery))), "")
 	a.waitRunEnded(runID, 60*time.Second)
 	waitQuiet(t, a, stayed, back, backByQuery)
 
@@ -126,17 +127,17 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	// The viewer that stayed saw the run from start to end, matching what
 	// the store kept.
 	run := a.run(runID)
-	var points []ml.LossPoint
+	var points []fmnist.LossPoint
 	for _, e := range named(all, "loss") {
 		var p lossEventJSON
 		_ = json.Unmarshal([]byte(e.Data), &p)
-		points = append(points, ml.LossPoint{Epoch: p.Epoch, Loss: p.Loss})
+		points = append(points, fmnist.LossPoint{Epoch: p.Epoch, Loss: p.Loss})
 	}
 	if len(points) != len(run.Points) {
 		t.Fatalf("the stream carried %d loss points, the run has %d", len(points), len(run.Points))
 	}
 	for i, p := range run.Points {
-		if points[i] != (ml.LossPoint{Epoch: p.Epoch, Loss: p.Loss}) {
+		if points[i] != (fmnist.LossPoint{Epoch: p.Epoch, Loss: p.Loss}) {
 			t.Errorf("loss point %d: stream %+v, store %+v", i, points[i], p)
 		}
 	}
@@ -152,7 +153,7 @@ func TestEventStreamDuringTraining(t *testing.T) {
 		}
 	}
 	logs := named(all, "log")
-	if len(logs) < 2*ml.LogEntriesPerEpoch || !strings.Contains(logs[0].Data, "Training started") ||
+	if len(logs) < 2*train.LogEntriesPerEpoch || !strings.Contains(logs[0].Data, "Training started") ||
 		!strings.Contains(logs[len(logs)-1].Data, "Training finished") {
 		t.Errorf("the log events should run from start to finish; got %d", len(logs))
 	}

@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // TestAPIFlow drives the whole product through the JSON API, as a script
@@ -16,7 +17,7 @@ func TestAPIFlow(t *testing.T) {
 
 	var st statusJSON
 	st = a.status()
-	if st.Dataset.Status != string(ml.StatusIdle) || st.Training.Status != string(ml.StatusIdle) || st.HasModel {
+	if st.Dataset.Status != string(fmnist.StatusIdle) || st.Training.Status != string(fmnist.StatusIdle) || st.HasModel {
 		t.Fatalf("a new app should be idle without a model; status: %+v", st)
 	}
 	a.prepareDataset()
@@ -27,7 +28,7 @@ func TestAPIFlow(t *testing.T) {
 
 	id := a.startTraining(`{"epochs":2,"batch_size":32,"lr":0.003}`)
 	st = a.waitRunEnded(id, 60*time.Second)
-	if st.Training.Status != string(ml.StatusFinished) {
+	if st.Training.Status != string(fmnist.StatusFinished) {
 		t.Fatalf("run %d ended as %q (%s), want finished", id, st.Training.Status, st.Training.Reason)
 	}
 	if !st.HasModel || st.Training.Checkpoint == "" {
@@ -35,15 +36,15 @@ func TestAPIFlow(t *testing.T) {
 	}
 
 	run := a.run(id)
-	if run.Status != string(ml.StatusFinished) || run.EndedAt == nil {
+	if run.Status != string(fmnist.StatusFinished) || run.EndedAt == nil {
 		t.Errorf("run %d: status %q, ended %v; want finished with an end time", id, run.Status, run.EndedAt)
 	}
-	want := ml.Config{Epochs: 2, BatchSize: 32, LR: 0.003, Seed: ml.DefaultConfig().Seed}
+	want := fmnist.Config{Epochs: 2, BatchSize: 32, LR: 0.003, Seed: fmnist.DefaultConfig().Seed}
 	if run.Config != want {
 		t.Errorf("run config = %+v, want %+v (omitted keys take the defaults)", run.Config, want)
 	}
 	batches := trainImages / 32
-	wantPoints := 2 * min(batches, ml.LossPointsPerEpoch)
+	wantPoints := 2 * min(batches, train.LossPointsPerEpoch)
 	if len(run.Points) != wantPoints {
 		t.Errorf("run has %d loss points, want %d", len(run.Points), wantPoints)
 	}
@@ -113,7 +114,7 @@ func TestAPIFlow(t *testing.T) {
 		if math.Abs(sum-1) > 1e-3 {
 			t.Errorf("image %d: probabilities sum to %v, want 1", p.Index, sum)
 		}
-		if p.Predicted != best || p.PredictedName != ml.ClassNames[best] || p.LabelName != ml.ClassNames[p.Label] ||
+		if p.Predicted != best || p.PredictedName != fmnist.ClassNames[best] || p.LabelName != fmnist.ClassNames[p.Label] ||
 			p.Correct != (p.Predicted == p.Label) || p.Image != "/predictions/image/"+itoa(int64(p.Index))+".png" {
 			t.Errorf("prediction %+v is inconsistent", p)
 		}

@@ -24,9 +24,9 @@ func (s *Server) testImage(c echo.Context) error {
 	if !strings.HasSuffix(name, ".png") || err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	pixels, rows, cols, _, err := s.svc.TestImage(index)
+	pixels, rows, cols, _, err := s.predictor.TestImage(index)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+		return err
 	}
 	img := image.NewGray(image.Rect(0, 0, cols*imageScale, rows*imageScale))
 	for y := range rows * imageScale {

@@ -10,8 +10,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -30,13 +29,12 @@ func (s *Server) page(c echo.Context) error {
 // pageData reads everything the page shows as one consistent snapshot.
 func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 	var p views.PageView
-	err := s.svc.Consistent(func(st app.State) error {
-		db := s.svc.Store()
-		points, err := db.LossPoints(ctx, st.Training.RunID)
+	err := s.state.Consistent(func(st fmnist.State) error {
+		points, err := s.runs.LossPoints(ctx, st.Training.RunID)
 		if err != nil {
 			return fmt.Errorf("read the loss curve: %w", err)
 		}
-		logs, err := db.RecentLogs(ctx, views.MaxLogEntries)
+		logs, err := s.runs.RecentLogs(ctx, views.MaxLogEntries)
 		if err != nil {
 			return fmt.Errorf("read the log: %w", err)
 		}
@@ -49,7 +47,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			Progress:    progressView(st.Training),
 			Chart:       s.chartView(st.Training.RunID, points),
 			Logs:        logViews(logs),
-			Predictions: predictionsView(st, s.svc.LastPredictions()),
+			Predictions: predictionsView(st, s.predictor.LastPredictions()),
 		}
 		return nil
 	})
@@ -71,28 +69,28 @@ func render(c echo.Context, code int, component templ.Component) error {
 // isHTMX reports whether htmx sent the request and expects a fragment.
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
-func datasetView(d app.DatasetState) views.DatasetView {
+func datasetView(d fmnist.DatasetState) views.DatasetView {
 	v := views.DatasetView{State: views.DatasetState(d.Status), TrainCount: d.Train, TestCount: d.Test, Error: d.Reason}
-	if d.Status == ml.StatusIdle || d.Status == "" {
+	if d.Status == fmnist.StatusIdle || d.Status == "" {
 		v.State = views.DatasetIdle
 	}
-	if d.Status == ml.StatusDownloading {
+	if d.Status == fmnist.StatusDownloading {
 		v.File, v.Done, v.Total = d.Progress.File, d.Progress.Done, d.Progress.Total
 	}
 	return v
 }
 
-func statusView(st app.State) views.StatusView {
+func statusView(st fmnist.State) views.StatusView {
 	t := st.Training
-	v := views.StatusView{State: string(t.Status)}
+	v := views.StatusView{State: t.Status}
 	switch {
 	case t.Reason != "":
 		v.Message = t.Reason
 	case t.Checkpoint.Path != "" && !t.Running():
 		v.Message = "Checkpoint " + filepath.Base(t.Checkpoint.Path) + checkpointWhen(t.Checkpoint)
-	case t.Status == ml.StatusIdle && st.Dataset.Status != ml.StatusReady:
+	case t.Status == fmnist.StatusIdle && st.Dataset.Status != fmnist.StatusReady:
 		v.Message = "Download the dataset to start"
-	case t.Status == ml.StatusIdle:
+	case t.Status == fmnist.StatusIdle:
 		v.Message = "Ready to train"
 	}
 	if t.Reason != "" && t.Checkpoint.Path != "" && !t.Running() {
@@ -113,35 +111,35 @@ func joinStatus(a, b string) string {
 	return a + " · " + b
 }
 
-func checkpointWhen(c app.Checkpoint) string {
+func checkpointWhen(c fmnist.Checkpoint) string {
 	if c.Batch > 0 {
 		return fmt.Sprintf(" (epoch %d, batch %d)", c.Epoch, c.Batch)
 	}
 	return fmt.Sprintf(" (after epoch %d)", c.Epoch)
 }
 
-func buttonsView(st app.State) views.ButtonsView {
+func buttonsView(st fmnist.State) views.ButtonsView {
 	return views.ButtonsView{
-		CanStart: st.Dataset.Status == ml.StatusReady && !st.Busy(),
-		CanStop:  st.Training.Status == ml.StatusTraining,
+		CanStart: st.Dataset.Status == fmnist.StatusReady && !st.Busy(),
+		CanStop:  st.Training.Status == fmnist.StatusTraining,
 	}
 }
 
 // formValues fills the training form from a config (the last run's, or the
 // defaults).
-func formValues(cfg ml.Config) views.FormValues {
+func formValues(cfg fmnist.Config) views.FormValues {
 	if cfg.Epochs == 0 {
-		cfg = ml.DefaultConfig()
+		cfg = fmnist.DefaultConfig()
 	}
-	return views.NewFormValues(cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.TrainLimit)
+	return views.NewFormValues(cfg)
 }
 
-func progressView(t app.TrainingState) views.ProgressView {
+func progressView(t fmnist.TrainingState) views.ProgressView {
 	p := t.Progress
 	v := views.ProgressView{
 		Epoch: p.Epoch, Epochs: p.Epochs, Batch: p.Batch, Batches: p.Batches,
 		Loss: p.Loss, AvgLoss: p.AvgLoss, Percent: p.Percent, ImagesPerSec: p.ImagesPerSec,
-		Status: string(t.Status),
+		Status: t.Status,
 	}
 	if v.Epochs == 0 && t.RunID > 0 {
 		v.Epochs = t.Config.Epochs
@@ -152,7 +150,7 @@ func progressView(t app.TrainingState) views.ProgressView {
 	return v
 }
 
-func (s *Server) chartView(runID int64, points []ml.LossPoint) views.ChartView {
+func (s *Server) chartView(runID int64, points []fmnist.LossPoint) views.ChartView {
 	if len(points) > s.chartPoints {
 		points = points[len(points)-s.chartPoints:]
 	}
@@ -163,7 +161,7 @@ func (s *Server) chartView(runID int64, points []ml.LossPoint) views.ChartView {
 	return v
 }
 
-func logViews(entries []ml.LogEntry) []views.LogView {
+func logViews(entries []fmnist.LogEntry) []views.LogView {
 	out := make([]views.LogView, len(entries))
 	for i, e := range entries {
 		out[i] = logView(e)
@@ -171,12 +169,12 @@ func logViews(entries []ml.LogEntry) []views.LogView {
 	return out
 }
 
-func logView(e ml.LogEntry) views.LogView {
-	return views.LogView{Time: e.Time, Level: string(e.Level), Message: e.Message}
+func logView(e fmnist.LogEntry) views.LogView {
+	return views.LogView{Time: e.Time, Level: e.Level, Message: e.Message}
 }
 
-func predictionsView(st app.State, p *app.Predictions) views.PredictionsView {
-	v := views.PredictionsView{HasModel: st.HasModel && st.Dataset.Status == ml.StatusReady}
+func predictionsView(st fmnist.State, p *fmnist.Predictions) views.PredictionsView {
+	v := views.PredictionsView{HasModel: st.HasModel && st.Dataset.Status == fmnist.StatusReady}
 	if p == nil {
 		return v
 	}
@@ -184,8 +182,8 @@ func predictionsView(st app.State, p *app.Predictions) views.PredictionsView {
 	for _, it := range p.Items {
 		v.Items = append(v.Items, views.PredictionView{
 			Index:       it.Index,
-			Predicted:   ml.ClassNames[it.Predicted],
-			Actual:      ml.ClassNames[it.Label],
+			Predicted:   fmnist.ClassNames[it.Predicted],
+			Actual:      fmnist.ClassNames[it.Label],
 			Probability: it.Probabilities[it.Predicted],
 		})
 	}

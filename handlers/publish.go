@@ -7,53 +7,59 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/fmnist/trainer/app"
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views"
 )
 
 // Publish turns one update of the service into Server-Sent Events: HTML
 // fragments for htmx (dataset, status, progress, log) and JSON for scripts
-// and the chart (loss, epoch). It implements app.Publisher; it never waits
+// and the chart (loss, epoch). It implements fmnist.Publisher; it never waits
 // for a viewer.
-func (s *Server) Publish(u app.Update) {
+func (s *Server) Publish(u fmnist.Update) {
 	datasetChanged, statusChanged, progressed := false, false, false
 	for _, e := range u.Dataset {
 		switch e := e.(type) {
-		case ml.DownloadProgress:
+		case fmnist.DownloadProgress:
 			datasetChanged = true
-		case ml.StatusChange:
+		case fmnist.StatusChange:
 			datasetChanged, statusChanged = true, true
-		case ml.LogEntry:
-			s.sendFragment(views.EventLog, views.LogEntry(logView(e)))
+		case fmnist.LogEntry:
+			s.sendFragment(fmnist.EventLog, views.LogEntry(logView(e)))
 		}
 	}
 	for _, e := range u.Train {
 		switch e := e.(type) {
-		case ml.Progress:
+		case fmnist.Progress:
 			progressed = true
-		case ml.LossPoint:
-			s.sendJSON(views.EventLoss, views.LossEvent{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
-		case ml.LogEntry:
-			s.sendFragment(views.EventLog, views.LogEntry(logView(e)))
-		case ml.EpochResult:
+		case fmnist.LossPoint:
+			s.sendJSON(fmnist.EventLoss, lossEvent{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
+		case fmnist.LogEntry:
+			s.sendFragment(fmnist.EventLog, views.LogEntry(logView(e)))
+		case fmnist.EpochResult:
 			progressed = true
-			s.sendJSON("epoch", epochEvent{Run: u.RunID, apiEpoch: apiEpoch(e)})
-		case ml.StatusChange, ml.CheckpointSaved:
+			s.sendJSON(fmnist.EventEpoch, epochEvent{Run: u.RunID, apiEpoch: apiEpoch(e)})
+		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed = true, true
 		}
 	}
 	st := u.State
 	if datasetChanged {
-		s.sendFragment(views.EventDataset, views.DatasetPanel(datasetView(st.Dataset), ""))
+		s.sendFragment(fmnist.EventDataset, views.DatasetPanel(datasetView(st.Dataset), ""))
 	}
 	if progressed {
-		s.sendFragment(views.EventProgress, views.ProgressPanel(progressView(st.Training)))
+		s.sendFragment(fmnist.EventProgress, views.ProgressPanel(progressView(st.Training)))
 	}
 	if statusChanged {
-		s.sendFragment(views.EventStatus, views.StatusEvent(statusView(st), buttonsView(st)))
-		s.sendFragment(views.EventPredictions, views.PredictionsPanel(predictionsView(st, s.svc.LastPredictions()), ""))
+		s.sendFragment(fmnist.EventStatus, views.StatusEvent(statusView(st), buttonsView(st)))
+		s.sendFragment(fmnist.EventPredictions, views.PredictionsPanel(predictionsView(st, s.predictor.LastPredictions()), ""))
 	}
+}
+
+// lossEvent is the JSON of the "loss" event: one point of a run's curve.
+type lossEvent struct {
+	Run   int64   `json:"run"`
+	Epoch float64 `json:"epoch"`
+	Loss  float64 `json:"loss"`
 }
 
 // epochEvent is the JSON of the "epoch" event: an epoch as the API shows
@@ -63,20 +69,20 @@ type epochEvent struct {
 	apiEpoch
 }
 
-func (s *Server) sendFragment(name string, c templ.Component) {
+func (s *Server) sendFragment(kind fmnist.EventKind, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(context.Background(), &buf); err != nil {
-		s.log.Error("render event fragment", "event", name, "err", err)
+		s.log.Error("render event fragment", "event", kind, "err", err)
 		return
 	}
-	s.hub.Send(name, buf.Bytes())
+	s.hub.Send(string(kind), buf.Bytes())
 }
 
-func (s *Server) sendJSON(name string, v any) {
+func (s *Server) sendJSON(kind fmnist.EventKind, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		s.log.Error("encode event", "event", name, "err", err)
+		s.log.Error("encode event", "event", kind, "err", err)
 		return
 	}
-	s.hub.Send(name, data)
+	s.hub.Send(string(kind), data)
 }

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/store"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 var chartOptionsPattern = regexp.MustCompile(`data-options="([^"]*)"`)
@@ -65,16 +64,16 @@ func TestRestartKeepsRunsAndMarksInterrupted(t *testing.T) {
 	first := startApp(t, appConfig{dataDir: dataDir, prepared: true})
 	runID := first.startTraining(`{"epochs":500,"batch_size":32,"train_limit":256}`)
 	first.waitStatus("an evaluated epoch", 60*time.Second, func(st statusJSON) bool { return st.HasModel })
-	lastIDBefore := first.Srv.Hub().LastID()
+	lastIDBefore := first.Web.Hub().LastID()
 	// A graceful shutdown in the middle of the run: it stops and saves.
 	first.Stop()
 
 	second := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
 	st := second.status()
-	if st.Dataset.Status != string(ml.StatusReady) || st.Dataset.Train != trainImages {
+	if st.Dataset.Status != string(fmnist.StatusReady) || st.Dataset.Train != trainImages {
 		t.Errorf("the prepared dataset should load on start; dataset: %+v", st.Dataset)
 	}
-	if st.Training.RunID != runID || st.Training.Status != string(ml.StatusStopped) || !st.HasModel {
+	if st.Training.RunID != runID || st.Training.Status != string(fmnist.StatusStopped) || !st.HasModel {
 		t.Fatalf("after a graceful shutdown run %d should show as stopped with a model; training: %+v", runID, st.Training)
 	}
 	ckpt := st.Training.Checkpoint
@@ -85,7 +84,7 @@ func TestRestartKeepsRunsAndMarksInterrupted(t *testing.T) {
 		t.Errorf("event ids should keep growing across restarts: %d after %d", st.LastEventID, lastIDBefore)
 	}
 	run := second.run(runID)
-	if run.Status != string(ml.StatusStopped) || run.EndedAt == nil || len(run.Points) == 0 || len(run.Epochs) == 0 {
+	if run.Status != string(fmnist.StatusStopped) || run.EndedAt == nil || len(run.Points) == 0 || len(run.Epochs) == 0 {
 		t.Fatalf("run %d after restart: %+v", runID, run)
 	}
 	// The stop may land mid-epoch or, with epochs this short, right at an
@@ -106,27 +105,27 @@ func TestRestartKeepsRunsAndMarksInterrupted(t *testing.T) {
 	if r := second.postJSON("/api/predictions", `{}`, &preds); r.Status != http.StatusOK || len(preds.Predictions) != 16 || preds.Checkpoint != ckpt {
 		t.Fatalf("predictions after restart: status %d, %d items from %q; want 16 from %q", r.Status, len(preds.Predictions), preds.Checkpoint, ckpt)
 	}
-	second.Stop()
-
 	// A process that died during a run leaves it in "training", with the
-	// checkpoint of its last finished epoch.
-	crashed, crashedCkpt, crashedPoints := leaveTrainingRun(t, dataDir, ckpt)
+	// checkpoint of its last finished epoch. Written behind the running
+	// service's back, the service never sees it until the next start.
+	crashed, crashedCkpt, crashedPoints := leaveTrainingRun(t, second, ckpt)
+	second.Stop()
 
 	third := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
 	st = third.status()
-	if st.Training.RunID != crashed || st.Training.Status != string(ml.StatusInterrupted) ||
-		st.Training.Reason != store.InterruptedReason || st.Training.Checkpoint != crashedCkpt {
+	if st.Training.RunID != crashed || st.Training.Status != string(fmnist.StatusInterrupted) ||
+		st.Training.Reason != fmnist.InterruptedReason || st.Training.Checkpoint != crashedCkpt {
 		t.Fatalf("the crashed run %d should show as interrupted with checkpoint %s; training: %+v", crashed, crashedCkpt, st.Training)
 	}
 	run = third.run(crashed)
-	if run.Status != string(ml.StatusInterrupted) || run.EndedAt == nil || !samePoints(run.Points, crashedPoints) {
+	if run.Status != string(fmnist.StatusInterrupted) || run.EndedAt == nil || !samePoints(run.Points, crashedPoints) {
 		t.Errorf("crashed run via the API: %+v", run)
 	}
-	if older := third.run(runID); older.Status != string(ml.StatusStopped) {
+	if older := third.run(runID); older.Status != string(fmnist.StatusStopped) {
 		t.Errorf("the earlier run changed to %q", older.Status)
 	}
 	page = third.get("/")
-	wantStatus(t, "GET / after a crash", page, http.StatusOK, `data-state="interrupted"`, store.InterruptedReason,
+	wantStatus(t, "GET / after a crash", page, http.StatusOK, `data-state="interrupted"`, fmnist.InterruptedReason,
 		"last checkpoint "+filepath.Base(crashedCkpt)+" (after epoch 1)",
 		"Epoch 1/3 evaluated", `data-run="`+itoa(crashed)+`"`)
 	if got := chartPoints(t, page.Body); !samePoints(got, crashedPoints) {
@@ -141,42 +140,38 @@ func TestRestartKeepsRunsAndMarksInterrupted(t *testing.T) {
 	}
 	// And a new run can start.
 	id := third.startTraining(`{"epochs":1,"batch_size":64}`)
-	if st := third.waitRunEnded(id, 60*time.Second); st.Training.Status != string(ml.StatusFinished) {
+	if st := third.waitRunEnded(id, 60*time.Second); st.Training.Status != string(fmnist.StatusFinished) {
 		t.Errorf("a run after the crash ended as %q", st.Training.Status)
 	}
 }
 
-// leaveTrainingRun writes to the store what a process killed during run N
+// leaveTrainingRun writes to a's store what a process killed during run N
 // leaves behind: the run in status training, its points and log, and the
 // checkpoint of its first epoch (a copy of fromCkpt).
-func leaveTrainingRun(t *testing.T, dataDir, fromCkpt string) (int64, string, []pointJSON) {
+func leaveTrainingRun(t *testing.T, a *testApp, fromCkpt string) (int64, string, []pointJSON) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	cfg := ml.Config{Epochs: 3, BatchSize: 64, LR: 0.001, Seed: 1}
+	db := a.DB
+	cfg := fmnist.Config{Epochs: 3, BatchSize: 64, LR: 0.001, Seed: 1}
 	run, err := db.CreateRun(ctx, cfg, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	points := []ml.LossPoint{{Epoch: 0.5, Loss: 2.1}, {Epoch: 1, Loss: 1.4}, {Epoch: 1.5, Loss: 0.9}}
+	points := []fmnist.LossPoint{{Epoch: 0.5, Loss: 2.1}, {Epoch: 1, Loss: 1.4}, {Epoch: 1.5, Loss: 0.9}}
 	if err := db.AddLossPoints(ctx, run.ID, points); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddEpochResult(ctx, run.ID, ml.EpochResult{Epoch: 1, TestAccuracy: 0.6, TestLoss: 1.2, TrainLoss: 1.6}); err != nil {
+	if err := db.AddEpochResult(ctx, run.ID, fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.6, TestLoss: 1.2, TrainLoss: 1.6}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddLogs(ctx, run.ID, []ml.LogEntry{{Time: time.Now(), Level: ml.LevelInfo, Message: "Epoch 1/3 evaluated: test accuracy 60.00%"}}); err != nil {
+	if err := db.AddLogs(ctx, run.ID, []fmnist.LogEntry{{Time: time.Now(), Level: fmnist.LevelInfo, Message: "Epoch 1/3 evaluated: test accuracy 60.00%"}}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(fromCkpt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dataDir, "checkpoints", "run-"+itoa(run.ID)+".ckpt")
+	path := filepath.Join(a.Layout.Checkpoints(), "run-"+itoa(run.ID)+".ckpt")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
 )
 
 // isFragment reports whether body is a piece of HTML rather than a page.
@@ -53,7 +54,7 @@ func wantStatus(t *testing.T, what string, r response, code int, contains ...str
 func wantNothingStarted(t *testing.T, a *testApp) {
 	t.Helper()
 	st := a.status()
-	if st.Training.Status != string(ml.StatusIdle) || st.Training.RunID != 0 {
+	if st.Training.Status != string(fmnist.StatusIdle) || st.Training.RunID != 0 {
 		t.Errorf("training should not have started; status: %+v", st.Training)
 	}
 	var runs struct {
@@ -140,11 +141,11 @@ func TestUnknownPathIsNotFoundPageInLayout(t *testing.T) {
 		t.Errorf("the 404 should be a page in the app's layout:\n%s", r.Body)
 	}
 	var e errorJSON
-	if code := a.getJSON("/api/no-such", &e); code != http.StatusNotFound || e.Error == "" {
-		t.Errorf("GET /api/no-such: status %d, error %q; want 404 with a JSON error", code, e.Error)
+	if code := a.getJSON("/api/no-such", &e); code != http.StatusNotFound || e.Error.Message == "" {
+		t.Errorf("GET /api/no-such: status %d, error %q; want 404 with a JSON error", code, e.Error.Message)
 	}
-	if r := a.postJSON("/api/no-such", `{}`, &e); r.Status != http.StatusNotFound || e.Error == "" {
-		t.Errorf("POST /api/no-such: status %d, error %q; want 404 with a JSON error", r.Status, e.Error)
+	if r := a.postJSON("/api/no-such", `{}`, &e); r.Status != http.StatusNotFound || e.Error.Message == "" {
+		t.Errorf("POST /api/no-such: status %d, error %q; want 404 with a JSON error", r.Status, e.Error.Message)
 	}
 	req, _ := http.NewRequest(http.MethodDelete, a.URL("/api/status"), nil)
 	if r := a.do(req); r.Status != http.StatusMethodNotAllowed {
@@ -208,8 +209,8 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 
 	body := `{"epochs":1,"padding":"` + strings.Repeat("x", 100_000) + `"}`
 	var e errorJSON
-	if r := a.postJSON("/api/training", body, &e); r.Status != http.StatusRequestEntityTooLarge || e.Error == "" {
-		t.Errorf("POST /api/training with 100 kB: status %d, error %q; want 413", r.Status, e.Error)
+	if r := a.postJSON("/api/training", body, &e); r.Status != http.StatusRequestEntityTooLarge || e.Error.Message == "" {
+		t.Errorf("POST /api/training with 100 kB: status %d, error %q; want 413", r.Status, e.Error.Message)
 	}
 	// Without a Content-Length the limit applies while reading.
 	req, _ := http.NewRequest(http.MethodPost, a.URL("/api/training"), io.MultiReader(strings.NewReader(body)))
@@ -282,8 +283,8 @@ func TestActionsBeforeTheDatasetIsReady(t *testing.T) {
 			http.StatusConflict, "dataset is not ready")
 	}
 	var e errorJSON
-	if r := a.postJSON("/api/training", `{}`, &e); r.Status != http.StatusConflict || !strings.Contains(e.Error, "dataset") {
-		t.Errorf("POST /api/training before the dataset: status %d, error %q; want 409", r.Status, e.Error)
+	if r := a.postJSON("/api/training", `{}`, &e); r.Status != http.StatusConflict || !strings.Contains(e.Error.Message, "dataset") {
+		t.Errorf("POST /api/training before the dataset: status %d, error %q; want 409", r.Status, e.Error.Message)
 	}
 	wantStatus(t, "GET /predictions/image/0.png before the dataset", a.get("/predictions/image/0.png"), http.StatusNotFound)
 	wantNothingStarted(t, a)
@@ -293,7 +294,7 @@ func TestDatasetFormPlainAndHTMX(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		a := startApp(t, appConfig{})
 		b := a.newBrowser()
-		events := connectSSE(t, a.TS.Client(), a.URL("/events"), "")
+		events := connectSSE(t, a.client, a.URL("/events"), "")
 		r := b.post("/dataset", nil, false)
 		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 			t.Fatalf("POST /dataset: status %d, Location %q; want 303 to /", r.Status, r.Header.Get("Location"))
@@ -331,7 +332,7 @@ func TestDatasetFailureIsShown(t *testing.T) {
 		t.Fatalf("POST /api/dataset: status %d", r.Status)
 	}
 	st := a.waitStatus("the download to fail", 30*time.Second, func(st statusJSON) bool { return st.Dataset.Status != "downloading" })
-	if st.Dataset.Status != string(ml.StatusFailed) || st.Dataset.Reason == "" {
+	if st.Dataset.Status != string(fmnist.StatusFailed) || st.Dataset.Reason == "" {
 		t.Fatalf("a missing source should fail with a reason; dataset: %+v", st.Dataset)
 	}
 	wantStatus(t, "GET / after the failure", a.get("/"), http.StatusOK, "The download failed.", "Retry")
@@ -350,11 +351,11 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 			http.StatusConflict, "no trained model yet")
 	}
 	var e errorJSON
-	if r := a.postJSON("/api/training/stop", `{}`, &e); r.Status != http.StatusConflict || e.Error == "" {
+	if r := a.postJSON("/api/training/stop", `{}`, &e); r.Status != http.StatusConflict || e.Error.Message == "" {
 		t.Errorf("POST /api/training/stop while idle: status %d, want 409", r.Status)
 	}
-	if r := a.postJSON("/api/predictions", `{}`, &e); r.Status != http.StatusConflict || !strings.Contains(e.Error, "no trained model") {
-		t.Errorf("POST /api/predictions without a model: status %d, error %q; want 409", r.Status, e.Error)
+	if r := a.postJSON("/api/predictions", `{}`, &e); r.Status != http.StatusConflict || !strings.Contains(e.Error.Message, "no trained model") {
+		t.Errorf("POST /api/predictions without a model: status %d, error %q; want 409", r.Status, e.Error.Message)
 	}
 
 	// A long run, stopped below.
@@ -365,11 +366,11 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 		t.Errorf("htmx POST /training should answer the controls with Stop enabled:\n%s", r.Body)
 	}
 	st := a.status()
-	if st.Training.Status != string(ml.StatusTraining) || st.Training.RunID == 0 {
+	if st.Training.Status != string(fmnist.StatusTraining) || st.Training.RunID == 0 {
 		t.Fatalf("the run should be training; status: %+v", st.Training)
 	}
 	runID := st.Training.RunID
-	wantConfig := ml.Config{Epochs: 200, BatchSize: 32, LR: 0.002, TrainLimit: 256, Seed: ml.DefaultConfig().Seed}
+	wantConfig := fmnist.Config{Epochs: 200, BatchSize: 32, LR: 0.002, TrainLimit: 256, Seed: fmnist.DefaultConfig().Seed}
 	if *st.Training.Config != wantConfig {
 		t.Errorf("run config = %+v, want %+v", *st.Training.Config, wantConfig)
 	}
@@ -398,7 +399,7 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 		t.Errorf("POST /api/dataset while training: status %d, dataset %q; want 202, still ready", r.Status, ds.Dataset.Status)
 	}
 	st = a.status()
-	if st.Training.RunID != runID || *st.Training.Config != wantConfig || st.Training.Status != string(ml.StatusTraining) {
+	if st.Training.RunID != runID || *st.Training.Config != wantConfig || st.Training.Status != string(fmnist.StatusTraining) {
 		t.Errorf("refused starts changed the run: %+v", st.Training)
 	}
 	var runs struct {
@@ -415,7 +416,7 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 		t.Fatalf("POST /training/stop: status %d, want 303 to /", r.Status)
 	}
 	st = a.waitRunEnded(runID, 30*time.Second)
-	if st.Training.Status != string(ml.StatusStopped) || !st.HasModel || st.Training.Checkpoint == "" {
+	if st.Training.Status != string(fmnist.StatusStopped) || !st.HasModel || st.Training.Checkpoint == "" {
 		t.Fatalf("a stopped run should leave a checkpoint; status: %+v", st)
 	}
 	wantStatus(t, "GET / after the stop", b.get("/"), http.StatusOK, `data-state="stopped"`, filepath.Base(st.Training.Checkpoint))
@@ -427,7 +428,7 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 	if enabled, found := buttonEnabled(r.Body, "stop-button"); !isFragment(r.Body) || !found || enabled {
 		t.Errorf("htmx POST /training/stop should answer the controls with Stop disabled:\n%s", r.Body)
 	}
-	if st := a.waitRunEnded(second, 30*time.Second); st.Training.Status != string(ml.StatusStopped) {
+	if st := a.waitRunEnded(second, 30*time.Second); st.Training.Status != string(fmnist.StatusStopped) {
 		t.Errorf("the second run ended as %q, want stopped", st.Training.Status)
 	}
 
@@ -449,7 +450,7 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 
 func TestTestImageIsScaledPNG(t *testing.T) {
 	a := startApp(t, appConfig{prepared: true})
-	ds, err := ml.LoadDataset(filepath.Join(a.DataDir, "fashion-mnist"))
+	ds, err := data.LoadDataset(a.Layout.Dataset())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +491,7 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 			}
 			var e errorJSON
 			r := a.do(req)
-			if r.Status != http.StatusUnsupportedMediaType || jsonErr(r.Body, &e) != nil || !strings.Contains(e.Error, "application/json") {
+			if r.Status != http.StatusUnsupportedMediaType || jsonErr(r.Body, &e) != nil || !strings.Contains(e.Error.Message, "application/json") {
 				t.Errorf("POST %s as %q: status %d, body %s; want 415 naming application/json", path, ct, r.Status, r.Body)
 			}
 		}
@@ -512,8 +513,8 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 	for _, c := range cases {
 		var e errorJSON
 		r := a.postJSON("/api/training", c.body, &e)
-		if r.Status != c.code || e.Field != c.field || e.Error == "" {
-			t.Errorf("POST /api/training %s: status %d, error %q field %q; want %d field %q", c.body, r.Status, e.Error, e.Field, c.code, c.field)
+		if r.Status != c.code || e.Error.Field != c.field || e.Error.Message == "" || e.Error.Code != "invalid" {
+			t.Errorf("POST /api/training %s: status %d, error %+v; want %d, code invalid, field %q", c.body, r.Status, e.Error, c.code, c.field)
 		}
 	}
 	wantNothingStarted(t, a)
@@ -522,8 +523,8 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 	if code := a.getJSON("/api/runs/abc", &e); code != http.StatusBadRequest {
 		t.Errorf("GET /api/runs/abc: status %d, want 400", code)
 	}
-	if code := a.getJSON("/api/runs/99", &e); code != http.StatusNotFound || !strings.Contains(e.Error, "99") {
-		t.Errorf("GET /api/runs/99: status %d, error %q; want 404", code, e.Error)
+	if code := a.getJSON("/api/runs/99", &e); code != http.StatusNotFound || !strings.Contains(e.Error.Message, "99") || e.Error.Code != "not_found" {
+		t.Errorf("GET /api/runs/99: status %d, error %q; want 404", code, e.Error.Message)
 	}
 }
 

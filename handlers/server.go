@@ -1,10 +1,12 @@
 // Package handlers is the web layer: echo routes for the page, its form
 // actions (plain POST and htmx), the JSON API for scripts and the
 // Server-Sent Events stream. Handlers only translate between HTTP and the
-// app service; the work happens in package app and package ml.
+// service they are given (package app in the running program); they never
+// touch the database or the network.
 package handlers
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/fmnist/trainer/app"
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
 )
@@ -28,11 +30,45 @@ type Options struct {
 	BodyLimit string
 }
 
-// Server is the HTTP handler of the app. It implements app.Publisher, turning
-// the service's updates into Server-Sent Events.
+// The web layer's needs, each declared as the methods its handlers call.
+
+// StateReader reads what the page shows. Consistent runs fn while no update
+// can be published, so a page and the event id it resumes from agree.
+type StateReader interface {
+	State() fmnist.State
+	Consistent(fn func(fmnist.State) error) error
+}
+
+// Trainer starts and stops the work: the form actions and the API.
+type Trainer interface {
+	PrepareDataset() error
+	StartTraining(ctx context.Context, cfg fmnist.Config) (runID int64, err error)
+	StopTraining() error
+}
+
+// Predictor answers from the newest checkpoint.
+type Predictor interface {
+	Predict(ctx context.Context, count int) (*fmnist.Predictions, error)
+	LastPredictions() *fmnist.Predictions
+	TestImage(i int) (pixels []uint8, rows, cols, label int, err error)
+}
+
+// Service is everything the web layer needs; *app.Service is one.
+type Service interface {
+	StateReader
+	Trainer
+	Predictor
+	fmnist.RunReader
+}
+
+// Server is the HTTP handler of the app. It implements fmnist.Publisher,
+// turning the service's updates into Server-Sent Events.
 type Server struct {
 	echo        *echo.Echo
-	svc         *app.Service
+	state       StateReader
+	trainer     Trainer
+	predictor   Predictor
+	runs        fmnist.RunReader
 	hub         *Hub
 	log         *slog.Logger
 	chartPoints int
@@ -45,7 +81,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"form-action 'self'; frame-ancestors 'none'"
 
 // New builds the routes. Call Close to end the event streams.
-func New(svc *app.Service, opts Options) *Server {
+func New(svc Service, opts Options) *Server {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -56,8 +92,13 @@ func New(svc *app.Service, opts Options) *Server {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
 	}
-	s := &Server{echo: echo.New(), svc: svc, hub: NewHub(logger), log: logger, chartPoints: opts.ChartPoints}
-	s.hub.Snapshot(views.EventStatus, views.EventProgress, views.EventDataset, views.EventPredictions)
+	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc,
+		hub: NewHub(logger), log: logger, chartPoints: opts.ChartPoints}
+	for _, k := range fmnist.EventKinds {
+		if k.Snapshot() {
+			s.hub.Snapshot(string(k))
+		}
+	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -163,42 +204,4 @@ func (s *Server) Hub() *Hub { return s.hub }
 
 func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// handleError answers errors as a page in the app's layout, or as JSON
-// under /api/ and for htmx requests as a short fragment.
-func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	code := http.StatusInternalServerError
-	msg := "Something went wrong on the server."
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		code = he.Code
-		if m, ok := he.Message.(string); ok {
-			msg = m
-		}
-		switch code {
-		case http.StatusNotFound:
-			msg = "There is no page at " + c.Request().URL.Path + "."
-		case http.StatusRequestEntityTooLarge:
-			msg = "The request body is too large."
-		case http.StatusMethodNotAllowed:
-			msg = "This address does not accept " + c.Request().Method + " requests."
-		}
-	}
-	if code >= 500 {
-		s.log.Error("request failed", "uri", c.Request().RequestURI, "err", err)
-	}
-	switch {
-	case strings.HasPrefix(c.Request().URL.Path, "/api/"):
-		_ = c.JSON(code, apiError{Error: msg})
-	case c.Request().Method == http.MethodHead:
-		_ = c.NoContent(code)
-	case code == http.StatusNotFound:
-		_ = render(c, code, views.NotFoundPage())
-	default:
-		_ = render(c, code, views.ErrorPage(code, msg))
-	}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
-	"github.com/fmnist/trainer/ml/mltest"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data/datatest"
 )
 
 // The benchmark's run: one epoch over a synthetic set big enough that the
@@ -50,7 +50,7 @@ func BenchmarkTrainingViewers(b *testing.B) {
 
 func benchmarkTrainingWithViewers(b *testing.B, viewers int) {
 	source := filepath.Join(b.TempDir(), "source")
-	mltest.WriteDataset(b, source, benchTrainImages, benchTestImages, 42)
+	datatest.WriteDataset(b, source, benchTrainImages, benchTestImages, 42)
 	a := startApp(b, appConfig{source: source, prepared: true})
 	defer a.Stop()
 
@@ -60,7 +60,7 @@ func benchmarkTrainingWithViewers(b *testing.B, viewers int) {
 		b.StopTimer()
 		clients := make([]*sseClient, viewers)
 		for i := range clients {
-			clients[i] = connectSSE(b, a.TS.Client(), a.URL("/events"), "")
+			clients[i] = connectSSE(b, a.client, a.URL("/events"), "")
 		}
 		b.StartTimer()
 
@@ -68,7 +68,7 @@ func benchmarkTrainingWithViewers(b *testing.B, viewers int) {
 		st := a.waitRunEnded(runID, 5*time.Minute)
 
 		b.StopTimer()
-		if st.Training.Status != string(ml.StatusFinished) {
+		if st.Training.Status != string(fmnist.StatusFinished) {
 			b.Fatalf("run %d ended as %q (%s), want finished", runID, st.Training.Status, st.Training.Reason)
 		}
 		var run benchRunJSON

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // TestFiftyViewersAndAStalledOne watches a short run with 50 viewers and
@@ -19,16 +19,16 @@ func TestFiftyViewersAndAStalledOne(t *testing.T) {
 	// queue hold, so the server is blocked writing to it from the start.
 	backlog := a.status().LastEventID
 	for i := range 200 {
-		a.Srv.Hub().Send("log", []byte(`<li>earlier event `+itoa(int64(i))+strings.Repeat(".", 200)+`</li>`))
+		a.Web.Hub().Send("log", []byte(`<li>earlier event `+itoa(int64(i))+strings.Repeat(".", 200)+`</li>`))
 	}
-	stalled := dialStalled(t, a.TS.Listener.Addr().String(), "/events?after="+itoa(int64(backlog)))
+	stalled := dialStalled(t, a.addr(), "/events?after="+itoa(int64(backlog)))
 	// Close it before the server stops, which waits for its handler.
 	t.Cleanup(func() { stalled.Close() })
 	start := a.status().LastEventID
 
 	viewers := make([]*sseClient, 50)
 	for i := range viewers {
-		viewers[i] = connectSSE(t, a.TS.Client(), a.URL("/events?after="+itoa(int64(start))), "")
+		viewers[i] = connectSSE(t, a.client, a.URL("/events?after="+itoa(int64(start))), "")
 	}
 	if st := a.status(); st.Viewers != 51 {
 		t.Errorf("status counts %d viewers, want 51", st.Viewers)
@@ -36,7 +36,7 @@ func TestFiftyViewersAndAStalledOne(t *testing.T) {
 
 	runID := a.startTraining(`{"epochs":2,"batch_size":16}`)
 	st := a.waitRunEnded(runID, 60*time.Second)
-	if st.Training.Status != string(ml.StatusFinished) {
+	if st.Training.Status != string(fmnist.StatusFinished) {
 		t.Fatalf("the run ended as %q (%s), want finished", st.Training.Status, st.Training.Reason)
 	}
 	waitQuiet(t, a, viewers...)

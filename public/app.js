@@ -12,7 +12,10 @@
   htmx.createEventSource = function (url) {
     if (lastEventId) url = url.replace(/([?&]after=)[^&]*/, '$1' + encodeURIComponent(lastEventId));
     var source = createEventSource(url);
-    ['dataset', 'status', 'progress', 'log', 'loss', 'predictions'].forEach(function (name) {
+    // The server lists every event name it sends in #live's data-events.
+    var live = document.getElementById('live');
+    var names = live ? live.getAttribute('data-events').split(' ') : [];
+    names.forEach(function (name) {
       source.addEventListener(name, function (e) { if (e.lastEventId) lastEventId = e.lastEventId; });
     });
     return source;

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // BenchmarkAddLossPoints measures one AddLossPoints call (one transaction) per
@@ -15,13 +15,13 @@ func BenchmarkAddLossPoints(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			ctx := context.Background()
 			db := openTest(b)
-			run, err := db.CreateRun(ctx, ml.DefaultConfig(), t0)
+			run, err := db.CreateRun(ctx, fmnist.DefaultConfig(), t0)
 			if err != nil {
 				b.Fatal(err)
 			}
-			points := make([]ml.LossPoint, size)
+			points := make([]fmnist.LossPoint, size)
 			for i := range points {
-				points[i] = ml.LossPoint{Epoch: float64(i) / float64(size), Loss: 2.3 / float64(i+1)}
+				points[i] = fmnist.LossPoint{Epoch: float64(i) / float64(size), Loss: 2.3 / float64(i+1)}
 			}
 			for b.Loop() {
 				if err := db.AddLossPoints(ctx, run.ID, points); err != nil {

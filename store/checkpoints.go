@@ -6,23 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fmnist/trainer/fmnist"
 )
 
-// Checkpoint records a model checkpoint file saved during a run.
-type Checkpoint struct {
-	ID    int64
-	RunID int64
-	Path  string
-	Epoch int // completed epochs (or the epoch stopped in)
-	Batch int // batches done in that epoch when stopped; 0 at an epoch's end
-	// TestAccuracy is the run's accuracy when the checkpoint was saved; nil
-	// if no epoch had been evaluated yet.
-	TestAccuracy *float64
-	CreatedAt    time.Time
-}
-
 // AddCheckpoint records a checkpoint of run runID, taking the run's current
-// test accuracy with it. An unknown run gives an error wrapping ErrNotFound.
+// test accuracy with it. An unknown run gives an ENOTFOUND error.
 func (db *DB) AddCheckpoint(ctx context.Context, runID int64, path string, epoch, batch int, createdAt time.Time) error {
 	res, err := db.sql.ExecContext(ctx, `
 		INSERT INTO checkpoints (run_id, path, epoch, batch, test_accuracy, created_at)
@@ -41,27 +30,27 @@ const checkpointColumns = `id, run_id, path, epoch, batch, test_accuracy, create
 
 // LatestCheckpoint returns the checkpoint added last, of any run; ok is false
 // when there is none.
-func (db *DB) LatestCheckpoint(ctx context.Context) (c Checkpoint, ok bool, err error) {
+func (db *DB) LatestCheckpoint(ctx context.Context) (c fmnist.Checkpoint, ok bool, err error) {
 	c, err = scanCheckpoint(db.sql.QueryRowContext(ctx,
 		`SELECT `+checkpointColumns+` FROM checkpoints ORDER BY id DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Checkpoint{}, false, nil
+		return fmnist.Checkpoint{}, false, nil
 	}
 	if err != nil {
-		return Checkpoint{}, false, fmt.Errorf("read latest checkpoint: %w", err)
+		return fmnist.Checkpoint{}, false, fmt.Errorf("read latest checkpoint: %w", err)
 	}
 	return c, true, nil
 }
 
 // Checkpoints returns run runID's checkpoints, oldest first.
-func (db *DB) Checkpoints(ctx context.Context, runID int64) ([]Checkpoint, error) {
+func (db *DB) Checkpoints(ctx context.Context, runID int64) ([]fmnist.Checkpoint, error) {
 	rows, err := db.sql.QueryContext(ctx,
 		`SELECT `+checkpointColumns+` FROM checkpoints WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoints of run %d: %w", runID, err)
 	}
 	defer rows.Close()
-	var cs []Checkpoint
+	var cs []fmnist.Checkpoint
 	for rows.Next() {
 		c, err := scanCheckpoint(rows)
 		if err != nil {
@@ -75,14 +64,14 @@ func (db *DB) Checkpoints(ctx context.Context, runID int64) ([]Checkpoint, error
 	return cs, nil
 }
 
-func scanCheckpoint(row interface{ Scan(...any) error }) (Checkpoint, error) {
+func scanCheckpoint(row interface{ Scan(...any) error }) (fmnist.Checkpoint, error) {
 	var (
-		c        Checkpoint
+		c        fmnist.Checkpoint
 		accuracy sql.NullFloat64
 		created  int64
 	)
 	if err := row.Scan(&c.ID, &c.RunID, &c.Path, &c.Epoch, &c.Batch, &accuracy, &created); err != nil {
-		return Checkpoint{}, err
+		return fmnist.Checkpoint{}, err
 	}
 	if accuracy.Valid {
 		c.TestAccuracy = &accuracy.Float64

@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 func TestCheckpoints(t *testing.T) {
@@ -22,7 +21,7 @@ func TestCheckpoints(t *testing.T) {
 	if err := db.AddCheckpoint(ctx, a.ID, "ckpt/a-1-10.bin", 1, 10, t0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddEpochResult(ctx, a.ID, ml.EpochResult{Epoch: 1, TestAccuracy: 0.8}); err != nil {
+	if err := db.AddEpochResult(ctx, a.ID, fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.8}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.AddCheckpoint(ctx, a.ID, "ckpt/a-1.bin", 1, 0, t0.Add(2*time.Second)); err != nil {
@@ -53,7 +52,7 @@ func TestCheckpoints(t *testing.T) {
 		t.Errorf("LatestCheckpoint = %+v, %v, %v; want run b's", latest, ok, err)
 	}
 
-	if err := db.AddCheckpoint(ctx, b.ID+1, "x.bin", 1, 0, t0); !errors.Is(err, ErrNotFound) {
-		t.Errorf("AddCheckpoint to unknown run: %v; want ErrNotFound", err)
+	if err := db.AddCheckpoint(ctx, b.ID+1, "x.bin", 1, 0, t0); fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Errorf("AddCheckpoint to unknown run: %v; want an ENOTFOUND error", err)
 	}
 }

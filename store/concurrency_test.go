@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // TestReadersWhileWriting checks that WAL mode lets readers run while the
@@ -32,16 +32,16 @@ func TestReadersWhileWriting(t *testing.T) {
 	writers.Add(2)
 	go func() { // the event consumer
 		defer writers.Done()
-		points := make([]ml.LossPoint, batchSize)
+		points := make([]fmnist.LossPoint, batchSize)
 		for i := range batches {
 			for j := range points {
-				points[j] = ml.LossPoint{Epoch: float64(i*batchSize + j), Loss: 1}
+				points[j] = fmnist.LossPoint{Epoch: float64(i*batchSize + j), Loss: 1}
 			}
 			if err := db.AddLossPoints(ctx, run.ID, points); err != nil {
 				errs <- fmt.Errorf("writer batch %d: %w", i, err)
 				return
 			}
-			if err := db.AddLogs(ctx, run.ID, []ml.LogEntry{{Time: t0, Level: ml.LevelInfo, Message: "batch"}}); err != nil {
+			if err := db.AddLogs(ctx, run.ID, []fmnist.LogEntry{{Time: t0, Level: fmnist.LevelInfo, Message: "batch"}}); err != nil {
 				errs <- fmt.Errorf("writer logs %d: %w", i, err)
 				return
 			}
@@ -52,7 +52,7 @@ func TestReadersWhileWriting(t *testing.T) {
 		for i := range batches / 5 {
 			r, err := db.CreateRun(ctx, testConfig(), t0)
 			if err == nil {
-				err = db.SetRunStatus(ctx, r.ID, ml.StatusFinished, "", time.Now())
+				err = db.SetRunStatus(ctx, r.ID, fmnist.StatusFinished, "", time.Now())
 			}
 			if err != nil {
 				errs <- fmt.Errorf("second writer %d: %w", i, err)

@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // AddLossPoints appends points to run runID's loss curve in one transaction.
-// An unknown run gives an error wrapping ErrNotFound and stores nothing.
-func (db *DB) AddLossPoints(ctx context.Context, runID int64, points []ml.LossPoint) error {
+// An unknown run gives an ENOTFOUND error and stores nothing.
+func (db *DB) AddLossPoints(ctx context.Context, runID int64, points []fmnist.LossPoint) error {
 	if len(points) == 0 {
 		return nil
 	}
@@ -38,17 +38,17 @@ func (db *DB) AddLossPoints(ctx context.Context, runID int64, points []ml.LossPo
 
 // LossPoints returns run runID's loss curve in the order it was added. A NaN
 // loss comes back as NaN.
-func (db *DB) LossPoints(ctx context.Context, runID int64) ([]ml.LossPoint, error) {
+func (db *DB) LossPoints(ctx context.Context, runID int64) ([]fmnist.LossPoint, error) {
 	rows, err := db.sql.QueryContext(ctx,
 		`SELECT epoch, loss FROM loss_points WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read loss points of run %d: %w", runID, err)
 	}
 	defer rows.Close()
-	var points []ml.LossPoint
+	var points []fmnist.LossPoint
 	for rows.Next() {
 		var (
-			p    ml.LossPoint
+			p    fmnist.LossPoint
 			loss sql.NullFloat64
 		)
 		if err := rows.Scan(&p.Epoch, &loss); err != nil {
@@ -67,7 +67,7 @@ func (db *DB) LossPoints(ctx context.Context, runID int64) ([]ml.LossPoint, erro
 // result for the same epoch (a resumed run may evaluate it again). In the
 // same transaction it sets the run's EpochsDone, TestAccuracy and TestLoss
 // from its highest evaluated epoch.
-func (db *DB) AddEpochResult(ctx context.Context, runID int64, r ml.EpochResult) error {
+func (db *DB) AddEpochResult(ctx context.Context, runID int64, r fmnist.EpochResult) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := requireRun(ctx, tx, runID); err != nil {
 			return err
@@ -100,7 +100,7 @@ func (db *DB) AddEpochResult(ctx context.Context, runID int64, r ml.EpochResult)
 }
 
 // EpochResults returns run runID's epoch results by epoch.
-func (db *DB) EpochResults(ctx context.Context, runID int64) ([]ml.EpochResult, error) {
+func (db *DB) EpochResults(ctx context.Context, runID int64) ([]fmnist.EpochResult, error) {
 	rows, err := db.sql.QueryContext(ctx, `
 		SELECT epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds
 		FROM epoch_results WHERE run_id = ? ORDER BY epoch`, runID)
@@ -108,10 +108,10 @@ func (db *DB) EpochResults(ctx context.Context, runID int64) ([]ml.EpochResult, 
 		return nil, fmt.Errorf("read epoch results of run %d: %w", runID, err)
 	}
 	defer rows.Close()
-	var results []ml.EpochResult
+	var results []fmnist.EpochResult
 	for rows.Next() {
 		var (
-			r                                   ml.EpochResult
+			r                                   fmnist.EpochResult
 			acc, testLoss, trainLoss, ips, secs sql.NullFloat64
 		)
 		if err := rows.Scan(&r.Epoch, &acc, &testLoss, &trainLoss, &ips, &secs); err != nil {

@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"math"
 	"testing"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 func TestLossPointsKeepOrderPerRun(t *testing.T) {
@@ -16,12 +15,12 @@ func TestLossPointsKeepOrderPerRun(t *testing.T) {
 	b, _ := db.CreateRun(ctx, testConfig(), t0)
 
 	// Epochs deliberately not increasing: the curve keeps insertion order.
-	first := []ml.LossPoint{{Epoch: 0.5, Loss: 2.3}, {Epoch: 0.25, Loss: math.Inf(1)}, {Epoch: 1, Loss: math.NaN()}}
-	second := []ml.LossPoint{{Epoch: 1.5, Loss: 0.4}}
-	other := []ml.LossPoint{{Epoch: 9, Loss: 9}}
+	first := []fmnist.LossPoint{{Epoch: 0.5, Loss: 2.3}, {Epoch: 0.25, Loss: math.Inf(1)}, {Epoch: 1, Loss: math.NaN()}}
+	second := []fmnist.LossPoint{{Epoch: 1.5, Loss: 0.4}}
+	other := []fmnist.LossPoint{{Epoch: 9, Loss: 9}}
 	for _, step := range []struct {
 		run    int64
-		points []ml.LossPoint
+		points []fmnist.LossPoint
 	}{{a.ID, first}, {b.ID, other}, {a.ID, second}, {a.ID, nil}} {
 		if err := db.AddLossPoints(ctx, step.run, step.points); err != nil {
 			t.Fatal(err)
@@ -32,7 +31,7 @@ func TestLossPointsKeepOrderPerRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append(append([]ml.LossPoint{}, first...), second...)
+	want := append(append([]fmnist.LossPoint{}, first...), second...)
 	if len(got) != len(want) {
 		t.Fatalf("LossPoints = %v; want %v", got, want)
 	}
@@ -49,9 +48,9 @@ func TestLossPointsKeepOrderPerRun(t *testing.T) {
 func TestAddLossPointsUnknownRunStoresNothing(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	err := db.AddLossPoints(ctx, 5, []ml.LossPoint{{Epoch: 1, Loss: 1}})
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("AddLossPoints to unknown run: %v; want ErrNotFound", err)
+	err := db.AddLossPoints(ctx, 5, []fmnist.LossPoint{{Epoch: 1, Loss: 1}})
+	if fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Fatalf("AddLossPoints to unknown run: %v; want an ENOTFOUND error", err)
 	}
 	var n int
 	if err := db.sql.QueryRow(`SELECT count(*) FROM loss_points`).Scan(&n); err != nil || n != 0 {
@@ -67,9 +66,9 @@ func TestEpochResultsAndRunFinalMetrics(t *testing.T) {
 		t.Fatalf("EpochResults before any: %v, %v", got, err)
 	}
 
-	e1 := ml.EpochResult{Epoch: 1, TestAccuracy: 0.81, TestLoss: 0.52, TrainLoss: 0.61, ImagesPerSec: 2100.5, Seconds: 28.6}
-	e2 := ml.EpochResult{Epoch: 2, TestAccuracy: 0.86, TestLoss: 0.40, TrainLoss: 0.45, ImagesPerSec: 2200, Seconds: 27.3}
-	for _, r := range []ml.EpochResult{e2, e1} { // out of order on purpose
+	e1 := fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.81, TestLoss: 0.52, TrainLoss: 0.61, ImagesPerSec: 2100.5, Seconds: 28.6}
+	e2 := fmnist.EpochResult{Epoch: 2, TestAccuracy: 0.86, TestLoss: 0.40, TrainLoss: 0.45, ImagesPerSec: 2200, Seconds: 27.3}
+	for _, r := range []fmnist.EpochResult{e2, e1} { // out of order on purpose
 		if err := db.AddEpochResult(ctx, run.ID, r); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +88,7 @@ func TestEpochResultsAndRunFinalMetrics(t *testing.T) {
 
 	// Evaluating epoch 2 again (a resumed run) replaces its result; a
 	// diverged loss survives as NaN.
-	again := ml.EpochResult{Epoch: 2, TestAccuracy: 0.1, TestLoss: math.NaN(), TrainLoss: math.NaN(), ImagesPerSec: 1, Seconds: 1}
+	again := fmnist.EpochResult{Epoch: 2, TestAccuracy: 0.1, TestLoss: math.NaN(), TrainLoss: math.NaN(), ImagesPerSec: 1, Seconds: 1}
 	if err := db.AddEpochResult(ctx, run.ID, again); err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +101,8 @@ func TestEpochResultsAndRunFinalMetrics(t *testing.T) {
 		t.Errorf("run after re-evaluating epoch 2: %+v", r)
 	}
 
-	if err := db.AddEpochResult(ctx, run.ID+1, e1); !errors.Is(err, ErrNotFound) {
-		t.Errorf("AddEpochResult to unknown run: %v; want ErrNotFound", err)
+	if err := db.AddEpochResult(ctx, run.ID+1, e1); fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Errorf("AddEpochResult to unknown run: %v; want an ENOTFOUND error", err)
 	}
 }
 

@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // AddLogs stores entries in one transaction. runID 0 means they belong to no
-// run (e.g. download logs); another unknown runID gives an error wrapping
-// ErrNotFound and stores nothing.
-func (db *DB) AddLogs(ctx context.Context, runID int64, entries []ml.LogEntry) error {
+// run (e.g. download logs); another unknown runID gives an ENOTFOUND
+// error and stores nothing.
+func (db *DB) AddLogs(ctx context.Context, runID int64, entries []fmnist.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -42,7 +42,7 @@ func (db *DB) AddLogs(ctx context.Context, runID int64, entries []ml.LogEntry) e
 
 // RecentLogs returns the last limit log entries of all runs and of none,
 // oldest first, in the order they were added; limit <= 0 means all.
-func (db *DB) RecentLogs(ctx context.Context, limit int) ([]ml.LogEntry, error) {
+func (db *DB) RecentLogs(ctx context.Context, limit int) ([]fmnist.LogEntry, error) {
 	rows, err := db.sql.QueryContext(ctx, `
 		SELECT time, level, message FROM (
 			SELECT id, time, level, message FROM logs ORDER BY id DESC LIMIT ?
@@ -51,17 +51,17 @@ func (db *DB) RecentLogs(ctx context.Context, limit int) ([]ml.LogEntry, error) 
 		return nil, fmt.Errorf("read recent logs: %w", err)
 	}
 	defer rows.Close()
-	var entries []ml.LogEntry
+	var entries []fmnist.LogEntry
 	for rows.Next() {
 		var (
-			e     ml.LogEntry
+			e     fmnist.LogEntry
 			ms    int64
 			level string
 		)
 		if err := rows.Scan(&ms, &level, &e.Message); err != nil {
 			return nil, fmt.Errorf("read recent logs: %w", err)
 		}
-		e.Time, e.Level = fromMillis(ms), ml.Level(level)
+		e.Time, e.Level = fromMillis(ms), fmnist.Level(level)
 		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {

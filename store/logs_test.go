@@ -2,12 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 func TestRecentLogsLastNOldestFirst(t *testing.T) {
@@ -18,12 +17,12 @@ func TestRecentLogsLastNOldestFirst(t *testing.T) {
 	}
 	run, _ := db.CreateRun(ctx, testConfig(), t0)
 
-	var all []ml.LogEntry
+	var all []fmnist.LogEntry
 	for i := range 7 {
-		all = append(all, ml.LogEntry{
+		all = append(all, fmnist.LogEntry{
 			// Same timestamp for some: order is the order of adding, not of time.
 			Time:    t0.Add(time.Duration(i/2) * time.Second),
-			Level:   []ml.Level{ml.LevelInfo, ml.LevelWarn, ml.LevelError, ml.LevelDebug}[i%4],
+			Level:   []fmnist.Level{fmnist.LevelInfo, fmnist.LevelWarn, fmnist.LevelError, fmnist.LevelDebug}[i%4],
 			Message: fmt.Sprintf("line %d", i),
 		})
 	}
@@ -54,9 +53,9 @@ func TestRecentLogsLastNOldestFirst(t *testing.T) {
 func TestAddLogsUnknownRunStoresNothing(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	err := db.AddLogs(ctx, 3, []ml.LogEntry{{Time: t0, Level: ml.LevelInfo, Message: "lost?"}})
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("AddLogs to unknown run: %v; want ErrNotFound", err)
+	err := db.AddLogs(ctx, 3, []fmnist.LogEntry{{Time: t0, Level: fmnist.LevelInfo, Message: "lost?"}})
+	if fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Fatalf("AddLogs to unknown run: %v; want an ENOTFOUND error", err)
 	}
 	if got, _ := db.RecentLogs(ctx, 0); len(got) != 0 {
 		t.Errorf("stored %v; want nothing", got)

@@ -8,51 +8,31 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
-// InterruptedReason is the reason MarkInterrupted gives a run.
-const InterruptedReason = "the server stopped while this run was training"
-
-// Run is one training run as stored.
-type Run struct {
-	ID        int64
-	Config    ml.Config
-	Status    ml.Status
-	Reason    string // why it ended this way, e.g. the error of a failed run
-	StartedAt time.Time
-	EndedAt   time.Time // zero while the run is going
-	// EpochsDone counts the evaluated epochs (the highest epoch with a result).
-	EpochsDone int
-	// TestAccuracy and TestLoss are those of the latest evaluated epoch; nil
-	// until the first epoch is evaluated. TestLoss may point at NaN if the
-	// loss diverged.
-	TestAccuracy *float64
-	TestLoss     *float64
-}
-
-// CreateRun stores a new run in status ml.StatusTraining.
-func (db *DB) CreateRun(ctx context.Context, cfg ml.Config, startedAt time.Time) (Run, error) {
+// CreateRun stores a new run in status fmnist.StatusTraining.
+func (db *DB) CreateRun(ctx context.Context, cfg fmnist.Config, startedAt time.Time) (fmnist.Run, error) {
 	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
-		return Run{}, fmt.Errorf("create run: encode config: %w", err)
+		return fmnist.Run{}, fmt.Errorf("create run: encode config: %w", err)
 	}
 	res, err := db.sql.ExecContext(ctx,
 		`INSERT INTO runs (config, status, started_at) VALUES (?, ?, ?)`,
-		string(cfgJSON), string(ml.StatusTraining), millis(startedAt))
+		string(cfgJSON), string(fmnist.StatusTraining), millis(startedAt))
 	if err != nil {
-		return Run{}, fmt.Errorf("create run: %w", err)
+		return fmnist.Run{}, fmt.Errorf("create run: %w", err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return Run{}, fmt.Errorf("create run: read its id: %w", err)
+		return fmnist.Run{}, fmt.Errorf("create run: read its id: %w", err)
 	}
-	return Run{ID: id, Config: cfg, Status: ml.StatusTraining, StartedAt: fromMillis(millis(startedAt))}, nil
+	return fmnist.Run{ID: id, Config: cfg, Status: fmnist.StatusTraining, StartedAt: fromMillis(millis(startedAt))}, nil
 }
 
 // SetRunStatus records a run's new status and the reason for it. Pass a zero
-// endedAt while the run is still going (e.g. ml.StatusStopping).
-func (db *DB) SetRunStatus(ctx context.Context, id int64, status ml.Status, reason string, endedAt time.Time) error {
+// endedAt while the run is still going (e.g. fmnist.StatusStopping).
+func (db *DB) SetRunStatus(ctx context.Context, id int64, status fmnist.Status, reason string, endedAt time.Time) error {
 	res, err := db.sql.ExecContext(ctx,
 		`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ?`,
 		string(status), reason, nullMillis(endedAt), id)
@@ -62,15 +42,15 @@ func (db *DB) SetRunStatus(ctx context.Context, id int64, status ml.Status, reas
 	return requireAffected(res, id)
 }
 
-// MarkInterrupted ends every run still in ml.StatusTraining or
-// ml.StatusStopping, which after a restart means the process died under it.
-// Such runs get ml.StatusInterrupted, InterruptedReason and ended_at now. It
+// MarkInterrupted ends every run still in fmnist.StatusTraining or
+// fmnist.StatusStopping, which after a restart means the process died under it.
+// Such runs get fmnist.StatusInterrupted, fmnist.InterruptedReason and ended_at now. It
 // returns how many runs it changed. Call it at startup, before training.
 func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error) {
 	res, err := db.sql.ExecContext(ctx,
 		`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE status IN (?, ?)`,
-		string(ml.StatusInterrupted), InterruptedReason, millis(now),
-		string(ml.StatusTraining), string(ml.StatusStopping))
+		string(fmnist.StatusInterrupted), fmnist.InterruptedReason, millis(now),
+		string(fmnist.StatusTraining), string(fmnist.StatusStopping))
 	if err != nil {
 		return 0, fmt.Errorf("mark interrupted runs: %w", err)
 	}
@@ -84,27 +64,27 @@ func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
 // runColumns is the select list scanRun reads.
 const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss`
 
-// Run returns run id, or an error wrapping ErrNotFound.
-func (db *DB) Run(ctx context.Context, id int64) (Run, error) {
+// Run returns run id, or an ENOTFOUND error.
+func (db *DB) Run(ctx context.Context, id int64) (fmnist.Run, error) {
 	r, err := scanRun(db.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Run{}, fmt.Errorf("run %d: %w", id, ErrNotFound)
+		return fmnist.Run{}, runNotFound(id)
 	}
 	if err != nil {
-		return Run{}, fmt.Errorf("read run %d: %w", id, err)
+		return fmnist.Run{}, fmt.Errorf("read run %d: %w", id, err)
 	}
 	return r, nil
 }
 
 // Runs returns up to limit runs, newest first; limit <= 0 means all.
-func (db *DB) Runs(ctx context.Context, limit int) ([]Run, error) {
+func (db *DB) Runs(ctx context.Context, limit int) ([]fmnist.Run, error) {
 	rows, err := db.sql.QueryContext(ctx,
 		`SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
 	defer rows.Close()
-	var runs []Run
+	var runs []fmnist.Run
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {
@@ -119,20 +99,20 @@ func (db *DB) Runs(ctx context.Context, limit int) ([]Run, error) {
 }
 
 // LatestRun returns the newest run; ok is false when there is none.
-func (db *DB) LatestRun(ctx context.Context) (r Run, ok bool, err error) {
+func (db *DB) LatestRun(ctx context.Context) (r fmnist.Run, ok bool, err error) {
 	r, err = scanRun(db.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Run{}, false, nil
+		return fmnist.Run{}, false, nil
 	}
 	if err != nil {
-		return Run{}, false, fmt.Errorf("read latest run: %w", err)
+		return fmnist.Run{}, false, fmt.Errorf("read latest run: %w", err)
 	}
 	return r, true, nil
 }
 
-func scanRun(row interface{ Scan(...any) error }) (Run, error) {
+func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 	var (
-		r         Run
+		r         fmnist.Run
 		cfgJSON   string
 		status    string
 		startedAt int64
@@ -141,12 +121,12 @@ func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 		loss      sql.NullFloat64
 	)
 	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss); err != nil {
-		return Run{}, err
+		return fmnist.Run{}, err
 	}
 	if err := json.Unmarshal([]byte(cfgJSON), &r.Config); err != nil {
-		return Run{}, fmt.Errorf("run %d: decode config: %w", r.ID, err)
+		return fmnist.Run{}, fmt.Errorf("run %d: decode config: %w", r.ID, err)
 	}
-	r.Status = ml.Status(status)
+	r.Status = fmnist.Status(status)
 	r.StartedAt = fromMillis(startedAt)
 	if endedAt.Valid {
 		r.EndedAt = fromMillis(endedAt.Int64)
@@ -158,7 +138,7 @@ func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	return r, nil
 }
 
-// requireAffected returns an error wrapping ErrNotFound when res changed no
+// requireAffected returns an ENOTFOUND error when res changed no
 // row of run id.
 func requireAffected(res sql.Result, id int64) error {
 	n, err := res.RowsAffected()
@@ -166,7 +146,7 @@ func requireAffected(res sql.Result, id int64) error {
 		return fmt.Errorf("run %d: count changed rows: %w", id, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("run %d: %w", id, ErrNotFound)
+		return runNotFound(id)
 	}
 	return nil
 }

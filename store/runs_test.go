@@ -2,18 +2,17 @@ package store
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // t0 has millisecond precision, which is what the store keeps.
 var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
 
-func testConfig() ml.Config {
-	return ml.Config{Epochs: 2, BatchSize: 32, LR: 0.005, Seed: 7, TrainLimit: 1000}
+func testConfig() fmnist.Config {
+	return fmnist.Config{Epochs: 2, BatchSize: 32, LR: 0.005, Seed: 7, TrainLimit: 1000}
 }
 
 func TestCreateRunRoundTrip(t *testing.T) {
@@ -23,14 +22,14 @@ func TestCreateRunRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.ID == 0 || created.Status != ml.StatusTraining {
+	if created.ID == 0 || created.Status != fmnist.StatusTraining {
 		t.Errorf("CreateRun = %+v; want an id and status training", created)
 	}
 	got, err := db.Run(ctx, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != created.ID || got.Config != testConfig() || got.Status != ml.StatusTraining ||
+	if got.ID != created.ID || got.Config != testConfig() || got.Status != fmnist.StatusTraining ||
 		got.Reason != "" || !got.StartedAt.Equal(t0) || !got.EndedAt.IsZero() ||
 		got.EpochsDone != 0 || got.TestAccuracy != nil || got.TestLoss != nil {
 		t.Errorf("Run = %+v", got)
@@ -48,25 +47,25 @@ func TestSetRunStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := db.SetRunStatus(ctx, run.ID, ml.StatusStopping, "", time.Time{}); err != nil {
+	if err := db.SetRunStatus(ctx, run.ID, fmnist.StatusStopping, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.Run(ctx, run.ID)
-	if got.Status != ml.StatusStopping || !got.EndedAt.IsZero() {
+	if got.Status != fmnist.StatusStopping || !got.EndedAt.IsZero() {
 		t.Errorf("after stopping: %+v", got)
 	}
 
 	end := t0.Add(90 * time.Second)
-	if err := db.SetRunStatus(ctx, run.ID, ml.StatusFailed, "out of memory", end); err != nil {
+	if err := db.SetRunStatus(ctx, run.ID, fmnist.StatusFailed, "out of memory", end); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.Run(ctx, run.ID)
-	if got.Status != ml.StatusFailed || got.Reason != "out of memory" || !got.EndedAt.Equal(end) {
+	if got.Status != fmnist.StatusFailed || got.Reason != "out of memory" || !got.EndedAt.Equal(end) {
 		t.Errorf("after failing: %+v", got)
 	}
 
-	if err := db.SetRunStatus(ctx, run.ID+1, ml.StatusStopped, "", end); !errors.Is(err, ErrNotFound) {
-		t.Errorf("SetRunStatus of unknown run: %v; want ErrNotFound", err)
+	if err := db.SetRunStatus(ctx, run.ID+1, fmnist.StatusStopped, "", end); fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Errorf("SetRunStatus of unknown run: %v; want an ENOTFOUND error", err)
 	}
 }
 
@@ -118,14 +117,14 @@ func TestMarkInterruptedOnlyTouchesLiveRuns(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	end := t0.Add(time.Minute)
-	before := map[ml.Status]int64{}
-	for _, s := range []ml.Status{ml.StatusTraining, ml.StatusStopping, ml.StatusStopped, ml.StatusFinished, ml.StatusFailed} {
+	before := map[fmnist.Status]int64{}
+	for _, s := range []fmnist.Status{fmnist.StatusTraining, fmnist.StatusStopping, fmnist.StatusStopped, fmnist.StatusFinished, fmnist.StatusFailed} {
 		r, err := db.CreateRun(ctx, testConfig(), t0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ended := end
-		if s == ml.StatusTraining || s == ml.StatusStopping {
+		if s == fmnist.StatusTraining || s == fmnist.StatusStopping {
 			ended = time.Time{}
 		}
 		if err := db.SetRunStatus(ctx, r.ID, s, "was "+string(s), ended); err != nil {
@@ -144,8 +143,8 @@ func TestMarkInterruptedOnlyTouchesLiveRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s == ml.StatusTraining || s == ml.StatusStopping {
-			if got.Status != ml.StatusInterrupted || got.Reason != InterruptedReason || !got.EndedAt.Equal(now) {
+		if s == fmnist.StatusTraining || s == fmnist.StatusStopping {
+			if got.Status != fmnist.StatusInterrupted || got.Reason != fmnist.InterruptedReason || !got.EndedAt.Equal(now) {
 				t.Errorf("run that was %s: %+v; want interrupted at %v", s, got, now)
 			}
 		} else if got.Status != s || got.Reason != "was "+string(s) || !got.EndedAt.Equal(end) {

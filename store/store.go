@@ -22,28 +22,30 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/fmnist/trainer/fmnist"
 )
 
-// FileName is the database file created inside the data directory.
-const FileName = "fmnist.db"
-
-// ErrNotFound is wrapped by errors about a run that does not exist.
-var ErrNotFound = errors.New("not found")
+// runNotFound is the error about a run that does not exist.
+func runNotFound(id int64) error {
+	return fmnist.Errorf(fmnist.ENOTFOUND, "There is no run %d.", id)
+}
 
 // DB is the application's database. It is safe for concurrent use.
 type DB struct {
 	sql *sql.DB
 }
 
-// Open creates dataDir if needed, opens (or creates) dataDir/fmnist.db and
-// brings its schema up to date.
-func Open(ctx context.Context, dataDir string) (*DB, error) {
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create data directory %q: %w", dataDir, err)
+// Open opens (or creates) the database file at path, creating its folder if
+// needed, and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %q: %w", dir, err)
 	}
-	path, err := filepath.Abs(filepath.Join(dataDir, FileName))
+	path, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("locate database in %q: %w", dataDir, err)
+		return nil, fmt.Errorf("locate database %q: %w", path, err)
 	}
 	sqlDB, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
@@ -102,12 +104,12 @@ func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// requireRun returns an error wrapping ErrNotFound unless run id exists.
+// requireRun returns an ENOTFOUND error unless run id exists.
 func requireRun(ctx context.Context, tx *sql.Tx, id int64) error {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("run %d: %w", id, ErrNotFound)
+		return runNotFound(id)
 	}
 	if err != nil {
 		return fmt.Errorf("look up run %d: %w", id, err)

@@ -3,18 +3,23 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // openTest opens a fresh database in a temporary directory.
+// testFile is the database's name in a test's folder.
+const testFile = "fmnist.db"
+
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), t.TempDir())
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), testFile))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -29,12 +34,12 @@ func openTest(t testing.TB) *DB {
 func TestOpenCreatesDataDirInWALMode(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "nested", "data dir?#") // URI-special characters
-	db, err := Open(ctx, dir)
+	db, err := Open(ctx, filepath.Join(dir, testFile))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	defer db.Close()
-	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, testFile)); err != nil {
 		t.Fatalf("database file not where expected: %v", err)
 	}
 
@@ -71,7 +76,7 @@ func TestOpenCreatesDataDirInWALMode(t *testing.T) {
 func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := Open(ctx, dir)
+	db, err := Open(ctx, filepath.Join(dir, testFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +89,7 @@ func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = Open(ctx, dir)
+	db, err = Open(ctx, filepath.Join(dir, testFile))
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -135,7 +140,11 @@ func schemaObjects(t *testing.T, db *DB) string {
 
 func TestFailingMigrationLeavesPreviousVersion(t *testing.T) {
 	ctx := context.Background()
-	db := openTest(t)
+	db, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), testFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	first, err := migrationFiles.ReadFile("migrations/0001_init.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -144,15 +153,15 @@ func TestFailingMigrationLeavesPreviousVersion(t *testing.T) {
 		"migrations/0001_init.sql":   {Data: first},
 		"migrations/0002_broken.sql": {Data: []byte("CREATE TABLE half (x INTEGER);\nCREATE TABLE oops (;")},
 	}
-	err = migrate(ctx, db.sql, fsys)
+	err = migrate(ctx, db, fsys)
 	if err == nil || !strings.Contains(err.Error(), "0002_broken.sql") {
 		t.Fatalf("migrate with a broken migration: err = %v, want one naming 0002_broken.sql", err)
 	}
-	if v, err := schemaVersion(ctx, db.sql); err != nil || v != 1 {
+	if v, err := schemaVersion(ctx, db); err != nil || v != 1 {
 		t.Errorf("user_version = %d, %v; want 1", v, err)
 	}
 	var n int
-	if err := db.sql.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("table of the failed migration exists (%d, %v); want it rolled back", n, err)
 	}
 }
@@ -173,7 +182,7 @@ func TestLoadMigrationsRejectsBadNames(t *testing.T) {
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := Open(ctx, dir)
+	db, err := Open(ctx, filepath.Join(dir, testFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +190,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if db, err := Open(ctx, dir); err == nil {
+	if db, err := Open(ctx, filepath.Join(dir, testFile)); err == nil {
 		db.Close()
 		t.Fatal("Open accepted a database from a newer program")
 	} else if !strings.Contains(err.Error(), "newer") {
@@ -197,7 +206,7 @@ func TestOpenUnusableDataDir(t *testing.T) {
 	}
 	// A directory under a regular file cannot exist, even for root.
 	dir := filepath.Join(file, "data")
-	db, err := Open(ctx, dir)
+	db, err := Open(ctx, filepath.Join(dir, testFile))
 	if err == nil {
 		db.Close()
 		t.Fatal("Open succeeded under a regular file")
@@ -216,24 +225,24 @@ func TestOpenReadOnlyDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(dir, 0o700) })
-	db, err := Open(context.Background(), dir)
+	db, err := Open(context.Background(), filepath.Join(dir, testFile))
 	if err == nil {
 		db.Close()
 		t.Fatal("Open succeeded in a read-only directory")
 	}
-	if !strings.Contains(err.Error(), FileName) {
+	if !strings.Contains(err.Error(), testFile) {
 		t.Errorf("error %q does not name the database file", err)
 	}
 }
 
 func TestOpenRejectsNonDatabaseAndLeavesItAlone(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, FileName)
+	path := filepath.Join(dir, testFile)
 	junk := bytes.Repeat([]byte("this is not an SQLite database\n"), 200)
 	if err := os.WriteFile(path, junk, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(context.Background(), dir)
+	db, err := Open(context.Background(), filepath.Join(dir, testFile))
 	if err == nil {
 		db.Close()
 		t.Fatal("Open accepted a file that is not a database")
@@ -247,9 +256,9 @@ func TestOpenRejectsNonDatabaseAndLeavesItAlone(t *testing.T) {
 	}
 }
 
-func TestErrNotFoundIsWrapped(t *testing.T) {
+func TestUnknownRunIsNotFound(t *testing.T) {
 	_, err := openTest(t).Run(context.Background(), 42)
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "42") {
-		t.Errorf("Run(42) error = %v; want ErrNotFound naming the id", err)
+	if fmnist.ErrorCode(err) != fmnist.ENOTFOUND || !strings.Contains(err.Error(), "42") {
+		t.Errorf("Run(42) error = %v; want an ENOTFOUND error naming the id", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/chromedp/chromedp"
 
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/public"
 )
 
@@ -83,7 +85,11 @@ func findBrowser(t *testing.T) string {
 			return path
 		}
 	}
-	t.Skip("no Chromium found (apt-get install chromium)")
+	const msg = "no Chromium found (apt-get install chromium)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 	return ""
 }
 
@@ -183,22 +189,22 @@ func TestBrowserLiveDashboard(t *testing.T) {
 	waitFor("the chart shows the embedded history", chartData+`.length === 2`)
 
 	for i := 3; i <= 8; i++ {
-		feed.push(t, EventLoss, fmt.Sprintf(`{"run":7,"epoch":0.%d,"loss":1.%d}`, i, 9-i))
+		feed.push(t, string(fmnist.EventLoss), fmt.Sprintf(`{"run":7,"epoch":0.%d,"loss":1.%d}`, i, 9-i))
 	}
 	waitFor("the chart keeps the newest max-points points",
 		chartData+`.length === 5 && `+chartData+`[4][0] === 0.8 && `+chartData+`[0][0] === 0.4`)
 
-	feed.push(t, EventLoss, `{"run":8,"epoch":0.01,"loss":2.3}`)
+	feed.push(t, string(fmnist.EventLoss), `{"run":8,"epoch":0.01,"loss":2.3}`)
 	waitFor("a new run clears the curve", chartData+`.length === 1 && `+chartData+`[0][1] === 2.3`)
 
-	feed.pushComponent(t, EventStatus, StatusEvent(StatusView{State: "finished", Message: "3 epochs done"}, ButtonsView{CanStart: true}))
+	feed.pushComponent(t, string(fmnist.EventStatus), StatusEvent(StatusView{State: "finished", Message: "3 epochs done"}, ButtonsView{CanStart: true}))
 	waitFor("the status line and the buttons follow the status event",
 		`document.getElementById('status-line').textContent.includes('3 epochs done') &&
 		 !document.getElementById('start-button').disabled && document.getElementById('stop-button').disabled &&
 		 document.querySelectorAll('#control-buttons').length === 1`)
 
 	for i := 0; i < MaxLogEntries+10; i++ {
-		feed.pushComponent(t, EventLog, LogEntry(LogView{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("entry %d", i)}))
+		feed.pushComponent(t, string(fmnist.EventLog), LogEntry(LogView{Time: time.Now(), Level: "warn", Message: fmt.Sprintf("entry %d", i)}))
 	}
 	waitFor("the log keeps the newest entries, scrolled to the bottom",
 		fmt.Sprintf(`(function(l, box){ var b = box.getBoundingClientRect(), last = l.lastElementChild.getBoundingClientRect();
@@ -206,8 +212,8 @@ func TestBrowserLiveDashboard(t *testing.T) {
 			box.scrollHeight > box.clientHeight && last.bottom <= b.bottom + 1 && last.top >= b.top - 1
 		})(document.getElementById('log-list'), document.getElementById('log-scroll'))`, MaxLogEntries, MaxLogEntries+9))
 
-	feed.pushComponent(t, EventProgress, ProgressPanel(ProgressView{Epoch: 3, Epochs: 3, Batch: 9, Batches: 10, Percent: 90, Status: "training"}))
-	feed.pushComponent(t, EventDataset, DatasetPanel(DatasetView{State: DatasetFailed, Error: "disk full"}, ""))
+	feed.pushComponent(t, string(fmnist.EventProgress), ProgressPanel(ProgressView{Epoch: 3, Epochs: 3, Batch: 9, Batches: 10, Percent: 90, Status: "training"}))
+	feed.pushComponent(t, string(fmnist.EventDataset), DatasetPanel(DatasetView{State: DatasetFailed, Error: "disk full"}, ""))
 	waitFor("progress and dataset panels are replaced",
 		`document.getElementById('progress-panel').textContent.includes('Epoch 3 of 3') &&
 		 document.getElementById('dataset-panel').textContent.includes('disk full') &&

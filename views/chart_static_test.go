@@ -32,14 +32,14 @@ func TestStaticLossChartDrawsTheCurveWithoutJavaScript(t *testing.T) {
 	}
 
 	var html strings.Builder
-	if err := StaticLossChart(points).Render(context.Background(), &html); err != nil {
+	if err := staticLossChart(points).Render(context.Background(), &html); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(html.String(), "<polyline points=\""+c.Polyline+"\"") {
 		t.Errorf("the SVG lacks the curve:\n%s", html.String())
 	}
 	html.Reset()
-	if err := StaticLossChart(nil).Render(context.Background(), &html); err != nil {
+	if err := staticLossChart(nil).Render(context.Background(), &html); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(html.String(), "No loss points yet") || strings.Contains(html.String(), "<svg") {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // Tailwind scans this file for class names, so classes are written out whole.
@@ -53,6 +55,15 @@ func csrfHeaders(token string) string {
 	return string(b)
 }
 
+// eventNames lists the stream's event kinds, space-separated.
+func eventNames() string {
+	names := make([]string, len(fmnist.EventKinds))
+	for i, k := range fmnist.EventKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, " ")
+}
+
 // sseURL is where the page subscribes, resuming after the last event it shows.
 func sseURL(after uint64) string { return "/events?after=" + strconv.FormatUint(after, 10) }
 
@@ -60,85 +71,57 @@ func predictionImageURL(index int) string {
 	return "/predictions/image/" + strconv.Itoa(index) + ".png"
 }
 
-// statusLabel is how a state (an ml.Status value) reads in the status line.
-func statusLabel(state string) string {
-	switch state {
-	case "", "idle":
-		return "Idle"
-	case "downloading":
-		return "Downloading dataset"
-	case "ready":
-		return "Ready to train"
-	case "training":
-		return "Training"
-	case "stopping":
-		return "Stopping"
-	case "stopped":
-		return "Stopped"
-	case "finished":
-		return "Finished"
-	case "failed":
-		return "Failed"
-	case "interrupted":
-		return "Interrupted"
-	default:
-		return strings.ToUpper(state[:1]) + state[1:]
+// statusTone is the colour of a status: blue while something runs, amber
+// when a run ended early, green when done, red on failure.
+func statusTone(s fmnist.Status) string {
+	switch s {
+	case fmnist.StatusDownloading, fmnist.StatusTraining:
+		return "blue"
+	case fmnist.StatusStopping, fmnist.StatusStopped, fmnist.StatusInterrupted:
+		return "amber"
+	case fmnist.StatusFinished, fmnist.StatusReady:
+		return "emerald"
+	case fmnist.StatusFailed:
+		return "red"
 	}
+	return "slate"
 }
 
-// statusIsActive reports whether the state is one that changes by itself, so
-// the status dot pulses.
-func statusIsActive(state string) bool {
-	return state == "downloading" || state == "training" || state == "stopping"
-}
-
-func statusPillClass(state string) string {
-	switch state {
-	case "downloading", "training":
-		return "bg-blue-50 text-blue-700 ring-blue-200"
-	case "stopping", "stopped", "interrupted":
-		return "bg-amber-50 text-amber-800 ring-amber-200"
-	case "finished", "ready":
-		return "bg-emerald-50 text-emerald-700 ring-emerald-200"
-	case "failed":
-		return "bg-red-50 text-red-700 ring-red-200"
-	default:
-		return "bg-slate-100 text-slate-700 ring-slate-200"
+// The classes of each tone, written out whole for Tailwind.
+var (
+	statusPillClasses = map[string]string{
+		"blue":    "bg-blue-50 text-blue-700 ring-blue-200",
+		"amber":   "bg-amber-50 text-amber-800 ring-amber-200",
+		"emerald": "bg-emerald-50 text-emerald-700 ring-emerald-200",
+		"red":     "bg-red-50 text-red-700 ring-red-200",
+		"slate":   "bg-slate-100 text-slate-700 ring-slate-200",
 	}
-}
-
-func statusDotClass(state string) string {
-	switch state {
-	case "downloading", "training":
-		return "bg-blue-500"
-	case "stopping", "stopped", "interrupted":
-		return "bg-amber-500"
-	case "finished", "ready":
-		return "bg-emerald-500"
-	case "failed":
-		return "bg-red-500"
-	default:
-		return "bg-slate-400"
+	statusDotClasses = map[string]string{
+		"blue": "bg-blue-500", "amber": "bg-amber-500", "emerald": "bg-emerald-500", "red": "bg-red-500", "slate": "bg-slate-400",
 	}
-}
+)
+
+func statusPillClass(s fmnist.Status) string { return statusPillClasses[statusTone(s)] }
+
+func statusDotClass(s fmnist.Status) string { return statusDotClasses[statusTone(s)] }
 
 // levelName normalises a log level; unknown levels read as info.
-func levelName(level string) string {
+func levelName(level fmnist.Level) fmnist.Level {
 	switch level {
-	case "debug", "info", "warn", "error":
+	case fmnist.LevelDebug, fmnist.LevelInfo, fmnist.LevelWarn, fmnist.LevelError:
 		return level
 	default:
-		return "info"
+		return fmnist.LevelInfo
 	}
 }
 
-func levelBadgeClass(level string) string {
+func levelBadgeClass(level fmnist.Level) string {
 	switch levelName(level) {
-	case "debug":
+	case fmnist.LevelDebug:
 		return "bg-slate-100 text-slate-600 ring-slate-300"
-	case "warn":
+	case fmnist.LevelWarn:
 		return "bg-amber-50 text-amber-800 ring-amber-300"
-	case "error":
+	case fmnist.LevelError:
 		return "bg-red-50 text-red-700 ring-red-300"
 	default:
 		return "bg-blue-50 text-blue-700 ring-blue-300"

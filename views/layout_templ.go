@@ -14,9 +14,9 @@ import templruntime "github.com/a-h/templ/runtime"
 // (validation errors, "already running"), which htmx 2 would drop otherwise.
 const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"400|409|422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
 
-// Layout is the HTML document around every page. csrf may be empty (error
+// layout is the HTML document around every page. csrf may be empty (error
 // pages); autoRefresh reloads the page every 3 s when JavaScript is off.
-func Layout(title, csrf string, autoRefresh bool) templ.Component {
+func layout(title, csrf string, autoRefresh bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -9,18 +9,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-)
 
-// Element ids and SSE event names shared by the components, app.js and the
-// handlers that push fragments. A fragment pushed as event E must be the
-// component whose root carries sse-swap="E".
-const (
-	EventDataset     = "dataset"     // DatasetPanel
-	EventStatus      = "status"      // StatusEvent: StatusLine + ControlButtonsOOB
-	EventProgress    = "progress"    // ProgressPanel
-	EventLog         = "log"         // LogEntry (appended)
-	EventLoss        = "loss"        // JSON LossEvent, handled by app.js
-	EventPredictions = "predictions" // PredictionsPanel
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // MaxLogEntries is how many log lines the page keeps; app.js trims to the
@@ -80,31 +70,21 @@ func (d DatasetView) Percent() float64 {
 	return clampPercent(float64(d.Done) / float64(d.Total) * 100)
 }
 
-// StatusView is the one-line state of the app shown above the chart. State
-// holds an ml.Status value as a string ("idle", "training", "failed"...);
-// the zero value reads as idle. Message is optional detail, e.g. the reason
-// for a failure.
+// StatusView is the one-line state of the app shown above the chart; the
+// zero value reads as idle. Message is optional detail, e.g. the reason for
+// a failure.
 type StatusView struct {
-	State   string
+	State   fmnist.Status
 	Message string
 }
-
-// Form field names of the training form; they match ml.FieldError.Field so a
-// handler can put a validation error under the right field.
-const (
-	FieldEpochs     = "epochs"
-	FieldBatchSize  = "batch_size"
-	FieldLR         = "lr"
-	FieldTrainLimit = "train_limit"
-)
 
 // ControlsView is the training form. Values are strings so that a rejected
 // submission is shown exactly as typed.
 type ControlsView struct {
 	// Values holds the field values; the zero value shows empty fields, so
-	// handlers should start from DefaultFormValues.
+	// handlers should start from NewFormValues.
 	Values FormValues
-	// Errors maps a field name (FieldEpochs...) to the message shown beside
+	// Errors maps a field name (fmnist.FieldEpochs...) to the message shown beside
 	// it. Nil means no errors.
 	Errors map[string]string
 	// Message is a general line under the form, e.g. "A training run is
@@ -120,16 +100,16 @@ type FormValues struct {
 	Epochs, BatchSize, LR, TrainLimit string
 }
 
-// NewFormValues renders a training configuration (e.g. ml.DefaultConfig())
-// as form values. A trainLimit of 0 (all images) leaves the field empty.
-func NewFormValues(epochs, batchSize int, lr float64, trainLimit int) FormValues {
+// NewFormValues renders a training configuration as form values. A
+// TrainLimit of 0 (all images) leaves the field empty.
+func NewFormValues(cfg fmnist.Config) FormValues {
 	v := FormValues{
-		Epochs:    strconv.Itoa(epochs),
-		BatchSize: strconv.Itoa(batchSize),
-		LR:        strconv.FormatFloat(lr, 'g', -1, 64),
+		Epochs:    strconv.Itoa(cfg.Epochs),
+		BatchSize: strconv.Itoa(cfg.BatchSize),
+		LR:        strconv.FormatFloat(cfg.LR, 'g', -1, 64),
 	}
-	if trainLimit > 0 {
-		v.TrainLimit = strconv.Itoa(trainLimit)
+	if cfg.TrainLimit > 0 {
+		v.TrainLimit = strconv.Itoa(cfg.TrainLimit)
 	}
 	return v
 }
@@ -138,9 +118,6 @@ func NewFormValues(epochs, batchSize int, lr float64, trainLimit int) FormValues
 type ButtonsView struct {
 	CanStart bool // dataset ready and nothing running
 	CanStop  bool // a run is training
-	// Hint says why Start is disabled, e.g. "Prepare the dataset first".
-	// Optional.
-	Hint string
 }
 
 // ProgressView is the live state of a training run. The zero value (Epochs
@@ -151,7 +128,7 @@ type ProgressView struct {
 	Loss, AvgLoss   float64
 	Percent         float64 // of the current epoch, 0..100
 	ImagesPerSec    float64
-	Status          string // ml.Status value of the run, e.g. "training"
+	Status          fmnist.Status // of the run
 	LastAccuracy    float64
 	HasLastAccuracy bool // LastAccuracy is the test accuracy after the last finished epoch
 }
@@ -167,25 +144,16 @@ type ChartView struct {
 // DefaultMaxPoints is the chart's history length when ChartView.MaxPoints is unset.
 const DefaultMaxPoints = 2000
 
-// LossPoint is one point of the loss curve; Epoch is fractional (see ml.LossPoint).
+// LossPoint is one point of the loss curve; Epoch is fractional (see fmnist.LossPoint).
 type LossPoint struct {
 	Epoch float64 `json:"epoch"`
 	Loss  float64 `json:"loss"`
 }
 
-// LossEvent is the JSON payload of the "loss" SSE event that app.js appends
-// to the chart. A Run different from the chart's clears the curve first.
-type LossEvent struct {
-	Run   int64   `json:"run"`
-	Epoch float64 `json:"epoch"`
-	Loss  float64 `json:"loss"`
-}
-
-// LogView is one log line. Level is an ml.Level value ("debug", "info",
-// "warn", "error"); anything else renders like info.
+// LogView is one log line. An unknown Level renders like info.
 type LogView struct {
 	Time    time.Time
-	Level   string
+	Level   fmnist.Level
 	Message string
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/fmnist/trainer/fmnist"
 )
 
 const testToken = "tok-123"
@@ -19,7 +21,7 @@ func samplePage() PageView {
 		LastEventID: 42,
 		Dataset:     DatasetView{State: DatasetReady, TrainCount: 60000, TestCount: 10000},
 		Status:      StatusView{State: "training", Message: "epoch 2 of 3"},
-		Controls:    ControlsView{Values: NewFormValues(3, 64, 1e-3, 0), Buttons: ButtonsView{CanStop: true}},
+		Controls:    ControlsView{Values: NewFormValues(fmnist.Config{Epochs: 3, BatchSize: 64, LR: 1e-3}), Buttons: ButtonsView{CanStop: true}},
 		Progress:    ProgressView{Epoch: 2, Epochs: 3, Batch: 10, Batches: 938, Loss: 0.5, AvgLoss: 0.6, Percent: 1.1, ImagesPerSec: 1500, Status: "training"},
 		Chart:       ChartView{Run: 7, MaxPoints: 100, Points: []LossPoint{{0.1, 2.2}, {0.2, 1.9}}},
 		Logs:        []LogView{{Time: time.Date(2025, 1, 2, 13, 4, 5, 0, time.UTC), Level: "info", Message: "started"}},
@@ -64,12 +66,12 @@ func TestPageSubscribesToEventsAfterTheLastOneShown(t *testing.T) {
 func TestSSEEventsSwapTheirPanels(t *testing.T) {
 	d := render(t, Page(samplePage()))
 	for _, tc := range []struct{ id, event, swap string }{
-		{"dataset-panel", EventDataset, "outerHTML"},
-		{"status-line", EventStatus, "outerHTML"},
-		{"progress-panel", EventProgress, "outerHTML"},
-		{"log-list", EventLog, "beforeend"},
-		{"predictions-panel", EventPredictions, "outerHTML"},
-		{"loss-feed", EventLoss, ""}, // app.js cancels the swap
+		{"dataset-panel", string(fmnist.EventDataset), "outerHTML"},
+		{"status-line", string(fmnist.EventStatus), "outerHTML"},
+		{"progress-panel", string(fmnist.EventProgress), "outerHTML"},
+		{"log-list", string(fmnist.EventLog), "beforeend"},
+		{"predictions-panel", string(fmnist.EventPredictions), "outerHTML"},
+		{"loss-feed", string(fmnist.EventLoss), ""}, // app.js cancels the swap
 	} {
 		n := d.byID(tc.id)
 		if got := attrOr(n, "sse-swap"); got != tc.event {
@@ -298,13 +300,13 @@ func TestDatasetPanelStates(t *testing.T) {
 func TestTrainingControlsShowSubmissionWithErrorsBesideFields(t *testing.T) {
 	c := ControlsView{
 		Values:         FormValues{Epochs: "3", BatchSize: "0", LR: "abc", TrainLimit: ""},
-		Errors:         map[string]string{FieldBatchSize: "must be between 1 and 4096", FieldLR: "must be greater than 0"},
+		Errors:         map[string]string{fmnist.FieldBatchSize: "must be between 1 and 4096", fmnist.FieldLR: "must be greater than 0"},
 		Message:        "A training run is already in progress",
 		MessageIsError: true,
 		Buttons:        ButtonsView{CanStart: true},
 	}
 	d := render(t, TrainingControls(c, testToken))
-	for field, want := range map[string]string{FieldEpochs: "3", FieldBatchSize: "0", FieldLR: "abc", FieldTrainLimit: ""} {
+	for field, want := range map[string]string{fmnist.FieldEpochs: "3", fmnist.FieldBatchSize: "0", fmnist.FieldLR: "abc", fmnist.FieldTrainLimit: ""} {
 		in := d.byID("field-" + field)
 		if attrOr(in, "name") != field || attrOr(in, "value") != want {
 			t.Errorf("field %s: name %q value %q, want value %q", field, attrOr(in, "name"), attrOr(in, "value"), want)
@@ -332,18 +334,18 @@ func TestTrainingControlsShowSubmissionWithErrorsBesideFields(t *testing.T) {
 }
 
 func TestNewFormValues(t *testing.T) {
-	got := NewFormValues(3, 64, 1e-3, 0)
+	got := NewFormValues(fmnist.Config{Epochs: 3, BatchSize: 64, LR: 1e-3})
 	if want := (FormValues{Epochs: "3", BatchSize: "64", LR: "0.001"}); got != want {
 		t.Errorf("NewFormValues = %+v, want %+v", got, want)
 	}
-	if got := NewFormValues(1, 8, 0.5, 1000).TrainLimit; got != "1000" {
+	if got := NewFormValues(fmnist.Config{Epochs: 1, BatchSize: 8, LR: 0.5, TrainLimit: 1000}).TrainLimit; got != "1000" {
 		t.Errorf("TrainLimit = %q, want 1000", got)
 	}
 }
 
 func TestControlButtons(t *testing.T) {
 	for _, b := range []ButtonsView{{}, {CanStart: true}, {CanStop: true}} {
-		d := render(t, ControlButtons(b))
+		d := render(t, controlButtons(b, false))
 		start, stop := d.byID("start-button"), d.byID("stop-button")
 		if hasAttr(start, "disabled") == b.CanStart || hasAttr(stop, "disabled") == b.CanStop {
 			t.Errorf("%+v: start disabled=%v stop disabled=%v", b, hasAttr(start, "disabled"), hasAttr(stop, "disabled"))
@@ -355,13 +357,9 @@ func TestControlButtons(t *testing.T) {
 			t.Error("in-band buttons must not be swapped out of band")
 		}
 	}
-	d := render(t, ControlButtonsOOB(ButtonsView{CanStop: true}))
+	d := render(t, controlButtons(ButtonsView{CanStop: true}, true))
 	if got := attrOr(d.byID("control-buttons"), "hx-swap-oob"); got != "outerHTML" {
 		t.Errorf("OOB buttons hx-swap-oob = %q, want outerHTML", got)
-	}
-	d = render(t, ControlButtons(ButtonsView{Hint: "Prepare the dataset first."}))
-	if !strings.Contains(text(d.byID("control-buttons")), "Prepare the dataset first.") {
-		t.Error("hint for a disabled Start is missing")
 	}
 }
 
@@ -388,8 +386,8 @@ func TestStatusEventCarriesButtonsOutOfBand(t *testing.T) {
 }
 
 func TestStatusLineLabels(t *testing.T) {
-	for state, want := range map[string]string{"": "Idle", "idle": "Idle", "training": "Training", "interrupted": "Interrupted", "finished": "Finished", "weird": "Weird"} {
-		d := render(t, StatusLine(StatusView{State: state}))
+	for state, want := range map[fmnist.Status]string{"": "Idle", "idle": "Idle", "training": "Training", "interrupted": "Interrupted", "finished": "Finished", "weird": "Weird"} {
+		d := render(t, statusLine(StatusView{State: state}))
 		if got := text(d.byID("status-line")); got != want {
 			t.Errorf("state %q reads %q, want %q", state, got, want)
 		}
@@ -418,7 +416,7 @@ func TestLogPanelKeepsTheNewestEntries(t *testing.T) {
 	for i := 0; i < MaxLogEntries+7; i++ {
 		logs = append(logs, LogView{Time: time.Unix(int64(i), 0), Level: "info", Message: fmt.Sprintf("line %d", i)})
 	}
-	d := render(t, LogPanel(logs))
+	d := render(t, logPanel(logs))
 	items := within(d.byID("log-list"), named("li"))
 	if len(items) != MaxLogEntries {
 		t.Fatalf("%d entries, want %d", len(items), MaxLogEntries)
@@ -430,7 +428,10 @@ func TestLogPanelKeepsTheNewestEntries(t *testing.T) {
 
 func TestLogEntry(t *testing.T) {
 	at := time.Date(2025, 3, 4, 9, 8, 7, 0, time.UTC)
-	for _, tc := range []struct{ level, shown, class string }{
+	for _, tc := range []struct {
+		level        fmnist.Level
+		shown, class string
+	}{
 		{"debug", "debug", "text-slate-600"},
 		{"info", "info", "text-blue-700"},
 		{"warn", "warn", "text-amber-800"},
@@ -569,7 +570,7 @@ func TestLossChartEmbedsTheHistory(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		c.Points = append(c.Points, LossPoint{Epoch: float64(i) / 10, Loss: float64(10 - i)})
 	}
-	d := render(t, LossChart(c))
+	d := render(t, lossChart(c))
 	el := d.byID("loss-chart")
 	if attrOr(el, "data-run") != "12" || attrOr(el, "data-max-points") != "3" {
 		t.Errorf("data-run %q data-max-points %q", attrOr(el, "data-run"), attrOr(el, "data-max-points"))
@@ -583,7 +584,7 @@ func TestLossChartEmbedsTheHistory(t *testing.T) {
 		t.Errorf("embedded %+v, want the newest 3 points", data)
 	}
 
-	d = render(t, LossChart(ChartView{}))
+	d = render(t, lossChart(ChartView{}))
 	if got := attrOr(d.byID("loss-chart"), "data-max-points"); got != fmt.Sprint(DefaultMaxPoints) {
 		t.Errorf("zero chart keeps %s points, want %d", got, DefaultMaxPoints)
 	}

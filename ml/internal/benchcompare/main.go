@@ -25,17 +25,19 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fmnist/trainer/ml"
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 func main() {
-	data := flag.String("data", "../shared/data/fashion-mnist", "folder with the four Fashion-MNIST IDX .gz files")
+	dataDir := flag.String("data", "../shared/data/fashion-mnist", "folder with the four Fashion-MNIST IDX .gz files")
 	torchRef := flag.String("torch", "../shared/bench/torch_ref.py", "the PyTorch reference script")
 	python := flag.String("python", "/usr/bin/python3", "python with torch")
 	epochs := flag.Int("epochs", 1, "epochs for both")
 	limit := flag.Int("limit", 0, "use only the first N training images (0: all)")
 	flag.Parse()
-	if err := run(*data, *torchRef, *python, *epochs, *limit, os.Stdout); err != nil {
+	if err := run(*dataDir, *torchRef, *python, *epochs, *limit, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)
 		os.Exit(1)
 	}
@@ -46,13 +48,13 @@ type figures struct {
 	peakRSS                               int64 // bytes
 }
 
-func run(data, torchRef, python string, epochs, limit int, out io.Writer) error {
+func run(dataDir, torchRef, python string, epochs, limit int, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %s, %d cores (GOMAXPROCS %d)\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	ours, err := runOurs(data, epochs, limit)
+	ours, err := runOurs(dataDir, epochs, limit)
 	if err != nil {
 		return err
 	}
-	theirs, torchErr := runTorch(python, torchRef, data, epochs, limit)
+	theirs, torchErr := runTorch(python, torchRef, dataDir, epochs, limit)
 
 	fmt.Fprintf(out, "\n%-22s %14s %14s %12s %10s\n", "", "train img/s", "infer img/s", "test acc", "peak RSS")
 	row := func(name string, f figures) {
@@ -69,12 +71,12 @@ func run(data, torchRef, python string, epochs, limit int, out io.Writer) error 
 }
 
 // runOurs trains in this process, the way `fmnist train` does.
-func runOurs(data string, epochs, limit int) (figures, error) {
-	ds, err := ml.LoadDataset(data)
+func runOurs(dataDir string, epochs, limit int) (figures, error) {
+	ds, err := data.LoadDataset(dataDir)
 	if err != nil {
 		return figures{}, err
 	}
-	cfg := ml.DefaultConfig()
+	cfg := fmnist.DefaultConfig()
 	cfg.Epochs, cfg.TrainLimit = epochs, limit
 	tmp, err := os.MkdirTemp("", "benchcompare-")
 	if err != nil {
@@ -83,7 +85,7 @@ func runOurs(data string, epochs, limit int) (figures, error) {
 	defer os.RemoveAll(tmp)
 
 	// Nobody watches the events here; drain them so they do not pile up.
-	box := new(ml.Mailbox)
+	box := new(fmnist.Mailbox)
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -96,18 +98,18 @@ func runOurs(data string, epochs, limit int) (figures, error) {
 		}
 	}()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	res, err := ml.Train(context.Background(), ds, cfg, ml.TrainOptions{CheckpointDir: tmp, Logger: quiet}, box)
+	res, err := train.Run(context.Background(), ds, cfg, train.Options{CheckpointDir: tmp, Logger: quiet}, box)
 	close(done)
 	if err != nil {
 		return figures{}, err
 	}
-	model, err := ml.LoadModel(res.CheckpointPath)
+	model, err := train.LoadModel(res.CheckpointPath)
 	if err != nil {
 		return figures{}, err
 	}
 	defer model.Close()
 	start := time.Now()
-	if _, err := ml.Evaluate(model.Net, &ds.Test); err != nil {
+	if _, err := train.Evaluate(model.Net, &ds.Test); err != nil {
 		return figures{}, err
 	}
 	infer := float64(ds.Test.Count) / time.Since(start).Seconds()
@@ -120,11 +122,11 @@ func runOurs(data string, epochs, limit int) (figures, error) {
 var torchEpoch = regexp.MustCompile(`train (\d+) img/s .* test_acc ([0-9.]+) infer (\d+) img/s`)
 
 // runTorch runs the reference and averages its epochs' figures.
-func runTorch(python, script, data string, epochs, limit int) (figures, error) {
+func runTorch(python, script, dataDir string, epochs, limit int) (figures, error) {
 	if _, err := os.Stat(script); err != nil {
 		return figures{}, err
 	}
-	args := []string{script, data, "--epochs", strconv.Itoa(epochs)}
+	args := []string{script, dataDir, "--epochs", strconv.Itoa(epochs)}
 	if limit > 0 {
 		args = append(args, "--limit", strconv.Itoa(limit))
 	}

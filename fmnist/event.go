@@ -1,0 +1,90 @@
+package fmnist
+
+import "time"
+
+// Event is something the trainer or the downloader reports. It is one of
+// the types below; consumers switch on the concrete type.
+type Event interface{ event() }
+
+// Progress is reported after every training batch.
+type Progress struct {
+	Epoch        int     // 1-based
+	Epochs       int     // total epochs of the run
+	Batch        int     // 1-based, within the epoch
+	Batches      int     // batches per epoch
+	Loss         float64 // loss of this batch
+	AvgLoss      float64 // running mean loss over the epoch so far
+	Percent      float64 // 0..100 within the epoch
+	ImagesPerSec float64 // training throughput over the epoch so far
+}
+
+// LossPoint is one point of the loss curve; Epoch is fractional:
+// (epoch-1) + batch/batches, so the first epoch spans (0, 1].
+type LossPoint struct {
+	Epoch float64
+	Loss  float64
+}
+
+// Level is the severity of a log entry.
+type Level string
+
+// Log levels, as shown (and colour-coded) in the log panel.
+const (
+	LevelDebug Level = "debug"
+	LevelInfo  Level = "info"
+	LevelWarn  Level = "warn"
+	LevelError Level = "error"
+)
+
+// LogEntry is one line of the log that users see.
+type LogEntry struct {
+	Time    time.Time
+	Level   Level
+	Message string
+}
+
+// EpochResult is reported after each epoch's evaluation on the test set.
+type EpochResult struct {
+	Epoch        int
+	TestAccuracy float64 // 0..1
+	TestLoss     float64
+	TrainLoss    float64 // mean training loss of the epoch
+	ImagesPerSec float64
+	Seconds      float64 // training time of the epoch, without evaluation
+}
+
+// StatusChange is reported when the trainer or the downloader changes state.
+type StatusChange struct {
+	Status Status
+	Reason string // why, for StatusFailed
+}
+
+// CheckpointSaved is reported after a checkpoint file is in place.
+type CheckpointSaved struct {
+	Path  string
+	Epoch int // completed epochs (or the epoch stopped in)
+	Batch int // batches done in that epoch when stopped; 0 at an epoch's end
+}
+
+// DownloadProgress is reported while the dataset downloads.
+type DownloadProgress struct {
+	File      string // file name, e.g. train-images-idx3-ubyte.gz
+	FileDone  int64
+	FileTotal int64 // -1 when unknown
+	Done      int64 // all files
+	Total     int64 // all files; -1 when unknown
+}
+
+func (Progress) event()         {}
+func (LossPoint) event()        {}
+func (LogEntry) event()         {}
+func (EpochResult) event()      {}
+func (StatusChange) event()     {}
+func (CheckpointSaved) event()  {}
+func (DownloadProgress) event() {}
+
+// EventSink receives events. Push must never block: the training loop calls
+// it between batches.
+type EventSink interface {
+	Push(Event)
+}

@@ -1,0 +1,68 @@
+package fmnist
+
+import (
+	"context"
+	"time"
+)
+
+// Run is one training run as the app keeps it.
+type Run struct {
+	ID        int64
+	Config    Config
+	Status    Status
+	Reason    string // why it ended this way, e.g. the error of a failed run
+	StartedAt time.Time
+	EndedAt   time.Time // zero while the run is going
+	// EpochsDone counts the evaluated epochs (the highest epoch with a result).
+	EpochsDone int
+	// TestAccuracy and TestLoss are those of the latest evaluated epoch; nil
+	// until the first epoch is evaluated. TestLoss may point at NaN if the
+	// loss diverged.
+	TestAccuracy *float64
+	TestLoss     *float64
+}
+
+// InterruptedReason is the reason a run gets when the process died under it.
+const InterruptedReason = "the server stopped while this run was training"
+
+// Checkpoint is a saved model of a run.
+type Checkpoint struct {
+	ID    int64
+	RunID int64
+	Path  string
+	Epoch int // completed epochs (or the epoch stopped in)
+	Batch int // batches done in that epoch when stopped; 0 at an epoch's end
+	// TestAccuracy is the run's accuracy when the checkpoint was saved; nil
+	// if no epoch had been evaluated yet.
+	TestAccuracy *float64
+	CreatedAt    time.Time
+}
+
+// RunReader reads the history of runs: what the pages and the API show.
+// Unknown runs give an ENOTFOUND Error.
+type RunReader interface {
+	Run(ctx context.Context, id int64) (Run, error)
+	Runs(ctx context.Context, limit int) ([]Run, error)
+	LatestRun(ctx context.Context) (r Run, ok bool, err error)
+	LossPoints(ctx context.Context, runID int64) ([]LossPoint, error)
+	EpochResults(ctx context.Context, runID int64) ([]EpochResult, error)
+	Checkpoints(ctx context.Context, runID int64) ([]Checkpoint, error)
+	LatestCheckpoint(ctx context.Context) (c Checkpoint, ok bool, err error)
+	RecentLogs(ctx context.Context, limit int) ([]LogEntry, error)
+}
+
+// RunStore keeps runs and everything they report. The store package
+// implements it on SQLite; the app service is its only writer.
+type RunStore interface {
+	RunReader
+	CreateRun(ctx context.Context, cfg Config, startedAt time.Time) (Run, error)
+	SetRunStatus(ctx context.Context, id int64, status Status, reason string, endedAt time.Time) error
+	// MarkInterrupted ends every run still training or stopping, which after
+	// a restart means the process died under it, and says how many.
+	MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
+	AddLossPoints(ctx context.Context, runID int64, points []LossPoint) error
+	AddEpochResult(ctx context.Context, runID int64, r EpochResult) error
+	AddCheckpoint(ctx context.Context, runID int64, path string, epoch, batch int, createdAt time.Time) error
+	// AddLogs stores log entries of a run, or of no run when runID is 0.
+	AddLogs(ctx context.Context, runID int64, entries []LogEntry) error
+}

@@ -1,0 +1,37 @@
+package fmnist
+
+// EventKind names an event on the live stream (GET /events): the name a
+// viewer listens for. Each kind carries either an HTML fragment of the page
+// or a JSON object (see JSON).
+type EventKind string
+
+// The kinds of the live stream.
+const (
+	EventStatus      EventKind = "status"      // the status line and the training buttons
+	EventProgress    EventKind = "progress"    // the progress panel
+	EventDataset     EventKind = "dataset"     // the dataset panel
+	EventPredictions EventKind = "predictions" // the predictions panel
+	EventLog         EventKind = "log"         // one log line, appended
+	EventLoss        EventKind = "loss"        // JSON: one point of the loss curve
+	EventEpoch       EventKind = "epoch"       // JSON: one epoch's evaluation
+)
+
+// EventKinds lists every kind the stream carries; the page subscribes to
+// exactly these.
+var EventKinds = []EventKind{
+	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLoss, EventEpoch,
+}
+
+// Snapshot reports whether an event of this kind replaces the ones before
+// it (it is the whole panel), so a viewer that resumes needs only the
+// newest. The other kinds add to what came before and are replayed in full.
+func (k EventKind) Snapshot() bool {
+	switch k {
+	case EventStatus, EventProgress, EventDataset, EventPredictions:
+		return true
+	}
+	return false
+}
+
+// JSON reports whether events of this kind carry JSON rather than HTML.
+func (k EventKind) JSON() bool { return k == EventLoss || k == EventEpoch }

@@ -1,0 +1,23 @@
+package kernels
+
+import "math"
+
+// AdamStep holds the constants of one Adam step. The assembly kernel reads
+// them by offset: keep the order and the float32 types.
+type AdamStep struct {
+	B2, OneMinusB1, OneMinusB2 float32
+	StepSize, InvBc2Sqrt, Eps  float32
+}
+
+// applyGo updates p in place, in PyTorch's order of operations:
+// m += (1-β1)(g-m); v = β2·v + (1-β2)·g²; p -= stepSize·m / (√v/√bc2 + ε).
+func (k *AdamStep) applyGo(p, g, m, v []float32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for j, gj := range g {
+		mj := m[j] + k.OneMinusB1*(gj-m[j])
+		vj := k.B2*v[j] + k.OneMinusB2*gj*gj
+		m[j], v[j] = mj, vj
+		denom := float32(math.Sqrt(float64(vj)))*k.InvBc2Sqrt + k.Eps
+		p[j] -= k.StepSize * mj / denom
+	}
+}

@@ -1,0 +1,335 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/nn"
+)
+
+const (
+	// LossPointsPerEpoch is how many points of the loss curve an epoch
+	// yields (fewer only when it has fewer batches).
+	LossPointsPerEpoch = 20
+	// LogEntriesPerEpoch is how many progress lines the log gets per epoch.
+	LogEntriesPerEpoch = 6
+)
+
+// Options are the parts of a run that are not model hyper-parameters.
+type Options struct {
+	CheckpointDir string       // required; created if missing
+	RunID         string       // names the checkpoint file; derived from StartedAt when empty
+	StartedAt     time.Time    // defaults to now
+	Logger        *slog.Logger // defaults to slog.Default()
+}
+
+// Result summarises a run that ended without failing.
+type Result struct {
+	RunID          string
+	Epochs         int     // epochs completed (trained and evaluated)
+	TestAccuracy   float64 // 0..1 after the last completed epoch; 0 if none
+	TestLoss       float64
+	ImagesPerSec   float64 // training throughput over the whole run, evaluation excluded
+	Seconds        float64 // wall time of the whole run
+	CheckpointPath string  // last checkpoint written; empty if none
+	Stopped        bool    // the context was cancelled and the run stopped early
+}
+
+// Run trains a new network on ds with cfg. It runs in the caller's
+// goroutine and reports everything through events, whose Push never blocks
+// (events may be nil). A checkpoint is written after every epoch.
+//
+// When ctx is cancelled, training stops before the next batch, writes a
+// checkpoint and returns the result with Stopped set and a nil error. Any
+// other problem returns an error after a fmnist.StatusFailed event.
+func Run(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, opts Options, events *fmnist.Mailbox) (Result, error) {
+	if events == nil {
+		events = &fmnist.Mailbox{}
+		events.Close() // a closed mailbox discards what is pushed
+	}
+	if opts.StartedAt.IsZero() {
+		opts.StartedAt = time.Now()
+	}
+	if opts.RunID == "" {
+		opts.RunID = opts.StartedAt.UTC().Format("20060102-150405")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	r := &trainRun{cfg: cfg, opts: opts, ds: ds, events: events, log: opts.Logger.With("run", opts.RunID)}
+	r.result.RunID = opts.RunID
+	events.Push(fmnist.StatusChange{Status: fmnist.StatusTraining})
+	err := r.run(ctx)
+	r.result.Seconds = time.Since(opts.StartedAt).Seconds()
+	if err != nil {
+		r.logLine(fmnist.LevelError, "Training failed: %v", err)
+		r.log.Error("training failed", "err", err)
+		events.Push(fmnist.StatusChange{Status: fmnist.StatusFailed, Reason: err.Error()})
+		return r.result, err
+	}
+	return r.result, nil
+}
+
+// trainRun is the state of one call to Train.
+type trainRun struct {
+	cfg     fmnist.Config
+	opts    Options
+	ds      *data.Dataset
+	events  *fmnist.Mailbox
+	log     *slog.Logger
+	net     *nn.Network
+	batches int // per epoch
+	result  Result
+
+	trainedImages int           // over the whole run
+	trainingTime  time.Duration // over the whole run, evaluation excluded
+}
+
+// epochStats is what one epoch's training yields for its fmnist.EpochResult.
+type epochStats struct {
+	batchesDone int // fewer than the epoch's batches when ctx was cancelled
+	trainLoss   float64
+	duration    time.Duration
+	images      int
+}
+
+func (r *trainRun) logLine(level fmnist.Level, format string, args ...any) {
+	r.events.Push(fmnist.LogEntry{Time: time.Now(), Level: level, Message: fmt.Sprintf(format, args...)})
+}
+
+func (r *trainRun) checkpointPath() string {
+	return filepath.Join(r.opts.CheckpointDir, r.opts.RunID+".ckpt")
+}
+
+func (r *trainRun) run(ctx context.Context) error {
+	if r.ds == nil {
+		return errors.New("no dataset loaded")
+	}
+	if err := r.cfg.Validate(r.ds.Train.Count); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	if r.ds.Test.Count == 0 {
+		return errors.New("the test set is empty")
+	}
+	if r.opts.CheckpointDir == "" {
+		return errors.New("no checkpoint directory given")
+	}
+	if err := os.MkdirAll(r.opts.CheckpointDir, 0o755); err != nil {
+		return fmt.Errorf("create checkpoint directory: %w", err)
+	}
+	net, err := nn.NewNetwork(r.cfg.Seed, r.cfg.LR)
+	if err != nil {
+		return fmt.Errorf("create network: %w", err)
+	}
+	defer net.Close()
+	r.net = net
+
+	n := r.cfg.TrainImages(r.ds.Train.Count)
+	batches := r.cfg.BatchesPerEpoch(r.ds.Train.Count)
+	r.batches = batches
+	r.logLine(fmnist.LevelInfo, "Training started: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
+		epochsPhrase(r.cfg.Epochs), r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
+	r.log.Info("training started", "epochs", r.cfg.Epochs, "batch_size", r.cfg.BatchSize, "lr", r.cfg.LR,
+		"seed", r.cfg.Seed, "train_images", n, "test_images", r.ds.Test.Count)
+
+	for epoch := 1; epoch <= r.cfg.Epochs; epoch++ {
+		stats, err := r.trainEpoch(ctx, epoch, n, batches)
+		if err != nil {
+			return err
+		}
+		if stats.batchesDone == 0 && ctx.Err() != nil {
+			return r.stop(epoch-1, 0) // cancelled before this epoch began
+		}
+		if stats.batchesDone < batches {
+			return r.stop(epoch, stats.batchesDone)
+		}
+		stopped, err := r.evaluateEpoch(ctx, epoch, stats)
+		if err != nil {
+			return err
+		}
+		if stopped {
+			return r.stop(epoch, 0)
+		}
+	}
+	r.result.ImagesPerSec = r.imagesPerSec()
+	r.logLine(fmnist.LevelInfo, "Training finished: %s, test accuracy %.2f%%, %.0f img/s, %.1f s in all; checkpoint %s",
+		epochsPhrase(r.result.Epochs), 100*r.result.TestAccuracy, r.result.ImagesPerSec, time.Since(r.opts.StartedAt).Seconds(), r.result.CheckpointPath)
+	r.log.Info("training finished", "epochs", r.result.Epochs, "test_accuracy", r.result.TestAccuracy,
+		"images_per_sec", r.result.ImagesPerSec, "checkpoint", r.result.CheckpointPath)
+	r.events.Push(fmnist.StatusChange{Status: fmnist.StatusFinished})
+	return nil
+}
+
+// trainEpoch runs the batches of one epoch, checking ctx before each.
+func (r *trainRun) trainEpoch(ctx context.Context, epoch, n, batches int) (stats epochStats, err error) {
+	set := &r.ds.Train
+	pixels := set.Rows * set.Cols
+	x := make([]float32, r.cfg.BatchSize*pixels)
+	labels := make([]uint8, r.cfg.BatchSize)
+	order := data.Shuffle(n, r.cfg.Seed, epoch)
+
+	var (
+		start         = time.Now()
+		lossSum       float64 // over the epoch, weighted by batch size
+		intervalSum   float64 // since the last loss point
+		intervalCount int
+		nextLog       = 1 // next k of the LogEntriesPerEpoch lines
+	)
+	defer func() {
+		stats.duration = time.Since(start)
+		r.trainingTime += stats.duration
+	}()
+	for batch := 1; batch <= batches; batch++ {
+		if ctx.Err() != nil {
+			return stats, nil
+		}
+		// The last batch takes what is left: every image is used every epoch.
+		idx := order[(batch-1)*r.cfg.BatchSize : min(batch*r.cfg.BatchSize, n)]
+		m := len(idx)
+		set.Normalize(x[:m*pixels], idx)
+		for i, j := range idx {
+			labels[i] = set.Labels[j]
+		}
+		loss32, err := r.net.TrainStep(x[:m*pixels], labels[:m])
+		if err != nil {
+			return stats, fmt.Errorf("epoch %d batch %d: %w", epoch, batch, err)
+		}
+		loss := float64(loss32)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return stats, fmt.Errorf("epoch %d batch %d: loss diverged (%v); try a lower learning rate", epoch, batch, loss)
+		}
+		stats.batchesDone = batch
+		stats.images += m
+		r.trainedImages += m
+		lossSum += loss * float64(m)
+		stats.trainLoss = lossSum / float64(stats.images)
+		intervalSum += loss
+		intervalCount++
+		rate := float64(stats.images) / time.Since(start).Seconds()
+		percent := 100 * float64(batch) / float64(batches)
+		r.events.Push(fmnist.Progress{
+			Epoch: epoch, Epochs: r.cfg.Epochs, Batch: batch, Batches: batches,
+			Loss: loss, AvgLoss: stats.trainLoss, Percent: percent, ImagesPerSec: rate,
+		})
+		if isEvenMark(batch, batches, LossPointsPerEpoch) {
+			// A point carries the mean loss since the previous one: a single
+			// batch's loss is too noisy to read a trend from.
+			r.events.Push(fmnist.LossPoint{Epoch: float64(epoch-1) + float64(batch)/float64(batches), Loss: intervalSum / float64(intervalCount)})
+			intervalSum, intervalCount = 0, 0
+		}
+		// Line k goes after batch ⌈k·B/6⌉; with fewer than six batches one
+		// batch carries several lines, so an epoch always has exactly six.
+		for ; nextLog <= LogEntriesPerEpoch && markBatch(nextLog, batches, LogEntriesPerEpoch) == batch; nextLog++ {
+			r.logLine(fmnist.LevelInfo, "Epoch %d/%d, batch %d/%d (%.0f%%): loss %.4f, avg loss %.4f, %.0f img/s",
+				epoch, r.cfg.Epochs, batch, batches, percent, loss, stats.trainLoss, rate)
+		}
+	}
+	return stats, nil
+}
+
+// evaluateEpoch measures the network on the test set after an epoch,
+// reports it and writes a checkpoint. It reports stopped when ctx was
+// cancelled during the evaluation.
+func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStats) (stopped bool, err error) {
+	evalStart := time.Now()
+	acc, err := evaluate(ctx, r.net, &r.ds.Test)
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("epoch %d: evaluate on the test set: %w", epoch, err)
+	}
+	rate := float64(stats.images) / stats.duration.Seconds()
+	r.result.Epochs = epoch
+	r.result.TestAccuracy = acc.Overall
+	r.result.TestLoss = acc.Loss
+	r.events.Push(fmnist.EpochResult{
+		Epoch: epoch, TestAccuracy: acc.Overall, TestLoss: acc.Loss, TrainLoss: stats.trainLoss,
+		ImagesPerSec: rate, Seconds: stats.duration.Seconds(),
+	})
+	r.logLine(fmnist.LevelInfo, "Epoch %d/%d evaluated: test accuracy %.2f%%, test loss %.4f; trained in %.1f s at %.0f img/s, evaluated in %.1f s",
+		epoch, r.cfg.Epochs, 100*acc.Overall, acc.Loss, stats.duration.Seconds(), rate, time.Since(evalStart).Seconds())
+	return false, r.saveCheckpoint(epoch, 0)
+}
+
+// stop ends a cancelled run: it keeps what was learnt in a checkpoint.
+// (epoch, batch) is how far training got; batch 0 means epoch was complete.
+func (r *trainRun) stop(epoch, batch int) error {
+	r.events.Push(fmnist.StatusChange{Status: fmnist.StatusStopping})
+	r.result.Stopped = true
+	r.result.ImagesPerSec = r.imagesPerSec()
+	if epoch == 0 && batch == 0 {
+		// Nothing was trained: a checkpoint of the initial weights would
+		// only hide an earlier, trained model.
+		r.logLine(fmnist.LevelWarn, "Training stopped before the first batch; no checkpoint written")
+		r.log.Warn("training stopped before the first batch")
+		r.events.Push(fmnist.StatusChange{Status: fmnist.StatusStopped})
+		return nil
+	}
+	if err := r.saveCheckpoint(epoch, batch); err != nil {
+		return err
+	}
+	where := fmt.Sprintf("after %d of %d epochs", epoch, r.cfg.Epochs)
+	if batch > 0 {
+		where = fmt.Sprintf("in epoch %d/%d after batch %d of %d", epoch, r.cfg.Epochs, batch, r.batches)
+	}
+	var scores string
+	if r.result.Epochs > 0 {
+		scores += fmt.Sprintf(", last test accuracy %.2f%%", 100*r.result.TestAccuracy)
+	}
+	if r.result.ImagesPerSec > 0 {
+		scores += fmt.Sprintf(", %.0f img/s", r.result.ImagesPerSec)
+	}
+	r.logLine(fmnist.LevelWarn, "Training stopped %s%s; checkpoint %s", where, scores, r.result.CheckpointPath)
+	r.log.Warn("training stopped", "epoch", epoch, "batch", batch, "checkpoint", r.result.CheckpointPath)
+	r.events.Push(fmnist.StatusChange{Status: fmnist.StatusStopped})
+	return nil
+}
+
+func (r *trainRun) saveCheckpoint(epoch, batch int) error {
+	path := r.checkpointPath()
+	meta := CheckpointMeta{RunID: r.opts.RunID, Epoch: epoch, Batch: batch, TestAccuracy: r.result.TestAccuracy, SavedAt: time.Now().UTC()}
+	if err := SaveCheckpoint(path, r.net, meta); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	r.result.CheckpointPath = path
+	r.log.Info("checkpoint saved", "path", path, "epoch", epoch, "batch", batch)
+	r.events.Push(fmnist.CheckpointSaved{Path: path, Epoch: epoch, Batch: batch})
+	return nil
+}
+
+func (r *trainRun) imagesPerSec() float64 {
+	if r.trainingTime <= 0 {
+		return 0
+	}
+	return float64(r.trainedImages) / r.trainingTime.Seconds()
+}
+
+// markBatch is the batch (1-based) at which the k-th of count evenly spaced
+// marks falls in an epoch of batches: ⌈k·batches/count⌉.
+func markBatch(k, batches, count int) int {
+	return (k*batches + count - 1) / count
+}
+
+// isEvenMark reports whether batch is one of min(count, batches) evenly
+// spaced marks of an epoch; the last batch always is.
+func isEvenMark(batch, batches, count int) bool {
+	count = min(count, batches)
+	return batch*count/batches > (batch-1)*count/batches
+}
+
+// epochsPhrase says "1 epoch" or "3 epochs".
+func epochsPhrase(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return fmt.Sprintf("%d epochs", n)
+}

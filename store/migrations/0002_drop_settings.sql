@@ -1,0 +1,2 @@
+-- The settings table was never used.
+DROP TABLE settings;
