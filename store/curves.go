@@ -64,7 +64,7 @@ func (db *DB) LossPoints(ctx context.Context, runID int64) ([]fmnist.LossPoint, 
 }
 
 // AddEpochResult stores the evaluation of one epoch, replacing an earlier
-// result for the same epoch (a resumed run may evaluate it again). In the
+// result for the same epoch, so that writing it again is harmless. In the
 // same transaction it sets the run's EpochsDone, TestAccuracy and TestLoss
 // from its highest evaluated epoch.
 func (db *DB) AddEpochResult(ctx context.Context, runID int64, r fmnist.EpochResult) error {

@@ -86,7 +86,7 @@ func TestEpochResultsAndRunFinalMetrics(t *testing.T) {
 		t.Errorf("run after two epochs: %+v", r)
 	}
 
-	// Evaluating epoch 2 again (a resumed run) replaces its result; a
+	// Storing epoch 2 again replaces its result; a
 	// diverged loss survives as NaN.
 	again := fmnist.EpochResult{Epoch: 2, TestAccuracy: 0.1, TestLoss: math.NaN(), TrainLoss: math.NaN(), ImagesPerSec: 1, Seconds: 1}
 	if err := db.AddEpochResult(ctx, run.ID, again); err != nil {

@@ -87,7 +87,7 @@ func (s *Set) Normalize(dst []float32, indices []int) {
 }
 
 // Shuffle returns a permutation of 0..n-1 that depends only on seed and
-// epoch, so a run can be reproduced (and resumed mid-epoch) exactly.
+// epoch, so a run can be reproduced exactly.
 func Shuffle(n int, seed int64, epoch int) []int {
 	rng := rand.New(rand.NewPCG(uint64(seed), uint64(epoch)))
 	return rng.Perm(n)

@@ -104,8 +104,8 @@ func (n *Network) Params() []Param {
 }
 
 // TrainStep runs forward, backward and one Adam step on a batch of
-// len(labels) >= 1 images (x: len(labels)*784 values in [0,1], NCHW
-// 1×28×28) and returns the batch's mean cross-entropy loss. If the loss is
+// len(labels) >= 1 images (x: len(labels)*784 standardised pixel values,
+// see data.NormalizePixel, NCHW 1×28×28) and returns the batch's mean cross-entropy loss. If the loss is
 // not finite the weights are left unchanged and an error is returned.
 func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
 	if err := checkLabelledBatch(x, labels); err != nil {

@@ -20,9 +20,6 @@
 // returns. Packing buffers come from a sync.Pool.
 //
 // The assembly is generated: edit gen_asm.go and run go generate.
-//
-// Implementation wraps gonum's pure-Go BLAS with this Sgemm so that
-// gorgonia can use it through gorgonia.Use(gemm.Implementation{}).
 package gemm
 
 //go:generate go run gen_asm.go

@@ -3,16 +3,15 @@ package gemm
 // Panic messages mirror gonum's blas package so that callers switching
 // between the two see the same failures.
 const (
-	errBadTranspose = "blas: illegal transpose"
-	errMLT0         = "blas: m < 0"
-	errNLT0         = "blas: n < 0"
-	errKLT0         = "blas: k < 0"
-	errBadLdA       = "blas: bad leading dimension of A"
-	errBadLdB       = "blas: bad leading dimension of B"
-	errBadLdC       = "blas: bad leading dimension of C"
-	errShortA       = "blas: insufficient length of a"
-	errShortB       = "blas: insufficient length of b"
-	errShortC       = "blas: insufficient length of c"
+	errMLT0   = "blas: m < 0"
+	errNLT0   = "blas: n < 0"
+	errKLT0   = "blas: k < 0"
+	errBadLdA = "blas: bad leading dimension of A"
+	errBadLdB = "blas: bad leading dimension of B"
+	errBadLdC = "blas: bad leading dimension of C"
+	errShortA = "blas: insufficient length of a"
+	errShortB = "blas: insufficient length of b"
+	errShortC = "blas: insufficient length of c"
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, with
