@@ -1,9 +1,12 @@
 // Package views renders the dashboard: templ components for the full page and
-// for every fragment the server swaps in over htmx or pushes over SSE.
+// for every fragment the server swaps in over htmx or pushes over SSE. Pages
+// are exported; the fragments inside them are not.
 //
 // The types in this file are plain data. Handlers fill them; components only
 // read them. Every zero value renders something sensible (an idle dashboard).
 package views
+
+//go:generate go tool -modfile=../tools/go.mod templ generate -path ..
 
 import (
 	"math"
