@@ -6,16 +6,15 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
-	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/ml/train"
 )
 
-// loadedModel caches the network of the newest checkpoint and its
-// evaluation, which costs a pass over the test set. It is keyed by the
-// checkpoint's id, not its path: a run rewrites one file after every epoch.
-type loadedModel struct {
+// evaluation is the test accuracy of a checkpoint, which costs a pass over
+// the test set, kept for the next Predict. The network itself is not kept:
+// it holds tens of megabytes of buffers, and loading it again for 16
+// images takes milliseconds.
+type evaluation struct {
 	checkpoint int64 // fmnist.Checkpoint.ID
-	model      *train.Model
 	accuracy   fmnist.Accuracy
 }
 
@@ -39,46 +38,31 @@ func (s *Service) Predict(ctx context.Context, count int) (*fmnist.Predictions, 
 	if !ok {
 		return nil, fmnist.ErrNoModel
 	}
-	m, err := s.loadModel(ckpt.ID, ckpt.Path, ds)
+	model, err := train.LoadModel(ckpt.Path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load the model: %w", err)
+	}
+	defer model.Close()
+	if s.evaluated == nil || s.evaluated.checkpoint != ckpt.ID {
+		acc, err := train.Evaluate(model.Net, &ds.Test)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate the model: %w", err)
+		}
+		s.evaluated = &evaluation{checkpoint: ckpt.ID, accuracy: acc}
 	}
 	if count > ds.Test.Count {
 		count = ds.Test.Count
 	}
 	indices := train.RandomIndices(ds.Test.Count, count, time.Now().UnixNano())
-	items, err := train.PredictIndices(m.model.Net, &ds.Test, indices)
+	items, err := train.PredictIndices(model.Net, &ds.Test, indices)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	p := &fmnist.Predictions{Checkpoint: ckpt.Path, RunID: ckpt.RunID, Accuracy: m.accuracy, Items: items, MadeAt: time.Now()}
+	p := &fmnist.Predictions{Checkpoint: ckpt.Path, RunID: ckpt.RunID, Accuracy: s.evaluated.accuracy, Items: items, MadeAt: time.Now()}
 	s.mu.Lock()
 	s.predictions = p
 	s.mu.Unlock()
 	return p, nil
-}
-
-// loadModel returns the cached model of checkpoint id, loading and
-// evaluating the file at path when the checkpoint changed. s.predictMu is
-// held.
-func (s *Service) loadModel(id int64, path string, ds *data.Dataset) (*loadedModel, error) {
-	if s.model != nil && s.model.checkpoint == id {
-		return s.model, nil
-	}
-	model, err := train.LoadModel(path)
-	if err != nil {
-		return nil, fmt.Errorf("load the model: %w", err)
-	}
-	acc, err := train.Evaluate(model.Net, &ds.Test)
-	if err != nil {
-		model.Close()
-		return nil, fmt.Errorf("evaluate the model: %w", err)
-	}
-	if s.model != nil {
-		s.model.model.Close()
-	}
-	s.model = &loadedModel{checkpoint: id, model: model, accuracy: acc}
-	return s.model, nil
 }
 
 // LastPredictions returns the predictions made last, or nil.

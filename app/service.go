@@ -54,8 +54,8 @@ type Service struct {
 	trainBox    *fmnist.Mailbox
 	trainRun    int64
 	predictions *fmnist.Predictions
-	model       *loadedModel
-	predictMu   sync.Mutex // one prediction at a time; guards model
+	evaluated   *evaluation
+	predictMu   sync.Mutex // one prediction at a time; guards evaluated
 
 	workers     context.Context // parent of downloads and runs; cancelled by Close
 	stopWorkers context.CancelFunc
