@@ -32,8 +32,11 @@ func TestMemoryStaysFlatAcrossRuns(t *testing.T) {
 			after2 = heap
 		case 20:
 			t.Logf("live heap after run 2: %.1f MB, after run 20: %.1f MB", mb(after2), mb(heap))
-			if float64(heap) > 1.10*float64(after2) {
-				t.Errorf("the live heap grew from %.1f MB after run 2 to %.1f MB after run 20 (limit +10%%)", mb(after2), mb(heap))
+			// 10%, but at least 4 MB: with the small test dataset the heap
+			// is a few megabytes and a stray buffer is 10% of it, while a
+			// leaked network alone is tens of megabytes.
+			if limit := max(1.10*float64(after2), float64(after2)+4<<20); float64(heap) > limit {
+				t.Errorf("the live heap grew from %.1f MB after run 2 to %.1f MB after run 20 (limit %.1f MB)", mb(after2), mb(heap), mb(uint64(limit)))
 			}
 		}
 	}
