@@ -529,3 +529,31 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 }
 
 func jsonErr(body string, e *errorJSON) error { return json.Unmarshal([]byte(body), e) }
+
+// TestHeadOnGetRoutes asks for the headers of pages, static files and the
+// API's reads, as link checkers and monitors do: the answer is GET's, without
+// the body.
+func TestHeadOnGetRoutes(t *testing.T) {
+	a := startApp(t, appConfig{prepared: true})
+	for _, c := range []struct{ path, contentType string }{
+		{"/", "text/html"},
+		{"/public/app.css", "text/css"},
+		{"/public/htmx.min.js", "javascript"},
+		{"/api/status", "application/json"},
+		{"/api/runs", "application/json"},
+		{"/healthz", "application/json"},
+		{"/predictions/image/0.png", "image/png"},
+		{"/events", "text/event-stream"},
+	} {
+		req, _ := http.NewRequest(http.MethodHead, a.URL(c.path), nil)
+		r := a.do(req)
+		if r.Status != http.StatusOK || r.Body != "" || !strings.Contains(r.Header.Get("Content-Type"), c.contentType) {
+			t.Errorf("HEAD %s: status %d, Content-Type %q, %d bytes of body; want 200, %s, no body",
+				c.path, r.Status, r.Header.Get("Content-Type"), len(r.Body), c.contentType)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodHead, a.URL("/public/no-such.js"), nil)
+	if r := a.do(req); r.Status != http.StatusNotFound || r.Body != "" {
+		t.Errorf("HEAD /public/no-such.js: status %d, %d bytes; want 404 without a body", r.Status, len(r.Body))
+	}
+}

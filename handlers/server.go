@@ -148,26 +148,37 @@ func New(svc Service, opts Options) *Server {
 		},
 	}))
 
-	e.GET("/", s.page)
-	e.GET("/healthz", s.health)
+	// Every read answers HEAD as well, with GET's headers and no body
+	// (net/http drops the body of a HEAD response).
+	getOrHead := []string{http.MethodGet, http.MethodHead}
+	e.Match(getOrHead, "/", s.page)
+	e.Match(getOrHead, "/healthz", s.health)
 	e.GET("/events", echo.WrapHandler(s.hub))
-	e.GET("/predictions/image/:file", s.testImage)
+	e.HEAD("/events", streamHead) // a stream never ends: HEAD must not open one
+	e.Match(getOrHead, "/predictions/image/:file", s.testImage)
 	e.POST("/dataset", s.prepareDataset)
 	e.POST("/training", s.startTraining)
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
 
 	api := e.Group("/api")
-	api.GET("/status", s.apiStatus)
-	api.GET("/runs", s.apiRuns)
-	api.GET("/runs/:id", s.apiRun)
+	api.Match(getOrHead, "/status", s.apiStatus)
+	api.Match(getOrHead, "/runs", s.apiRuns)
+	api.Match(getOrHead, "/runs/:id", s.apiRun)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
 
-	e.StaticFS("/public", public.FS)
+	e.Match(getOrHead, "/public/*", echo.StaticDirectoryHandler(public.FS, !e.EnablePathUnescapingStaticFiles)) // as e.StaticFS does
 	return s
+}
+
+// streamHead answers HEAD /events with the stream's headers.
+func streamHead(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderContentType, "text/event-stream")
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	return c.NoContent(http.StatusOK)
 }
 
 // readForm reads a posted form before the CSRF check and the handlers look
