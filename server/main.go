@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,10 @@ type Main struct {
 	DatasetURL  string        // "" for the official mirrors
 	ChartPoints int           // 0 means the web layer's default
 	Logger      *slog.Logger  // nil means slog.Default()
+	// AllowedHosts are the host names, besides the loopback ones, that the
+	// app answers to: "name" on any port or "name:port" (handlers.ParseHosts).
+	// They are required when Addr is not a loopback address.
+	AllowedHosts []string
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
@@ -54,13 +59,24 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
-		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
-			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
-	}
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "addr",
 			Message: fmt.Sprintf("cannot listen on %s: %v", m.Addr, innermost(err))}
+	}
+	hosts, err := handlers.ParseHosts(strings.Join(m.AllowedHosts, ","))
+	if err != nil {
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "allowed-hosts", Message: err.Error()}
+	}
+	exposed := !handlers.IsLoopback(m.ln.Addr())
+	if exposed && len(hosts) == 0 {
+		// Other machines reach it by names the app cannot guess.
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "allowed-hosts", Message: fmt.Sprintf(
+			"needed when listening on %s, which other machines can reach: list the host names the app is reached by, "+
+				"e.g. --allowed-hosts trainer.lan,192.168.1.5 (or listen on 127.0.0.1)", m.Addr)}
+	}
+	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
+			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
 	}
 	m.Service, err = app.New(ctx, app.Options{
 		Store:         m.DB,
@@ -72,7 +88,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("start the service: %w", err)
 	}
-	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints})
+	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints,
+		Listen: m.ln.Addr(), AllowedHosts: hosts})
+	if exposed {
+		m.Logger.Warn("other machines can reach the app, which has no login; it answers only to the allowed hosts",
+			"addr", m.ln.Addr().String(), "allowed_hosts", strings.Join(m.Web.AllowedHosts(), ","))
+	}
 	m.Service.SetPublisher(m.Web)
 	m.http = &http.Server{
 		Handler:           m.Web,
