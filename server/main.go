@@ -71,7 +71,8 @@ const (
 )
 
 // Open starts the app and serves in the background. A data dir or an address
-// that cannot be used is an EINVALID fmnist.Error naming the flag at fault.
+// that cannot be used, and an address other machines can reach without
+// AllowedHosts, is an EINVALID fmnist.Error naming the flag at fault.
 // On error, whatever was opened is closed again.
 func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Logger == nil {
