@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers"
 	"github.com/fmnist/trainer/server"
 )
 
@@ -16,6 +17,7 @@ type serveOptions struct {
 	dataDir     string
 	datasetURL  string
 	chartPoints int
+	allowed     []string // host names besides the loopback ones
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -25,6 +27,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	dataDirFlag(fs, &o.dataDir)
 	datasetURLFlag(fs, &o.datasetURL)
 	fs.IntVar(&o.chartPoints, "chart-points", 2000, "history length of the loss chart, in points (env FMNIST_CHART_POINTS)")
+	allowed := fs.String("allowed-hosts", envString("FMNIST_ALLOWED_HOSTS", ""),
+		"comma-separated host names (name or name:port) the app answers to besides localhost; needed when --addr is not loopback (env FMNIST_ALLOWED_HOSTS)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
@@ -36,6 +40,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if o.chartPoints < 10 || o.chartPoints > 1_000_000 {
 		return o, fmt.Errorf("--chart-points must be between 10 and 1000000, got %d", o.chartPoints)
+	}
+	var err error
+	if o.allowed, err = handlers.ParseHosts(*allowed); err != nil {
+		return o, fmt.Errorf("--allowed-hosts %w", err)
 	}
 	return o, nil
 }
@@ -50,11 +58,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	m := &server.Main{
-		Addr:        opts.addr,
-		Layout:      fmnist.Layout{Dir: opts.dataDir},
-		DatasetURL:  opts.datasetURL,
-		ChartPoints: opts.chartPoints,
-		Logger:      logger,
+		Addr:         opts.addr,
+		Layout:       fmnist.Layout{Dir: opts.dataDir},
+		DatasetURL:   opts.datasetURL,
+		ChartPoints:  opts.chartPoints,
+		AllowedHosts: opts.allowed,
+		Logger:       logger,
 	}
 	if err := m.Open(ctx); err != nil {
 		fmt.Fprintf(stderr, "fmnist: %v\n", err)

@@ -1,10 +1,7 @@
 package handlers
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -196,6 +193,9 @@ func (s *Server) apiRun(c echo.Context) error {
 }
 
 func (s *Server) apiPrepareDataset(c echo.Context) error {
+	if err := emptyJSON(c); err != nil {
+		return err
+	}
 	if err := s.trainer.PrepareDataset(); err != nil {
 		return err
 	}
@@ -206,14 +206,8 @@ func (s *Server) apiStartTraining(c echo.Context) error {
 	// Decoding into the defaults leaves a missing key at its default, while
 	// an explicit 0 is kept, and refused by the validation.
 	cfg := fmnist.DefaultConfig()
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
-			return err // a body without Content-Length hits the limit here
-		}
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object such as "+
-			`{"epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}: `+err.Error())
+	if err := decodeJSON(c, &cfg, configExample); err != nil {
+		return err
 	}
 	id, err := s.trainer.StartTraining(c.Request().Context(), cfg)
 	if err != nil {
@@ -223,6 +217,9 @@ func (s *Server) apiStartTraining(c echo.Context) error {
 }
 
 func (s *Server) apiStopTraining(c echo.Context) error {
+	if err := emptyJSON(c); err != nil {
+		return err
+	}
 	if err := s.trainer.StopTraining(); err != nil {
 		return err
 	}
@@ -241,6 +238,9 @@ type apiPrediction struct {
 }
 
 func (s *Server) apiPredict(c echo.Context) error {
+	if err := emptyJSON(c); err != nil {
+		return err
+	}
 	p, err := s.predictor.Predict(c.Request().Context(), predictionCount)
 	if err != nil {
 		return err

@@ -38,6 +38,8 @@ type appConfig struct {
 	// smallSocketBuffers shrinks the server's socket send buffers so that a
 	// viewer that stops reading blocks the server's writes quickly.
 	smallSocketBuffers bool
+	// configure, if set, changes the server's settings before it starts.
+	configure func(*server.Main)
 }
 
 // testApp is the whole app as the serve command wires it (server.Main): a
@@ -91,6 +93,9 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 			}
 		}
 	}
+	if cfg.configure != nil {
+		cfg.configure(a.Main)
+	}
 	if err := a.Open(ctx); err != nil {
 		t.Fatalf("start the app: %v\n%s", err, a.logs.String())
 	}
@@ -115,6 +120,15 @@ func (a *testApp) Stop() {
 
 // addr is the server's host:port.
 func (a *testApp) addr() string { return strings.TrimPrefix(a.Main.URL(), "http://") }
+
+// port is the server's port.
+func (a *testApp) port() string {
+	_, port, err := net.SplitHostPort(a.addr())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return port
+}
 
 // URL is the absolute URL of path on the test server.
 func (a *testApp) URL(path string) string { return a.Main.URL() + path }

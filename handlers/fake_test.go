@@ -65,8 +65,10 @@ func (f *fakeService) RecentLogs(context.Context, int) ([]fmnist.LogEntry, error
 // serveFake serves the web layer over svc on a real loopback server.
 func serveFake(t *testing.T, svc handlers.Service) (*handlers.Server, *httptest.Server) {
 	t.Helper()
-	web := handlers.New(svc, handlers.Options{Logger: slog.New(slog.DiscardHandler)})
-	ts := httptest.NewServer(web)
+	ts := httptest.NewUnstartedServer(nil)
+	web := handlers.New(svc, handlers.Options{Logger: slog.New(slog.DiscardHandler), Listen: ts.Listener.Addr()})
+	ts.Config.Handler = web
+	ts.Start()
 	t.Cleanup(func() {
 		web.Close()
 		ts.Close()

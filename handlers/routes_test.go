@@ -505,10 +505,24 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 		{`{"batch_size":100000}`, http.StatusUnprocessableEntity, "batch_size"},
 		{`{"lr":-1}`, http.StatusUnprocessableEntity, "lr"},
 		{`{"train_limit":600}`, http.StatusUnprocessableEntity, "train_limit"},
-		{`{"epochs":"two"}`, http.StatusBadRequest, ""},
+		// A value of the wrong type is a field error too.
+		{`{"epochs":"two"}`, http.StatusUnprocessableEntity, "epochs"},
+		{`{"epochs":1e9}`, http.StatusUnprocessableEntity, "epochs"},
+		{`{"epochs":2.5}`, http.StatusUnprocessableEntity, "epochs"},
+		{`{"epochs":99999999999999999999}`, http.StatusUnprocessableEntity, "epochs"},
+		{`{"lr":"fast"}`, http.StatusUnprocessableEntity, "lr"},
+		{`{"seed":true}`, http.StatusUnprocessableEntity, "seed"},
+		{`{"epochs":1,"train_limit":[1]}`, http.StatusUnprocessableEntity, "train_limit"},
+		// Anything but one JSON object is refused whole.
 		{`{"epoch":1}`, http.StatusBadRequest, ""},
 		{`[1,2]`, http.StatusBadRequest, ""},
 		{`{"epochs":1`, http.StatusBadRequest, ""},
+		{`null`, http.StatusBadRequest, ""},
+		{`"epochs"`, http.StatusBadRequest, ""},
+		{`1`, http.StatusBadRequest, ""},
+		{`{"epochs":1}garbage`, http.StatusBadRequest, ""},
+		{`{"epochs":1}{"epochs":2}`, http.StatusBadRequest, ""},
+		{`{"epochs":1} null`, http.StatusBadRequest, ""},
 	}
 	for _, c := range cases {
 		var e errorJSON
@@ -516,8 +530,39 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 		if r.Status != c.code || e.Error.Field != c.field || e.Error.Message == "" || e.Error.Code != "invalid" {
 			t.Errorf("POST /api/training %s: status %d, error %+v; want %d, code invalid, field %q", c.body, r.Status, e.Error, c.code, c.field)
 		}
+		for _, goWord := range []string{"Go ", "unmarshal", "fmnist.", "int64", "float64"} {
+			if strings.Contains(e.Error.Message, goWord) {
+				t.Errorf("POST /api/training %s: the message %q speaks of Go types", c.body, e.Error.Message)
+			}
+		}
+	}
+	// The other JSON POSTs take an empty object (or no body): nothing else.
+	for _, path := range []string{"/api/dataset", "/api/training/stop", "/api/predictions"} {
+		for _, body := range []string{`{"epochs":1}`, `null`, `[]`, `{}garbage`, `{}{}`} {
+			var e errorJSON
+			if r := a.postJSON(path, body, &e); r.Status != http.StatusBadRequest || e.Error.Message == "" {
+				t.Errorf("POST %s %s: status %d, error %+v; want 400", path, body, r.Status, e.Error)
+			}
+		}
+	}
+	for _, body := range []string{`{}`, ` { } ` + "\n", ``} {
+		if r := a.postJSON("/api/training/stop", body, nil); r.Status != http.StatusConflict {
+			t.Errorf("POST /api/training/stop %q: status %d, want 409 (nothing to stop): %s", body, r.Status, r.Body)
+		}
 	}
 	wantNothingStarted(t, a)
+
+	// One object followed by white space, as a file sent with curl -d @file ends.
+	var started struct {
+		RunID  int64         `json:"run_id"`
+		Config fmnist.Config `json:"config"`
+	}
+	if r := a.postJSON("/api/training", " {\"epochs\":1,\"batch_size\":16,\"train_limit\":64}\r\n\t ", &started); r.Status != http.StatusCreated ||
+		started.Config.Epochs != 1 || started.Config.BatchSize != 16 || started.Config.TrainLimit != 64 || started.Config.LR != fmnist.DefaultConfig().LR {
+		t.Errorf("POST /api/training with trailing white space: status %d, %+v; want 201 with the config and default lr", r.Status, started)
+	} else {
+		a.waitRunEnded(started.RunID, 30*time.Second)
+	}
 
 	var e errorJSON
 	if code := a.getJSON("/api/runs/abc", &e); code != http.StatusBadRequest {
@@ -529,3 +574,31 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 }
 
 func jsonErr(body string, e *errorJSON) error { return json.Unmarshal([]byte(body), e) }
+
+// TestHeadOnGetRoutes asks for the headers of pages, static files and the
+// API's reads, as link checkers and monitors do: the answer is GET's, without
+// the body.
+func TestHeadOnGetRoutes(t *testing.T) {
+	a := startApp(t, appConfig{prepared: true})
+	for _, c := range []struct{ path, contentType string }{
+		{"/", "text/html"},
+		{"/public/app.css", "text/css"},
+		{"/public/htmx.min.js", "javascript"},
+		{"/api/status", "application/json"},
+		{"/api/runs", "application/json"},
+		{"/healthz", "application/json"},
+		{"/predictions/image/0.png", "image/png"},
+		{"/events", "text/event-stream"},
+	} {
+		req, _ := http.NewRequest(http.MethodHead, a.URL(c.path), nil)
+		r := a.do(req)
+		if r.Status != http.StatusOK || r.Body != "" || !strings.Contains(r.Header.Get("Content-Type"), c.contentType) {
+			t.Errorf("HEAD %s: status %d, Content-Type %q, %d bytes of body; want 200, %s, no body",
+				c.path, r.Status, r.Header.Get("Content-Type"), len(r.Body), c.contentType)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodHead, a.URL("/public/no-such.js"), nil)
+	if r := a.do(req); r.Status != http.StatusNotFound || r.Body != "" {
+		t.Errorf("HEAD /public/no-such.js: status %d, %d bytes; want 404 without a body", r.Status, len(r.Body))
+	}
+}

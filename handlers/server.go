@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -28,6 +29,12 @@ type Options struct {
 	ChartPoints int
 	// BodyLimit caps request bodies, e.g. "64K". "" means 64K.
 	BodyLimit string
+	// Listen is the server's address. On a loopback or wildcard address the
+	// app answers to the loopback names with its port (see hosts.go).
+	Listen net.Addr
+	// AllowedHosts are the other host names the app answers to, as
+	// ParseHosts returns them.
+	AllowedHosts []string
 }
 
 // The web layer's needs, each declared as the methods its handlers call.
@@ -70,6 +77,7 @@ type Server struct {
 	predictor   Predictor
 	runs        fmnist.RunReader
 	hub         *Hub
+	hosts       hostPolicy
 	log         *slog.Logger
 	chartPoints int
 }
@@ -93,7 +101,8 @@ func New(svc Service, opts Options) *Server {
 		opts.BodyLimit = "64K"
 	}
 	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc,
-		hub: NewHub(logger), log: logger, chartPoints: opts.ChartPoints}
+		hub: NewHub(logger), hosts: newHostPolicy(opts.Listen, opts.AllowedHosts),
+		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
 		if k.Snapshot() {
 			s.hub.Snapshot(string(k))
@@ -129,11 +138,15 @@ func New(svc Service, opts Options) *Server {
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "same-origin",
 	}))
+	// Before anything else reads the request or sets a cookie.
+	e.Use(s.hosts.checkHost, s.hosts.checkOrigin)
 	e.Use(middleware.BodyLimit(opts.BodyLimit))
 	e.Use(readForm)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The JSON API needs no token: it accepts only application/json,
 		// which a foreign page cannot send without CORS, and we allow none.
+		// Pages under a foreign host name (DNS rebinding) and posts from
+		// other sites never get here (checkHost, checkOrigin).
 		// The request path, not the route: an unknown /api/ address is a
 		// JSON 404, not a CSRF refusal.
 		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") },
@@ -148,26 +161,37 @@ func New(svc Service, opts Options) *Server {
 		},
 	}))
 
-	e.GET("/", s.page)
-	e.GET("/healthz", s.health)
+	// Every read answers HEAD as well, with GET's headers and no body
+	// (net/http drops the body of a HEAD response).
+	getOrHead := []string{http.MethodGet, http.MethodHead}
+	e.Match(getOrHead, "/", s.page)
+	e.Match(getOrHead, "/healthz", s.health)
 	e.GET("/events", echo.WrapHandler(s.hub))
-	e.GET("/predictions/image/:file", s.testImage)
+	e.HEAD("/events", streamHead) // a stream never ends: HEAD must not open one
+	e.Match(getOrHead, "/predictions/image/:file", s.testImage)
 	e.POST("/dataset", s.prepareDataset)
 	e.POST("/training", s.startTraining)
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
 
 	api := e.Group("/api")
-	api.GET("/status", s.apiStatus)
-	api.GET("/runs", s.apiRuns)
-	api.GET("/runs/:id", s.apiRun)
+	api.Match(getOrHead, "/status", s.apiStatus)
+	api.Match(getOrHead, "/runs", s.apiRuns)
+	api.Match(getOrHead, "/runs/:id", s.apiRun)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
 
-	e.StaticFS("/public", public.FS)
+	e.Match(getOrHead, "/public/*", echo.StaticDirectoryHandler(public.FS, !e.EnablePathUnescapingStaticFiles)) // as e.StaticFS does
 	return s
+}
+
+// streamHead answers HEAD /events with the stream's headers.
+func streamHead(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderContentType, "text/event-stream")
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	return c.NoContent(http.StatusOK)
 }
 
 // readForm reads a posted form before the CSRF check and the handlers look
@@ -198,6 +222,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // Close ends every event stream (they never end on their own), so a
 // graceful shutdown does not wait for them.
 func (s *Server) Close() { s.hub.Close() }
+
+// AllowedHosts lists the hosts the app answers to.
+func (s *Server) AllowedHosts() []string { return s.hosts.hosts() }
 
 // Hub gives tests access to the event hub.
 func (s *Server) Hub() *Hub { return s.hub }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,20 @@ type Main struct {
 	DatasetURL  string        // "" for the official mirrors
 	ChartPoints int           // 0 means the web layer's default
 	Logger      *slog.Logger  // nil means slog.Default()
+	// AllowedHosts are the host names, besides the loopback ones, that the
+	// app answers to: "name" on any port or "name:port" (handlers.ParseHosts).
+	// They are required when Addr is not a loopback address.
+	AllowedHosts []string
+	// Limits on clients; zero means the Default* constant. They do not cut
+	// an event stream: net/http lifts the read deadline once a request is
+	// read, and the stream sets its own deadline for each write (handlers.Hub).
+	ReadHeaderTimeout time.Duration // to read a request's headers
+	ReadTimeout       time.Duration // to read a whole request, body included
+	WriteTimeout      time.Duration // to write a response
+	IdleTimeout       time.Duration // a kept-alive connection may wait for its next request
+	// MaxConnsPerClient caps the connections open at once from one client
+	// address (an IPv6 client's /64); loopback clients are not capped.
+	MaxConnsPerClient int
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
@@ -42,25 +57,55 @@ type Main struct {
 	closeErr  error
 }
 
+// The defaults of Main's limits on clients. A request's body is at most
+// 64 kB, and every page and file is small: honest clients need far less.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 2 * time.Minute // a prediction is slow while a run trains
+	DefaultIdleTimeout       = 60 * time.Second
+	// A browser opens up to six connections to a host, and one event
+	// stream per tab; the cap leaves room for a few dozen viewers behind
+	// one address (an office's NAT).
+	DefaultMaxConnsPerClient = 128
+)
+
 // Open starts the app and serves in the background. A data dir or an address
-// that cannot be used is an EINVALID fmnist.Error naming the flag at fault.
+// that cannot be used, and an address other machines can reach without
+// AllowedHosts, is an EINVALID fmnist.Error naming the flag at fault.
 // On error, whatever was opened is closed again.
 func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.Default()
 	}
+	setDefault(&m.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setDefault(&m.ReadTimeout, DefaultReadTimeout)
+	setDefault(&m.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&m.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&m.MaxConnsPerClient, DefaultMaxConnsPerClient)
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
-	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
-		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
-			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
-	}
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "addr",
 			Message: fmt.Sprintf("cannot listen on %s: %v", m.Addr, innermost(err))}
+	}
+	hosts, err := handlers.ParseHosts(strings.Join(m.AllowedHosts, ","))
+	if err != nil {
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "allowed-hosts", Message: err.Error()}
+	}
+	exposed := !handlers.IsLoopback(m.ln.Addr())
+	if exposed && len(hosts) == 0 {
+		// Other machines reach it by names the app cannot guess.
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "allowed-hosts", Message: fmt.Sprintf(
+			"needed when listening on %s, which other machines can reach: list the host names the app is reached by, "+
+				"e.g. --allowed-hosts trainer.lan,192.168.1.5 (or listen on 127.0.0.1)", m.Addr)}
+	}
+	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
+			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
 	}
 	m.Service, err = app.New(ctx, app.Options{
 		Store:         m.DB,
@@ -72,17 +117,34 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("start the service: %w", err)
 	}
-	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints})
+	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints,
+		Listen: m.ln.Addr(), AllowedHosts: hosts})
+	if exposed {
+		m.Logger.Warn("other machines can reach the app, which has no login; it answers only to the allowed hosts",
+			"addr", m.ln.Addr().String(), "allowed_hosts", strings.Join(m.Web.AllowedHosts(), ","))
+	}
 	m.Service.SetPublisher(m.Web)
 	m.http = &http.Server{
 		Handler:           m.Web,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: m.ReadHeaderTimeout,
+		ReadTimeout:       m.ReadTimeout,
+		WriteTimeout:      m.WriteTimeout,
+		IdleTimeout:       m.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 		ConnState:         m.ConnState,
 	}
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.http.Serve(m.ln) }()
+	ln := limitPerClient(m.ln, m.MaxConnsPerClient, m.Logger)
+	go func() { m.served <- m.http.Serve(ln) }()
 	return nil
+}
+
+// setDefault sets *v to def when it is zero.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // URL is where the app is served, e.g. http://127.0.0.1:8080.
