@@ -36,7 +36,9 @@ func (s *Service) PrepareDataset() error {
 func (s *Service) download(box *fmnist.Mailbox) {
 	defer s.workerWG.Done()
 	start := time.Now()
-	dl := data.Downloader{Progress: func(p fmnist.DownloadProgress) { box.Push(p) }, Logger: s.log}
+	dl := s.downloader
+	dl.Progress = func(p fmnist.DownloadProgress) { box.Push(p) }
+	dl.Logger = s.log
 	err := dl.Prepare(s.workers, s.datasetDir, s.source)
 	var ds *data.Dataset
 	if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/fmnist/trainer/app"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
+	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/store"
 )
 
@@ -26,7 +27,10 @@ type Main struct {
 	Layout      fmnist.Layout // the data dir
 	DatasetURL  string        // "" for the official mirrors
 	ChartPoints int           // 0 means the web layer's default
-	Logger      *slog.Logger  // nil means slog.Default()
+	// Downloader tunes dataset downloads; the zero value has the defaults
+	// (tests shorten the timeouts and the backoff).
+	Downloader data.Downloader
+	Logger     *slog.Logger // nil means slog.Default()
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
@@ -67,6 +71,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		DatasetDir:    m.Layout.Dataset(),
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
+		Downloader:    m.Downloader,
 		Logger:        m.Logger,
 	})
 	if err != nil {
