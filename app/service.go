@@ -53,6 +53,12 @@ type Service struct {
 	state       fmnist.State
 	dataset     *data.Dataset
 	downloading bool
+
+	// cancelDownload ends the download in progress; downloadDone is closed
+	// when its goroutine has ended. Both are nil when no download is.
+	cancelDownload context.CancelFunc
+	downloadDone   chan struct{}
+
 	training    bool
 	cancelTrain context.CancelFunc
 	dlBox       *fmnist.Mailbox
