@@ -42,6 +42,8 @@ type StateReader interface {
 // Trainer starts and stops the work: the form actions and the API.
 type Trainer interface {
 	PrepareDataset() error
+	// CancelDownload returns once the download has stopped.
+	CancelDownload() error
 	StartTraining(ctx context.Context, cfg fmnist.Config) (runID int64, err error)
 	StopTraining() error
 }
@@ -153,6 +155,7 @@ func New(svc Service, opts Options) *Server {
 	e.GET("/events", echo.WrapHandler(s.hub))
 	e.GET("/predictions/image/:file", s.testImage)
 	e.POST("/dataset", s.prepareDataset)
+	e.POST("/dataset/cancel", s.cancelDownload)
 	e.POST("/training", s.startTraining)
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
@@ -162,6 +165,7 @@ func New(svc Service, opts Options) *Server {
 	api.GET("/runs", s.apiRuns)
 	api.GET("/runs/:id", s.apiRun)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
+	api.POST("/dataset/cancel", s.apiCancelDownload, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
