@@ -202,6 +202,45 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b.checkClean(t)
 }
 
+// TestBrowserCancelHungDownload downloads from a mirror that accepts
+// connections and never answers, and presses the dataset panel's Cancel:
+// htmx swaps the panel in place, though the button came over the event
+// stream without a token in its form.
+func TestBrowserCancelHungDownload(t *testing.T) { browserCancelHungDownload(t, true) }
+
+// TestBrowserCancelHungDownloadWithoutJavaScript is the same through the
+// plain form: it posts, and the page comes back.
+func TestBrowserCancelHungDownloadWithoutJavaScript(t *testing.T) {
+	browserCancelHungDownload(t, false)
+}
+
+func browserCancelHungDownload(t *testing.T, javaScript bool) {
+	chromium := findChromium(t)
+	hung := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	origin := startBrowserServerWith(t, hung)
+	b := newBrowserSession(t, chromium, origin, javaScript)
+
+	b.navigate(t, origin+"/")
+	b.clickButton(t, "Download & Prepare Dataset")
+	b.waitFor(t, "the Cancel button", browserStepTimeout,
+		"!!document.getElementById('cancel-download') && !document.getElementById('cancel-download').disabled")
+	b.stage(t, "1-downloading")
+	if !javaScript {
+		// Click right after a refresh so the next one (3 s later) cannot
+		// replace the page under the click.
+		b.waitForLoad(t, "the next automatic refresh")
+	}
+	b.click(t, "#cancel-download")
+	b.waitFor(t, "the panel to say the download was cancelled", browserStepTimeout,
+		"document.getElementById('dataset-panel').textContent.includes('cancelled') && !("+
+			browserButtonJS("Download & Prepare Dataset")+").disabled")
+	b.stage(t, "2-cancelled")
+	if loads := b.pageLoads(); javaScript && len(loads) != 1 {
+		t.Errorf("the page was loaded %d times (%s), want once", len(loads), strings.Join(loads, ", "))
+	}
+	b.checkClean(t)
+}
+
 // startBrowserTest looks for chromium first (no browser, no server), then
 // starts the app and a tab on it.
 func startBrowserTest(t *testing.T, javaScript bool) (*browserSession, string) {
@@ -222,7 +261,14 @@ func startBrowserServer(t *testing.T) string {
 	t.Helper()
 	source := t.TempDir()
 	datatest.WriteDataset(t, source, browserTrainImages, browserTestImages, 5)
-	datasetServer := httptest.NewServer(http.FileServer(http.Dir(source)))
+	return startBrowserServerWith(t, http.FileServer(http.Dir(source)))
+}
+
+// startBrowserServerWith is startBrowserServer with the dataset source
+// served by mirror.
+func startBrowserServerWith(t *testing.T, mirror http.Handler) string {
+	t.Helper()
+	datasetServer := httptest.NewServer(mirror)
 	t.Cleanup(datasetServer.Close)
 
 	dataDir := t.TempDir()

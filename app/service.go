@@ -24,7 +24,11 @@ type Options struct {
 	DatasetDir    string // where the four IDX files are prepared
 	CheckpointDir string // where training runs write their checkpoints
 	DatasetURL    string // "" for the official mirrors
-	Logger        *slog.Logger
+	// Downloader tunes dataset downloads (HTTP client, attempts, backoff,
+	// stall timeout); the zero value has the defaults. The service sets its
+	// hooks and Logger.
+	Downloader data.Downloader
+	Logger     *slog.Logger
 }
 
 // Service runs downloads and training and keeps the state viewers see.
@@ -36,6 +40,7 @@ type Service struct {
 	datasetDir string
 	ckptDir    string
 	source     string
+	downloader data.Downloader // the template of every download
 	log        *slog.Logger
 
 	// viewMu makes "persist and publish" one step with respect to readers of
@@ -48,6 +53,12 @@ type Service struct {
 	state       fmnist.State
 	dataset     *data.Dataset
 	downloading bool
+
+	// cancelDownload ends the download in progress; downloadDone is closed
+	// when its goroutine has ended. Both are nil when no download is.
+	cancelDownload context.CancelFunc
+	downloadDone   chan struct{}
+
 	training    bool
 	cancelTrain context.CancelFunc
 	dlBox       *fmnist.Mailbox
@@ -78,6 +89,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		datasetDir: opts.DatasetDir,
 		ckptDir:    opts.CheckpointDir,
 		source:     opts.DatasetURL,
+		downloader: opts.Downloader,
 		log:        logger,
 		dlBox:      new(fmnist.Mailbox),
 		trainBox:   new(fmnist.Mailbox),

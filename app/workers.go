@@ -25,31 +25,60 @@ func (s *Service) PrepareDataset() error {
 		return fmnist.ErrBusy
 	}
 	s.downloading = true
+	ctx, cancel := context.WithCancel(s.workers)
+	done := make(chan struct{})
+	s.cancelDownload, s.downloadDone = cancel, done
 	s.state.Dataset = fmnist.DatasetState{Status: fmnist.StatusDownloading, Progress: fmnist.DownloadProgress{FileTotal: -1, Total: -1}}
 	box := s.dlBox
 	box.Push(fmnist.StatusChange{Status: fmnist.StatusDownloading})
 	box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelInfo, Message: "Downloading and verifying Fashion-MNIST"})
 	s.workerWG.Add(1)
-	go s.download(box)
+	go s.download(ctx, cancel, done, box)
 	return nil
 }
 
-func (s *Service) download(box *fmnist.Mailbox) {
+// CancelDownload ends the download in progress and waits until it has
+// stopped, so the dataset is idle again and a new download may start when
+// it returns. Files fetched so far stay for the next download to resume. It
+// returns fmnist.ErrNotDownloading when no download is in progress.
+func (s *Service) CancelDownload() error {
+	s.mu.Lock()
+	cancel, done := s.cancelDownload, s.downloadDone
+	s.mu.Unlock()
+	if cancel == nil {
+		return fmnist.ErrNotDownloading
+	}
+	cancel()
+	// The downloader stops at once, or after the file it is verifying
+	// (a second or so for the largest).
+	<-done
+	s.flush()
+	return nil
+}
+
+func (s *Service) download(ctx context.Context, cancel context.CancelFunc, done chan struct{}, box *fmnist.Mailbox) {
 	defer s.workerWG.Done()
+	defer close(done) // after the last event is queued, for CancelDownload's flush
+	defer cancel()
 	start := time.Now()
-	dl := data.Downloader{Progress: func(p fmnist.DownloadProgress) { box.Push(p) }, Logger: s.log}
-	err := dl.Prepare(s.workers, s.datasetDir, s.source)
+	dl := s.downloader
+	dl.Progress = func(p fmnist.DownloadProgress) { box.Push(p) }
+	dl.Retrying = func(r fmnist.DownloadRetry) {
+		box.Push(r)
+		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelWarn, Message: r.Message()})
+	}
+	dl.Logger = s.log
+	err := dl.Prepare(ctx, s.datasetDir, s.source)
 	var ds *data.Dataset
 	if err == nil {
 		ds, err = data.LoadDataset(s.datasetDir)
 	}
-	s.mu.Lock()
-	s.downloading = false
-	if err == nil {
-		s.dataset = ds
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Error("dataset download failed", "err", err)
 	}
-	s.mu.Unlock()
-
+	// The last events are queued before the download counts as over, so
+	// that they come before those of a download started right after.
+	s.mu.Lock()
 	switch {
 	case err == nil:
 		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelInfo, Message: fmt.Sprintf(
@@ -57,14 +86,23 @@ func (s *Service) download(box *fmnist.Mailbox) {
 		box.Push(fmnist.StatusChange{Status: fmnist.StatusReady})
 	case errors.Is(err, context.Canceled):
 		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelWarn, Message: "Download cancelled; it resumes where it stopped next time"})
-		box.Push(fmnist.StatusChange{Status: fmnist.StatusIdle})
+		box.Push(fmnist.StatusChange{Status: fmnist.StatusIdle, Reason: downloadCancelled})
 	default:
-		s.log.Error("dataset download failed", "err", err)
 		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelError, Message: "Dataset download failed: " + err.Error()})
 		box.Push(fmnist.StatusChange{Status: fmnist.StatusFailed, Reason: err.Error()})
 	}
+	s.downloading = false
+	s.cancelDownload, s.downloadDone = nil, nil
+	if err == nil {
+		s.dataset = ds
+	}
+	s.mu.Unlock()
 	s.notify()
 }
+
+// downloadCancelled is the reason of an idle dataset whose download was
+// cancelled.
+const downloadCancelled = "The download was cancelled. The files fetched so far are kept; the next download resumes from them."
 
 // StartTraining starts a run with cfg and returns its id. It returns
 // fmnist.ErrBusy while another run or a download is in progress,

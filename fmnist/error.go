@@ -81,5 +81,6 @@ var (
 	ErrBusy            = &Error{Code: ECONFLICT, Message: "A training run or download is already in progress; stop it first."}
 	ErrDatasetNotReady = &Error{Code: ECONFLICT, Message: "The dataset is not ready: download and prepare it first."}
 	ErrNotTraining     = &Error{Code: ECONFLICT, Message: "Nothing to stop: no training run is in progress."}
+	ErrNotDownloading  = &Error{Code: ECONFLICT, Message: "No download is in progress."}
 	ErrNoModel         = &Error{Code: ECONFLICT, Message: "There is no trained model yet: train one first."}
 )

@@ -1,6 +1,10 @@
 package fmnist
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Event is something the trainer or the downloader reports. It is one of
 // the types below; consumers switch on the concrete type.
@@ -75,6 +79,25 @@ type DownloadProgress struct {
 	Total     int64 // all files; -1 when unknown
 }
 
+// DownloadRetry is reported when an attempt to fetch a file failed and the
+// same mirror is tried again after a wait.
+type DownloadRetry struct {
+	File     string        // the file being fetched, e.g. train-images-idx3-ubyte.gz or SHA256SUMS
+	Mirror   string        // the mirror's host (or folder)
+	Problem  string        // what went wrong, in a few words: "no answer from example.org"
+	Attempt  int           // the attempt that failed, from 1
+	Attempts int           // how many attempts the mirror gets before the next one is tried
+	Wait     time.Duration // until the next attempt
+}
+
+// Message is the retry as the log and the dataset panel say it:
+// "No answer from example.org (try 2 of 5), retrying in 4 s".
+func (r DownloadRetry) Message() string {
+	secs := strconv.FormatFloat(r.Wait.Round(time.Millisecond).Seconds(), 'f', -1, 64)
+	msg := r.Problem + " (try " + strconv.Itoa(r.Attempt) + " of " + strconv.Itoa(r.Attempts) + "), retrying in " + secs + " s"
+	return strings.ToUpper(msg[:1]) + msg[1:]
+}
+
 func (Progress) event()         {}
 func (LossPoint) event()        {}
 func (LogEntry) event()         {}
@@ -82,6 +105,7 @@ func (EpochResult) event()      {}
 func (StatusChange) event()     {}
 func (CheckpointSaved) event()  {}
 func (DownloadProgress) event() {}
+func (DownloadRetry) event()    {}
 
 // EventSink receives events. Push must never block: the training loop calls
 // it between batches.

@@ -5,10 +5,13 @@ import "time"
 // DatasetState is where the dataset stands.
 type DatasetState struct {
 	Status   Status // idle, downloading, ready or failed
-	Reason   string // why it failed
+	Reason   string // why it failed, or why an idle download stopped (cancelled)
 	Progress DownloadProgress
 	Train    int // images in the training set, once ready
 	Test     int // images in the test set, once ready
+	// Retry is the latest retry of the download in progress; nil once the
+	// mirror answers again and when not downloading.
+	Retry *DownloadRetry
 }
 
 // TrainingState is where the current (or last) run stands. The zero value

@@ -29,6 +29,16 @@ func (s *Server) prepareDataset(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
+func (s *Server) cancelDownload(c echo.Context) error {
+	if err := s.trainer.CancelDownload(); err != nil {
+		return s.refuse(c, err, nil)
+	}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.DatasetPanel(datasetView(s.state.State().Dataset), csrfToken(c)))
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
 func (s *Server) startTraining(c echo.Context) error {
 	values := views.FormValues{
 		Epochs:     strings.TrimSpace(c.FormValue(fmnist.FieldEpochs)),
@@ -106,7 +116,7 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 	switch c.Path() {
 	case "/predictions":
 		page.Predictions.Message = p.Message
-	case "/dataset":
+	case "/dataset", "/dataset/cancel":
 		page.Dataset.Error = p.Message
 	}
 	return render(c, p.Status, views.Page(page))
@@ -115,7 +125,7 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 // refusalFragment is the panel an htmx action swaps, carrying the message.
 func (s *Server) refusalFragment(c echo.Context, st fmnist.State, controls views.ControlsView, message string) templ.Component {
 	switch c.Path() {
-	case "/dataset":
+	case "/dataset", "/dataset/cancel":
 		d := datasetView(st.Dataset)
 		if d.State != views.DatasetFailed {
 			d.Error = message

@@ -36,6 +36,17 @@ type apiDataset struct {
 	BytesAll  int64         `json:"bytes_total"`
 	Train     int           `json:"train_images"`
 	Test      int           `json:"test_images"`
+	Retry     *apiRetry     `json:"retry,omitempty"`
+}
+
+// apiRetry is the latest retry of a download in progress.
+type apiRetry struct {
+	File        string  `json:"file"`
+	Mirror      string  `json:"mirror"`
+	Attempt     int     `json:"attempt"`
+	Attempts    int     `json:"attempts"`
+	WaitSeconds float64 `json:"wait_seconds"`
+	Message     string  `json:"message"`
 }
 
 type apiProgress struct {
@@ -84,6 +95,10 @@ func (s *Server) statusJSON(st fmnist.State) apiStatus {
 	if t.RunID > 0 {
 		cfg := t.Config
 		out.Training.Config = &cfg
+	}
+	if r := d.Retry; r != nil {
+		out.Dataset.Retry = &apiRetry{File: r.File, Mirror: r.Mirror, Attempt: r.Attempt, Attempts: r.Attempts,
+			WaitSeconds: r.Wait.Seconds(), Message: r.Message()}
 	}
 	return out
 }
@@ -197,6 +212,13 @@ func (s *Server) apiPrepareDataset(c echo.Context) error {
 		return err
 	}
 	if err := s.trainer.PrepareDataset(); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, s.statusJSON(s.state.State()))
+}
+
+func (s *Server) apiCancelDownload(c echo.Context) error {
+	if err := s.trainer.CancelDownload(); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, s.statusJSON(s.state.State()))

@@ -35,6 +35,9 @@ type appConfig struct {
 	dataDir  string // "" makes a new temporary one
 	source   string // dataset source dir; "" writes a new synthetic one
 	prepared bool   // prepare the dataset before the service starts
+	// downloader tunes the app's downloads (timeouts, backoff); the zero
+	// value has the defaults.
+	downloader data.Downloader
 	// smallSocketBuffers shrinks the server's socket send buffers so that a
 	// viewer that stops reading blocks the server's writes quickly.
 	smallSocketBuffers bool
@@ -84,6 +87,7 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 		Addr:       "127.0.0.1:0",
 		Layout:     layout,
 		DatasetURL: cfg.source,
+		Downloader: cfg.downloader,
 		Logger:     slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if cfg.smallSocketBuffers {
@@ -200,10 +204,11 @@ func (a *testApp) postJSON(path, body string, v any) response {
 type (
 	statusJSON struct {
 		Dataset struct {
-			Status string `json:"status"`
-			Reason string `json:"reason"`
-			Train  int    `json:"train_images"`
-			Test   int    `json:"test_images"`
+			Status string     `json:"status"`
+			Reason string     `json:"reason"`
+			Train  int        `json:"train_images"`
+			Test   int        `json:"test_images"`
+			Retry  *retryJSON `json:"retry"`
 		} `json:"dataset"`
 		Training struct {
 			Status     string         `json:"status"`
@@ -221,6 +226,15 @@ type (
 		HasModel    bool   `json:"has_model"`
 		LastEventID uint64 `json:"last_event_id"`
 		Viewers     int    `json:"viewers"`
+	}
+	// retryJSON is the download's latest retry.
+	retryJSON struct {
+		File        string  `json:"file"`
+		Mirror      string  `json:"mirror"`
+		Attempt     int     `json:"attempt"`
+		Attempts    int     `json:"attempts"`
+		WaitSeconds float64 `json:"wait_seconds"`
+		Message     string  `json:"message"`
 	}
 	pointJSON struct {
 		Epoch float64 `json:"epoch"`

@@ -30,6 +30,7 @@ type fakeService struct {
 func (f *fakeService) State() fmnist.State                            { return f.state }
 func (f *fakeService) Consistent(fn func(fmnist.State) error) error   { return fn(f.state) }
 func (f *fakeService) PrepareDataset() error                          { return f.err }
+func (f *fakeService) CancelDownload() error                          { return f.err }
 func (f *fakeService) StopTraining() error                            { return f.err }
 func (f *fakeService) LastPredictions() *fmnist.Predictions           { return nil }
 func (f *fakeService) TestImage(int) ([]uint8, int, int, int, error)  { return nil, 0, 0, 0, f.err }

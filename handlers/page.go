@@ -70,12 +70,17 @@ func render(c echo.Context, code int, component templ.Component) error {
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 func datasetView(d fmnist.DatasetState) views.DatasetView {
-	v := views.DatasetView{State: views.DatasetState(d.Status), TrainCount: d.Train, TestCount: d.Test, Error: d.Reason}
-	if d.Status == fmnist.StatusIdle || d.Status == "" {
-		v.State = views.DatasetIdle
-	}
-	if d.Status == fmnist.StatusDownloading {
+	v := views.DatasetView{State: views.DatasetState(d.Status), TrainCount: d.Train, TestCount: d.Test}
+	switch d.Status {
+	case fmnist.StatusIdle, "":
+		v.State, v.Notice = views.DatasetIdle, d.Reason
+	case fmnist.StatusDownloading:
 		v.File, v.Done, v.Total = d.Progress.File, d.Progress.Done, d.Progress.Total
+		if d.Retry != nil {
+			v.Retry = d.Retry.Message()
+		}
+	case fmnist.StatusFailed:
+		v.Error = d.Reason
 	}
 	return v
 }

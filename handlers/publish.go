@@ -19,7 +19,7 @@ func (s *Server) Publish(u fmnist.Update) {
 	datasetChanged, statusChanged, progressed := false, false, false
 	for _, e := range u.Dataset {
 		switch e := e.(type) {
-		case fmnist.DownloadProgress:
+		case fmnist.DownloadProgress, fmnist.DownloadRetry:
 			datasetChanged = true
 		case fmnist.StatusChange:
 			datasetChanged, statusChanged = true, true

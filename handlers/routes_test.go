@@ -157,7 +157,7 @@ func TestFormPostsNeedCSRFToken(t *testing.T) {
 	a := startApp(t, appConfig{prepared: true})
 	b := a.newBrowser()
 	form := url.Values{"epochs": {"1"}}
-	for _, path := range []string{"/dataset", "/training", "/training/stop", "/predictions"} {
+	for _, path := range []string{"/dataset", "/dataset/cancel", "/training", "/training/stop", "/predictions"} {
 		for _, htmx := range []bool{false, true} {
 			// The cookie is there, the token is not.
 			r := b.postRaw(path, form.Encode(), htmx)

@@ -49,6 +49,8 @@ type StateReader interface {
 // Trainer starts and stops the work: the form actions and the API.
 type Trainer interface {
 	PrepareDataset() error
+	// CancelDownload returns once the download has stopped.
+	CancelDownload() error
 	StartTraining(ctx context.Context, cfg fmnist.Config) (runID int64, err error)
 	StopTraining() error
 }
@@ -170,6 +172,7 @@ func New(svc Service, opts Options) *Server {
 	e.HEAD("/events", streamHead) // a stream never ends: HEAD must not open one
 	e.Match(getOrHead, "/predictions/image/:file", s.testImage)
 	e.POST("/dataset", s.prepareDataset)
+	e.POST("/dataset/cancel", s.cancelDownload)
 	e.POST("/training", s.startTraining)
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
@@ -179,6 +182,7 @@ func New(svc Service, opts Options) *Server {
 	api.Match(getOrHead, "/runs", s.apiRuns)
 	api.Match(getOrHead, "/runs/:id", s.apiRun)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
+	api.POST("/dataset/cancel", s.apiCancelDownload, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)

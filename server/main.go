@@ -18,6 +18,7 @@ import (
 	"github.com/fmnist/trainer/app"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
+	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/store"
 )
 
@@ -42,6 +43,9 @@ type Main struct {
 	// MaxConnsPerClient caps the connections open at once from one client
 	// address (an IPv6 client's /64); loopback clients are not capped.
 	MaxConnsPerClient int
+	// Downloader tunes dataset downloads; the zero value has the defaults
+	// (tests shorten the timeouts and the backoff).
+	Downloader data.Downloader
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
@@ -112,6 +116,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		DatasetDir:    m.Layout.Dataset(),
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
+		Downloader:    m.Downloader,
 		Logger:        m.Logger,
 	})
 	if err != nil {

@@ -61,8 +61,16 @@ type DatasetView struct {
 	Done, Total int64
 	// TrainCount and TestCount are the images available (ready only).
 	TrainCount, TestCount int
-	// Error is why the last attempt failed (failed only).
+	// Error is why the last attempt failed (failed), or why the action just
+	// asked for was refused (any state).
 	Error string
+	// Retry says that the mirror failed and when it is tried again, e.g.
+	// "No answer from example.org (try 2 of 5), retrying in 4 s"
+	// (downloading only).
+	Retry string
+	// Notice is why an idle dataset is not downloading, e.g. its download
+	// was cancelled (idle only).
+	Notice string
 }
 
 // Percent is the download progress in 0..100, or -1 when Total is unknown.

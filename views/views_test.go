@@ -139,10 +139,12 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 	d := render(t, Page(samplePage()))
 	forms := d.tag("form")
-	wantActions := map[string]bool{"/dataset": false, "/training": false, "/training/stop": false, "/predictions": false}
+	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/predictions": false}
 	p := samplePage()
-	p.Dataset.State = DatasetIdle // the ready panel has no form
-	forms = append(forms, render(t, Page(p)).tag("form")...)
+	for _, st := range []DatasetState{DatasetIdle, DatasetDownloading} { // the ready panel has no form
+		p.Dataset.State = st
+		forms = append(forms, render(t, Page(p)).tag("form")...)
+	}
 	for _, f := range forms {
 		action := attrOr(f, "action")
 		if attrOr(f, "method") != "post" {
@@ -152,7 +154,7 @@ func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 			t.Errorf("form %s: hx-post %q, want the same route", action, hx)
 		}
 		// The handler of each route answers htmx with this panel.
-		wantTarget := map[string]string{"/dataset": "#dataset-panel", "/training": "#training-controls",
+		wantTarget := map[string]string{"/dataset": "#dataset-panel", "/dataset/cancel": "#dataset-panel", "/training": "#training-controls",
 			"/training/stop": "#training-controls", "/predictions": "#predictions-panel"}[action]
 		if target := attrOr(f, "hx-target"); target != wantTarget || !d.hasID(target[1:]) {
 			t.Errorf("form %s: hx-target %q, want %q on the page", action, target, wantTarget)
@@ -210,6 +212,7 @@ func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 func TestBroadcastFragmentsCarryNoToken(t *testing.T) {
 	for name, d := range map[string]doc{
 		"dataset":     render(t, DatasetPanel(DatasetView{State: DatasetFailed, Error: "x"}, "")),
+		"downloading": render(t, DatasetPanel(DatasetView{State: DatasetDownloading}, "")),
 		"predictions": render(t, PredictionsPanel(PredictionsView{HasModel: true}, "")),
 	} {
 		if n := len(d.all(func(n *html.Node) bool { return attrOr(n, "name") == "_csrf" })); n != 0 {
@@ -251,10 +254,14 @@ func TestDatasetPanelStates(t *testing.T) {
 		progress   string // value of <progress>, "-" for indeterminate, "" for none
 	}{
 		{"zero value is idle", DatasetView{}, []string{"60,000 training"}, "Download & Prepare Dataset", true, ""},
+		{"idle after a cancel", DatasetView{State: DatasetIdle, Notice: "The download was cancelled."},
+			[]string{"60,000 training", "The download was cancelled."}, "Download & Prepare Dataset", true, ""},
 		{"downloading", DatasetView{State: DatasetDownloading, File: "train-images-idx3-ubyte.gz", Done: 15_000_000, Total: 30_000_000},
 			[]string{"train-images-idx3-ubyte.gz", "50%", "15 MB of 30 MB"}, "Downloading…", false, "50.0"},
 		{"downloading, size unknown", DatasetView{State: DatasetDownloading, File: "a.gz", Done: 2_000_000, Total: -1},
 			[]string{"a.gz", "2.0 MB downloaded"}, "Downloading…", false, "-"},
+		{"downloading, retrying", DatasetView{State: DatasetDownloading, Total: -1, Retry: "No answer from example.org (try 1 of 5), retrying in 1 s"},
+			[]string{"0 B downloaded", "No answer from example.org (try 1 of 5), retrying in 1 s"}, "Downloading…", false, "-"},
 		{"ready", DatasetView{State: DatasetReady, TrainCount: 60000, TestCount: 10000}, []string{"60,000", "10,000", "Ready for training"}, "", false, ""},
 		{"failed", DatasetView{State: DatasetFailed, Error: "checksum mismatch"}, []string{"The download failed.", "checksum mismatch"}, "Retry", true, ""},
 	} {
@@ -268,6 +275,16 @@ func TestDatasetPanelStates(t *testing.T) {
 				}
 			}
 			buttons := d.tag("button")
+			if tc.view.State == DatasetDownloading {
+				// The last button cancels, and works without JavaScript.
+				cancel := buttons[len(buttons)-1]
+				form := cancel.Parent
+				if text(cancel) != "Cancel" || hasAttr(cancel, "disabled") || attrOr(cancel, "type") != "submit" ||
+					form.Data != "form" || attrOr(form, "action") != "/dataset/cancel" || attrOr(form, "method") != "post" {
+					t.Errorf("want an enabled Cancel button posting to /dataset/cancel, got %q in %s", text(cancel), d.raw)
+				}
+				buttons = buttons[:len(buttons)-1]
+			}
 			switch {
 			case tc.wantButton == "" && len(buttons) != 0:
 				t.Errorf("want no button, got %q", text(buttons[0]))

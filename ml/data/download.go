@@ -36,13 +36,18 @@ type Downloader struct {
 	// Backoff is the wait before the first retry, doubling after each
 	// failure up to MaxBackoff; 0 means 1s and 30s.
 	Backoff, MaxBackoff time.Duration
-	// StallTimeout aborts (and retries) a transfer that receives nothing
-	// for this long; 0 means 60s.
+	// StallTimeout aborts (and retries) an attempt that receives nothing
+	// for this long: no response headers, or no byte of the body; 0 means
+	// 60s. (The default client gives up on headers after 30s already.)
 	StallTimeout time.Duration
 	// Progress, if set, is called on the downloading goroutine at the start
 	// and end of each file and at most every 100 ms in between. It must
 	// return quickly.
 	Progress func(fmnist.DownloadProgress)
+	// Retrying, if set, is called on the downloading goroutine when an
+	// attempt failed and the same mirror is tried again, before the wait.
+	// It must return quickly.
+	Retrying func(fmnist.DownloadRetry)
 	// Logger receives the log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -155,14 +160,17 @@ func (d *Downloader) checksums(ctx context.Context, src datasetSource, log *slog
 	}
 	m := src.mirrors[0]
 	var data []byte
-	err := d.retry(ctx, m.label+" "+sumsFile, log, func(ctx context.Context) (bool, error) {
-		body, _, _, err := m.fetch.open(ctx, sumsFile, 0)
+	err := d.retry(ctx, m, sumsFile, log, func(ctx context.Context) (bool, error) {
+		watch := d.watchStalls(ctx)
+		defer watch.stop()
+		body, _, _, err := m.fetch.open(watch.ctx, sumsFile, 0)
 		if err != nil {
-			return false, err
+			return false, watch.cause(err)
 		}
 		defer body.Close()
-		data, err = io.ReadAll(io.LimitReader(body, 1<<20))
-		return false, err
+		watch.answered()
+		data, err = io.ReadAll(io.LimitReader(watch.reader(body), 1<<20))
+		return false, watch.cause(err)
 	})
 	if errors.Is(err, errNotFound) {
 		log.Warn("the source has no " + sumsFile + "; files are checked as IDX only")
@@ -233,13 +241,10 @@ func (d *Downloader) prepareFile(ctx context.Context, dir, name string, src data
 // download fetches name from one mirror into part, resuming what part
 // holds and retrying transient failures.
 func (d *Downloader) download(ctx context.Context, m mirror, name, part string, progress *progressReporter, log *slog.Logger) error {
-	return d.retry(ctx, name, log, func(ctx context.Context) (bool, error) {
+	return d.retry(ctx, m, name, log, func(ctx context.Context) (bool, error) {
 		return d.fetchOnce(ctx, m, name, part, progress, log)
 	})
 }
-
-// errStalled cancels a transfer that received nothing for StallTimeout.
-var errStalled = errors.New("transfer stalled")
 
 // fetchOnce makes one attempt at the rest of the file. It reports whether
 // any bytes arrived, so the retry loop knows the mirror is making progress.
@@ -248,19 +253,15 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 	if info, err := os.Stat(part); err == nil {
 		offset = info.Size()
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stallTimeout := d.StallTimeout
-	if stallTimeout <= 0 {
-		stallTimeout = 60 * time.Second
-	}
-	watchdog := time.AfterFunc(stallTimeout, func() { cancel(errStalled) })
-	defer watchdog.Stop()
+	watch := d.watchStalls(ctx)
+	defer watch.stop()
+	ctx = watch.ctx
 
 	body, start, size, err := m.fetch.open(ctx, name, offset)
 	if err != nil {
-		return false, stallCause(ctx, err)
+		return false, watch.cause(err)
 	}
+	watch.answered()
 	defer body.Close()
 	if offset > 0 {
 		if start == offset {
@@ -287,11 +288,11 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 	buf := make([]byte, 64<<10)
 	for {
 		if err := ctx.Err(); err != nil {
-			return done > start, stallCause(ctx, err)
+			return done > start, watch.cause(err)
 		}
 		n, readErr := body.Read(buf)
 		if n > 0 {
-			watchdog.Reset(stallTimeout)
+			watch.received()
 			if _, err := f.Write(buf[:n]); err != nil {
 				return done > start, permanentError{fmt.Errorf("write %s: %w", part, err)}
 			}
@@ -302,7 +303,7 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 			break
 		}
 		if readErr != nil {
-			return done > start, fmt.Errorf("read %s after %d bytes: %w", name, done, stallCause(ctx, readErr))
+			return done > start, fmt.Errorf("read %s after %d bytes: %w", name, done, watch.cause(readErr))
 		}
 	}
 	if size >= 0 && done != size {
@@ -319,20 +320,12 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 	return true, nil
 }
 
-// stallCause replaces a cancellation caused by the stall watchdog with an
-// error that says so (and counts as transient).
-func stallCause(ctx context.Context, err error) error {
-	if errors.Is(context.Cause(ctx), errStalled) {
-		return fmt.Errorf("%w: nothing received for too long", errStalled)
-	}
-	return err
-}
-
 // retry runs attempt until it succeeds, fails permanently, or fails
 // Attempts times in a row without progress, waiting with exponential
-// backoff between attempts. The attempt receives ctx; a cancelled ctx ends
-// the loop at once.
-func (d *Downloader) retry(ctx context.Context, what string, log *slog.Logger, attempt func(context.Context) (bool, error)) error {
+// backoff between attempts and telling Retrying about each wait. The
+// attempt receives ctx; a cancelled ctx ends the loop at once. what is the
+// file the attempt fetches from m.
+func (d *Downloader) retry(ctx context.Context, m mirror, what string, log *slog.Logger, attempt func(context.Context) (bool, error)) error {
 	maxAttempts := d.Attempts
 	if maxAttempts <= 0 {
 		maxAttempts = 5
@@ -358,6 +351,11 @@ func (d *Downloader) retry(ctx context.Context, what string, log *slog.Logger, a
 		}
 		wait := d.backoff(failures, err)
 		log.Warn("transient failure; retrying", "what", what, "attempt", failures, "wait", wait, "err", err)
+		if d.Retrying != nil {
+			host := m.host()
+			d.Retrying(fmnist.DownloadRetry{File: what, Mirror: host, Problem: describeFailure(err, host),
+				Attempt: failures, Attempts: maxAttempts, Wait: wait})
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

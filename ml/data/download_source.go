@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -48,6 +49,14 @@ func (s datasetSource) String() string {
 type mirror struct {
 	label string // URL or directory, for logs and errors
 	fetch fetcher
+}
+
+// host is the mirror's host (with its port, if any), or its directory.
+func (m mirror) host() string {
+	if u, err := url.Parse(m.label); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return m.label
 }
 
 // fetcher reads files from a mirror.
@@ -99,6 +108,33 @@ func isTransient(err error) bool {
 		return false
 	}
 	return true
+}
+
+// describeFailure says in a few words what went wrong with host, for the
+// retry notice users see; the log keeps the whole error.
+func describeFailure(err error, host string) string {
+	var stall *stallError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var netErr net.Error
+	var statusErr *httpStatusError
+	switch {
+	case errors.As(err, &stall) && stall.answered:
+		return "transfer from " + host + " stalled"
+	case errors.As(err, &stall):
+		return "no answer from " + host
+	case errors.As(err, &dnsErr):
+		return "cannot find " + host
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "cannot connect to " + host
+	case errors.As(err, &netErr) && netErr.Timeout(): // the default client's header timeout
+		return "no answer from " + host
+	case errors.As(err, &statusErr):
+		return fmt.Sprintf("status %d %s from %s", statusErr.code, http.StatusText(statusErr.code), host)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		return "connection to " + host + " was cut"
+	}
+	return "download from " + host + " failed: " + err.Error()
 }
 
 // parseSource turns the source option into mirrors: "" for the official
