@@ -16,6 +16,7 @@ import (
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // Options configure a Service.
@@ -92,6 +93,13 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, fmt.Errorf("mark interrupted runs: %w", err)
 	} else if n > 0 {
 		logger.Warn("runs were interrupted by the last shutdown", "runs", n)
+	}
+	// No run writes checkpoints yet, so any temporary file there is left
+	// by a process killed while writing one.
+	if removed, err := train.RemoveStaleTemps(s.ckptDir); err != nil {
+		return nil, fmt.Errorf("clean the checkpoints folder: %w", err)
+	} else if len(removed) > 0 {
+		logger.Warn("removed stale temporary checkpoint files left by an interrupted write", "dir", s.ckptDir, "files", removed)
 	}
 	if err := s.restore(ctx); err != nil {
 		return nil, err
