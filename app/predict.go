@@ -12,7 +12,7 @@ import (
 
 // loadedModel caches the network of the newest checkpoint and its
 // evaluation, which costs a pass over the test set. It is keyed by the
-// checkpoint's id, not its path: a run rewrites one file after every epoch.
+// checkpoint's id.
 type loadedModel struct {
 	checkpoint int64 // fmnist.Checkpoint.ID
 	model      *train.Model

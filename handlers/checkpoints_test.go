@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // TestStaleCheckpointTempFilesAreRemovedAtStart plants what a kill during a
@@ -42,4 +45,65 @@ func TestStaleCheckpointTempFilesAreRemovedAtStart(t *testing.T) {
 	if log := second.logs.String(); !strings.Contains(log, "stale temporary checkpoint files") || !strings.Contains(log, stale[0]) {
 		t.Errorf("the start should log the files it removed; log:\n%s", log)
 	}
+}
+
+// checkpointFiles lists the checkpoint files of run id in dir.
+func checkpointFiles(t *testing.T, dir string, id int64) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		name := "run-" + itoa(id)
+		if e.Name() == name+".ckpt" || strings.HasPrefix(e.Name(), name+"-") && strings.HasSuffix(e.Name(), ".ckpt") {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+// checkListedFiles checks that every listed checkpoint has its own file
+// holding that epoch's weights, and that the run has no other files.
+func checkListedFiles(t *testing.T, dir string, id int64, listed []checkpointJSON) {
+	t.Helper()
+	var paths []string
+	for _, c := range listed {
+		paths = append(paths, c.Path)
+		ck, err := train.ReadCheckpoint(c.Path)
+		if err != nil {
+			t.Errorf("listed checkpoint %+v: %v", c, err)
+			continue
+		}
+		if ck.Meta.Epoch != c.Epoch || ck.Meta.Batch != c.Batch {
+			t.Errorf("listed checkpoint %+v holds epoch %d batch %d", c, ck.Meta.Epoch, ck.Meta.Batch)
+		}
+	}
+	slices.Sort(paths)
+	if !slices.Equal(slices.Compact(slices.Clone(paths)), paths) {
+		t.Errorf("several listed checkpoints share a file: %v", paths)
+	}
+	if files := checkpointFiles(t, dir, id); !slices.Equal(files, paths) {
+		t.Errorf("run %d has files %v on disk but lists %v", id, files, paths)
+	}
+}
+
+// TestShortRunKeepsEveryEpochsCheckpoint trains three epochs: the history
+// lists three checkpoints, each its own file with that epoch's weights.
+func TestShortRunKeepsEveryEpochsCheckpoint(t *testing.T) {
+	a := startApp(t, appConfig{prepared: true})
+	id := a.startTraining(`{"epochs":3,"batch_size":32,"train_limit":64}`)
+	a.waitRunEnded(id, 60*time.Second)
+	run := a.run(id)
+	if len(run.Checkpoints) != 3 {
+		t.Fatalf("run %d lists %d checkpoints, want one per epoch: %+v", id, len(run.Checkpoints), run.Checkpoints)
+	}
+	for i, c := range run.Checkpoints {
+		if c.Epoch != i+1 || c.Batch != 0 {
+			t.Errorf("checkpoint %d is %+v, want epoch %d", i, c, i+1)
+		}
+	}
+	checkListedFiles(t, a.Layout.Checkpoints(), id, run.Checkpoints)
 }
