@@ -16,6 +16,8 @@ type serveOptions struct {
 	dataDir     string
 	datasetURL  string
 	chartPoints int
+	// keepCheckpoints is --keep-checkpoints; see retention.
+	keepCheckpoints int
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -25,10 +27,14 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	dataDirFlag(fs, &o.dataDir)
 	datasetURLFlag(fs, &o.datasetURL)
 	fs.IntVar(&o.chartPoints, "chart-points", 2000, "history length of the loss chart, in points (env FMNIST_CHART_POINTS)")
+	keepCheckpointsFlag(fs, &o.keepCheckpoints)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
-	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS"}); err != nil {
+	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS", "keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS"}); err != nil {
+		return o, err
+	}
+	if err := checkKeepCheckpoints(o.keepCheckpoints); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -54,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Layout:      fmnist.Layout{Dir: opts.dataDir},
 		DatasetURL:  opts.datasetURL,
 		ChartPoints: opts.chartPoints,
+		Retention:   retention(opts.keepCheckpoints),
 		Logger:      logger,
 	}
 	if err := m.Open(ctx); err != nil {

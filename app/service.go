@@ -25,7 +25,10 @@ type Options struct {
 	DatasetDir    string // where the four IDX files are prepared
 	CheckpointDir string // where training runs write their checkpoints
 	DatasetURL    string // "" for the official mirrors
-	Logger        *slog.Logger
+	// Retention says which checkpoints of a run stay; the zero value keeps
+	// them all.
+	Retention fmnist.Retention
+	Logger    *slog.Logger
 }
 
 // Service runs downloads and training and keeps the state viewers see.
@@ -36,6 +39,7 @@ type Service struct {
 	store      fmnist.RunStore
 	datasetDir string
 	ckptDir    string
+	retention  fmnist.Retention
 	source     string
 	log        *slog.Logger
 
@@ -78,6 +82,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		store:      opts.Store,
 		datasetDir: opts.DatasetDir,
 		ckptDir:    opts.CheckpointDir,
+		retention:  opts.Retention,
 		source:     opts.DatasetURL,
 		log:        logger,
 		dlBox:      new(fmnist.Mailbox),

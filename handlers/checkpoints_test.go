@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,4 +107,55 @@ func TestShortRunKeepsEveryEpochsCheckpoint(t *testing.T) {
 		}
 	}
 	checkListedFiles(t, a.Layout.Checkpoints(), id, run.Checkpoints)
+}
+
+// TestLongRunKeepsLastFiveAndBest trains 25 one-batch epochs: the run keeps
+// the checkpoints of its last five epochs and of its best, rows and files
+// alike; predictions and a restart use the newest.
+func TestLongRunKeepsLastFiveAndBest(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	a := startApp(t, appConfig{dataDir: dataDir, prepared: true})
+	id := a.startTraining(`{"epochs":25,"batch_size":32,"train_limit":32,"lr":0.003}`)
+	a.waitRunEnded(id, 120*time.Second)
+	run := a.run(id)
+	if len(run.Epochs) != 25 {
+		t.Fatalf("run %d has %d epoch results, want 25", id, len(run.Epochs))
+	}
+	best := run.Epochs[0]
+	for _, e := range run.Epochs {
+		if e.TestAccuracy > best.TestAccuracy {
+			best = e
+		}
+	}
+	want := []int{21, 22, 23, 24, 25}
+	if best.Epoch < 21 {
+		want = append([]int{best.Epoch}, want...)
+	}
+	var got []int
+	for _, c := range run.Checkpoints {
+		got = append(got, c.Epoch)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("run %d keeps the checkpoints of epochs %v, want %v (the last five and the best, epoch %d at %.4f)",
+			id, got, want, best.Epoch, best.TestAccuracy)
+	}
+	checkListedFiles(t, a.Layout.Checkpoints(), id, run.Checkpoints)
+
+	newest := run.Checkpoints[len(run.Checkpoints)-1].Path
+	var preds predictionsJSON
+	if r := a.postJSON("/api/predictions", `{}`, &preds); r.Status != http.StatusOK || preds.Checkpoint != newest {
+		t.Errorf("predictions: status %d from %q, want from the newest checkpoint %q", r.Status, preds.Checkpoint, newest)
+	}
+	a.Stop()
+
+	b := startApp(t, appConfig{dataDir: dataDir, source: a.Source})
+	if st := b.status(); st.Training.Checkpoint != newest || !st.HasModel {
+		t.Errorf("after a restart the status shows checkpoint %q, want %q", st.Training.Checkpoint, newest)
+	}
+	if r := b.postJSON("/api/predictions", `{}`, &preds); r.Status != http.StatusOK || preds.Checkpoint != newest {
+		t.Errorf("predictions after a restart: status %d from %q, want from %q", r.Status, preds.Checkpoint, newest)
+	}
+	if again := b.run(id); !slices.Equal(again.Checkpoints, run.Checkpoints) {
+		t.Errorf("the restart changed the checkpoint list: %+v, was %+v", again.Checkpoints, run.Checkpoints)
+	}
 }

@@ -82,6 +82,7 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 		Addr:       "127.0.0.1:0",
 		Layout:     layout,
 		DatasetURL: cfg.source,
+		Retention:  fmnist.DefaultRetention(), // as the serve command does
 		Logger:     slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if cfg.smallSocketBuffers {

@@ -26,7 +26,11 @@ type Main struct {
 	Layout      fmnist.Layout // the data dir
 	DatasetURL  string        // "" for the official mirrors
 	ChartPoints int           // 0 means the web layer's default
-	Logger      *slog.Logger  // nil means slog.Default()
+	// Retention says which checkpoints of a run stay; the zero value keeps
+	// them all, the serve command passes fmnist.DefaultRetention() unless
+	// told otherwise.
+	Retention fmnist.Retention
+	Logger    *slog.Logger // nil means slog.Default()
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
@@ -67,6 +71,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		DatasetDir:    m.Layout.Dataset(),
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
+		Retention:     m.Retention,
 		Logger:        m.Logger,
 	})
 	if err != nil {
