@@ -58,6 +58,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	if err := privateDataDir(m.Layout, m.Logger); err != nil {
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir", Message: err.Error()}
+	}
 	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
 			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}

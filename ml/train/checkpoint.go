@@ -339,7 +339,8 @@ func RemoveStaleTemps(dir string) ([]string, error) {
 // writeFileAtomic writes a file through write so that path holds either its
 // old content or the complete new one, never a mix, even after a crash: a
 // temporary file in the same directory is written, synced and renamed over
-// path, then the directory is synced so the rename itself is durable.
+// path, then the directory is synced so the rename itself is durable. The
+// file is private (0600), as os.CreateTemp makes it.
 // (natefinch/atomic does the same but skips the directory sync.)
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
@@ -355,9 +356,6 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}()
 	if err := write(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", tmp.Name(), err)

@@ -132,7 +132,8 @@ func (r *trainRun) run(ctx context.Context) error {
 	if r.opts.CheckpointDir == "" {
 		return errors.New("no checkpoint directory given")
 	}
-	if err := os.MkdirAll(r.opts.CheckpointDir, 0o755); err != nil {
+	// Private: a model is the product of the owner's run.
+	if err := os.MkdirAll(r.opts.CheckpointDir, 0o700); err != nil {
 		return fmt.Errorf("create checkpoint directory: %w", err)
 	}
 	net, err := nn.NewNetwork(r.cfg.Seed, r.cfg.LR)

@@ -215,6 +215,11 @@ func TestTrainLearnsAndReportsEveryStep(t *testing.T) {
 		if ck, err := ReadCheckpoint(c.Path); err != nil || ck.Meta.Epoch != i+1 {
 			t.Errorf("checkpoint %s: %v; want the weights of epoch %d", c.Path, err, i+1)
 		}
+		if info, err := os.Stat(c.Path); err != nil {
+			t.Error(err)
+		} else if info.Mode().Perm() != 0o600 {
+			t.Errorf("checkpoint %s has mode %04o, want 0600: only the owner may read a model", c.Path, info.Mode().Perm())
+		}
 	}
 	if last := ev.checkpoints[2].Path; res.CheckpointPath != last {
 		t.Errorf("result checkpoint %s, want the last one %s", res.CheckpointPath, last)
