@@ -18,6 +18,8 @@ type serveOptions struct {
 	datasetURL  string
 	chartPoints int
 	allowed     []string // host names besides the loopback ones
+	// keepCheckpoints is --keep-checkpoints; see retention.
+	keepCheckpoints int
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -29,10 +31,14 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&o.chartPoints, "chart-points", 2000, "history length of the loss chart, in points (env FMNIST_CHART_POINTS)")
 	allowed := fs.String("allowed-hosts", envString("FMNIST_ALLOWED_HOSTS", ""),
 		"comma-separated host names (name or name:port) the app answers to besides localhost; needed when --addr is not loopback (env FMNIST_ALLOWED_HOSTS)")
+	keepCheckpointsFlag(fs, &o.keepCheckpoints)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
-	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS"}); err != nil {
+	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS", "keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS"}); err != nil {
+		return o, err
+	}
+	if err := checkKeepCheckpoints(o.keepCheckpoints); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -63,6 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		DatasetURL:   opts.datasetURL,
 		ChartPoints:  opts.chartPoints,
 		AllowedHosts: opts.allowed,
+		Retention:    retention(opts.keepCheckpoints),
 		Logger:       logger,
 	}
 	if err := m.Open(ctx); err != nil {

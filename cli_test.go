@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,6 +128,58 @@ func TestTrainJSON(t *testing.T) {
 	}
 }
 
+// TestTrainKeepsTheLastCheckpointsOfALongRun trains 25 one-batch epochs
+// headless: the checkpoints folder keeps the last five and the best, each
+// holding the weights its name says.
+func TestTrainKeepsTheLastCheckpointsOfALongRun(t *testing.T) {
+	src := syntheticSource(t, 100, 40)
+	dataDir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data-dir", dataDir, "--dataset-url", src, "--epochs", "25", "--batch-size", "16", "--train-limit", "16", "--json"}
+	if code := runTrain(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("train exited %d; stderr:\n%s", code, stderr.String())
+	}
+	var summary trainSummary
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &summary); err != nil {
+		t.Fatalf("last line of stdout is not JSON: %v\n%s", err, stdout.String())
+	}
+	dir := fmnist.Layout{Dir: dataDir}.Checkpoints()
+	files, err := filepath.Glob(filepath.Join(dir, "*.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 5 || len(files) > 6 || !slices.Contains(files, summary.Checkpoint) {
+		t.Errorf("checkpoints folder holds %v; want the last five and the best, with %s", files, summary.Checkpoint)
+	}
+	for _, f := range files {
+		ck, err := train.ReadCheckpoint(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		} else if want := fmt.Sprintf("-e%02d.ckpt", ck.Meta.Epoch); !strings.HasSuffix(f, want) {
+			t.Errorf("%s holds epoch %d", f, ck.Meta.Epoch)
+		}
+	}
+}
+
+func TestKeepCheckpointsFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want fmnist.Retention
+	}{
+		{nil, fmnist.DefaultRetention()},
+		{[]string{"--keep-checkpoints", "2"}, fmnist.Retention{AllUpTo: 20, Last: 2}},
+		{[]string{"--keep-checkpoints", "0"}, fmnist.Retention{}},
+	} {
+		o, err := parseServeFlags(tt.args, io.Discard)
+		if got := retention(o.keepCheckpoints); err != nil || got != tt.want {
+			t.Errorf("serve %v: retention %+v (%v), want %+v", tt.args, got, err, tt.want)
+		}
+	}
+	if _, err := parseServeFlags([]string{"--keep-checkpoints", "-1"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--keep-checkpoints") {
+		t.Errorf("serve --keep-checkpoints -1: %v, want an error naming the flag", err)
+	}
+}
+
 // A stop mid-run keeps a checkpoint (see ml's trainer tests); one before
 // any training writes none, and still exits as interrupted.
 func TestTrainInterruptedBeforeTheFirstBatch(t *testing.T) {
@@ -180,6 +234,7 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{"batch above the limit", runTrain, []string{"--batch-size", "5000"}, "--batch-size=5000: must be between 1 and 4096"},
 		{"batch larger than the set", runTrain, []string{"--data-dir", prepared, "--batch-size", "101"}, "--batch-size=101: is larger than the 100 training images in use"},
 		{"limit larger than the set", runTrain, []string{"--data-dir", prepared, "--train-limit", "101"}, "--train-limit=101: is larger than the training set (100 images)"},
+		{"negative keep-checkpoints", runTrain, []string{"--keep-checkpoints", "-1"}, "--keep-checkpoints must be 0 (keep all) or more, got -1"},
 		{"prepare unknown flag", runPrepare, []string{"--epochs", "3"}, "flag provided but not defined: -epochs"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -58,11 +60,19 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the initial weights and the shuffling")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "train on the first N images only (0: all)")
 	fs.BoolVar(&asJSON, "json", false, "end the output with one line of JSON summarising the run")
+	var keep int
+	keepCheckpointsFlag(fs, &keep)
 	if err := parseFlags(fs, args); err != nil {
+		return flagError(stderr, "train", err)
+	}
+	if err := applyEnv(fs, map[string]string{"keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS"}); err != nil {
 		return flagError(stderr, "train", err)
 	}
 	if fs.NArg() > 0 {
 		return flagError(stderr, "train", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if err := checkKeepCheckpoints(keep); err != nil {
+		return flagError(stderr, "train", err)
 	}
 	if err := cfg.Validate(0); err != nil {
 		return flagError(stderr, "train", configFlagError(fs, err))
@@ -87,7 +97,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
 	fmt.Fprintf(stdout, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
 
-	res, err := trainWithProgress(ctx, ds, cfg, layout.Checkpoints(), stdout, stderr)
+	keeper := &checkpointKeeper{retention: retention(keep), epochs: cfg.Epochs}
+	res, err := trainWithProgress(ctx, ds, cfg, layout.Checkpoints(), keeper, stdout, stderr)
 	if err != nil {
 		return commandError(ctx, stderr, "train", err)
 	}
@@ -136,8 +147,8 @@ func configFlagError(fs *flag.FlagSet, err error) error {
 }
 
 // trainWithProgress runs fmnist.Train in a goroutine and shows its events until
-// it returns.
-func trainWithProgress(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, checkpointDir string, stdout, stderr io.Writer) (train.Result, error) {
+// it returns; keeper deletes the checkpoints the retention setting drops.
+func trainWithProgress(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, checkpointDir string, keeper *checkpointKeeper, stdout, stderr io.Writer) (train.Result, error) {
 	var events fmnist.Mailbox
 	type outcome struct {
 		res train.Result
@@ -155,16 +166,58 @@ func trainWithProgress(ctx context.Context, ds *data.Dataset, cfg fmnist.Config,
 		done <- outcome{res, err}
 	}()
 	view := &trainView{stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
+	handle := func(events []fmnist.Event) {
+		view.show(events)
+		if err := keeper.see(events); err != nil {
+			view.endBar()
+			fmt.Fprintf(stderr, "fmnist train: %v\n", err)
+		}
+	}
 	for {
 		select {
 		case <-events.Ready():
-			view.show(events.Drain())
+			handle(events.Drain())
 		case o := <-done:
-			view.show(events.Drain())
+			handle(events.Drain())
 			view.endBar()
 			return o.res, o.err
 		}
 	}
+}
+
+// checkpointKeeper applies the retention setting to the checkpoint files of
+// a headless run, which has no store to list them: it follows the events.
+type checkpointKeeper struct {
+	retention fmnist.Retention
+	epochs    int // of the run's configuration
+	kept      []fmnist.Checkpoint
+	saved     int64    // checkpoints seen, which numbers them
+	accuracy  *float64 // of the last evaluated epoch
+}
+
+// see records the checkpoints among events and deletes the files of those
+// the retention setting drops.
+func (k *checkpointKeeper) see(events []fmnist.Event) error {
+	var errs []error
+	for _, e := range events {
+		switch e := e.(type) {
+		case fmnist.EpochResult:
+			k.accuracy = &e.TestAccuracy
+		case fmnist.CheckpointSaved:
+			k.saved++
+			k.kept = append(k.kept, fmnist.Checkpoint{ID: k.saved, Path: e.Path, Epoch: e.Epoch, Batch: e.Batch, TestAccuracy: k.accuracy})
+			drop := k.retention.Prune(k.epochs, k.kept)
+			for _, c := range drop {
+				if err := os.Remove(c.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+					errs = append(errs, fmt.Errorf("delete an old checkpoint: %w", err))
+				}
+			}
+			k.kept = slices.DeleteFunc(k.kept, func(c fmnist.Checkpoint) bool {
+				return slices.ContainsFunc(drop, func(d fmnist.Checkpoint) bool { return d.ID == c.ID })
+			})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // trainView renders training events for a terminal: a progress bar per

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/fmnist/trainer/fmnist"
 )
 
 // newFlagSet returns a flag set that reports errors to the caller instead of
@@ -65,4 +67,28 @@ func dataDirFlag(fs *flag.FlagSet, p *string) {
 
 func datasetURLFlag(fs *flag.FlagSet, p *string) {
 	fs.StringVar(p, "dataset-url", envString("FMNIST_DATASET_URL", ""), "where to download Fashion-MNIST from: http(s) URL, file:// URL or local folder (default: the official mirrors; env FMNIST_DATASET_URL)")
+}
+
+// keepCheckpointsFlag defines --keep-checkpoints, the retention setting of
+// serve and train; pass the value to retention.
+func keepCheckpointsFlag(fs *flag.FlagSet, p *int) {
+	fs.IntVar(p, "keep-checkpoints", fmnist.DefaultRetention().Last, fmt.Sprintf(
+		"checkpoints kept of a run longer than %d epochs: the last N plus the best by test accuracy; 0 keeps all (env FMNIST_KEEP_CHECKPOINTS)",
+		fmnist.DefaultRetention().AllUpTo))
+}
+
+// checkKeepCheckpoints checks the value of --keep-checkpoints.
+func checkKeepCheckpoints(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--keep-checkpoints must be 0 (keep all) or more, got %d", n)
+	}
+	return nil
+}
+
+// retention turns the value of --keep-checkpoints into the setting.
+func retention(keep int) fmnist.Retention {
+	if keep <= 0 {
+		return fmnist.Retention{}
+	}
+	return fmnist.Retention{AllUpTo: fmnist.DefaultRetention().AllUpTo, Last: keep}
 }

@@ -89,7 +89,11 @@ func (s *Service) persist(ctx context.Context, runID int64, events []fmnist.Even
 		case fmnist.EpochResult:
 			s.check(s.store.AddEpochResult(ctx, runID, e), "epoch result")
 		case fmnist.CheckpointSaved:
-			s.check(s.store.AddCheckpoint(ctx, runID, e.Path, e.Epoch, e.Batch, time.Now()), "checkpoint")
+			if err := s.store.AddCheckpoint(ctx, runID, e.Path, e.Epoch, e.Batch, time.Now()); err != nil {
+				s.check(err, "checkpoint")
+				continue
+			}
+			s.pruneCheckpoints(ctx, runID)
 		case fmnist.StatusChange:
 			if runID == 0 {
 				continue

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // Options configure a Service.
@@ -28,7 +29,10 @@ type Options struct {
 	// stall timeout); the zero value has the defaults. The service sets its
 	// hooks and Logger.
 	Downloader data.Downloader
-	Logger     *slog.Logger
+	// Retention says which checkpoints of a run stay; the zero value keeps
+	// them all.
+	Retention fmnist.Retention
+	Logger    *slog.Logger
 }
 
 // Service runs downloads and training and keeps the state viewers see.
@@ -39,6 +43,7 @@ type Service struct {
 	store      fmnist.RunStore
 	datasetDir string
 	ckptDir    string
+	retention  fmnist.Retention
 	source     string
 	downloader data.Downloader // the template of every download
 	log        *slog.Logger
@@ -88,6 +93,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		store:      opts.Store,
 		datasetDir: opts.DatasetDir,
 		ckptDir:    opts.CheckpointDir,
+		retention:  opts.Retention,
 		source:     opts.DatasetURL,
 		downloader: opts.Downloader,
 		log:        logger,
@@ -104,6 +110,13 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, fmt.Errorf("mark interrupted runs: %w", err)
 	} else if n > 0 {
 		logger.Warn("runs were interrupted by the last shutdown", "runs", n)
+	}
+	// No run writes checkpoints yet, so any temporary file there is left
+	// by a process killed while writing one.
+	if removed, err := train.RemoveStaleTemps(s.ckptDir); err != nil {
+		return nil, fmt.Errorf("clean the checkpoints folder: %w", err)
+	} else if len(removed) > 0 {
+		logger.Warn("removed stale temporary checkpoint files left by an interrupted write", "dir", s.ckptDir, "files", removed)
 	}
 	if err := s.restore(ctx); err != nil {
 		return nil, err

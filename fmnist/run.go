@@ -63,6 +63,9 @@ type RunStore interface {
 	AddLossPoints(ctx context.Context, runID int64, points []LossPoint) error
 	AddEpochResult(ctx context.Context, runID int64, r EpochResult) error
 	AddCheckpoint(ctx context.Context, runID int64, path string, epoch, batch int, createdAt time.Time) error
+	// DeleteCheckpoint removes a checkpoint from its run's history (not its
+	// file); an unknown id gives an ENOTFOUND Error.
+	DeleteCheckpoint(ctx context.Context, id int64) error
 	// AddLogs stores log entries of a run, or of no run when runID is 0.
 	AddLogs(ctx context.Context, runID int64, entries []LogEntry) error
 }

@@ -88,6 +88,7 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 		Layout:     layout,
 		DatasetURL: cfg.source,
 		Downloader: cfg.downloader,
+		Retention:  fmnist.DefaultRetention(), // as the serve command does
 		Logger:     slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if cfg.smallSocketBuffers {

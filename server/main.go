@@ -46,6 +46,10 @@ type Main struct {
 	// Downloader tunes dataset downloads; the zero value has the defaults
 	// (tests shorten the timeouts and the backoff).
 	Downloader data.Downloader
+	// Retention says which checkpoints of a run stay; the zero value keeps
+	// them all, the serve command passes fmnist.DefaultRetention() unless
+	// told otherwise.
+	Retention fmnist.Retention
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
@@ -107,6 +111,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			"needed when listening on %s, which other machines can reach: list the host names the app is reached by, "+
 				"e.g. --allowed-hosts trainer.lan,192.168.1.5 (or listen on 127.0.0.1)", m.Addr)}
 	}
+	if err := privateDataDir(m.Layout, m.Logger); err != nil {
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir", Message: err.Error()}
+	}
 	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
 			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
@@ -117,6 +124,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
 		Downloader:    m.Downloader,
+		Retention:     m.Retention,
 		Logger:        m.Logger,
 	})
 	if err != nil {

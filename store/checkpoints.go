@@ -26,6 +26,23 @@ func (db *DB) AddCheckpoint(ctx context.Context, runID int64, path string, epoch
 	return nil
 }
 
+// DeleteCheckpoint removes checkpoint id from its run's history; the file
+// is the caller's to delete. An unknown id gives an ENOTFOUND error.
+func (db *DB) DeleteCheckpoint(ctx context.Context, id int64) error {
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM checkpoints WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete checkpoint %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete checkpoint %d: count deleted rows: %w", id, err)
+	}
+	if n == 0 {
+		return fmnist.Errorf(fmnist.ENOTFOUND, "There is no checkpoint %d.", id)
+	}
+	return nil
+}
+
 const checkpointColumns = `id, run_id, path, epoch, batch, test_accuracy, created_at`
 
 // LatestCheckpoint returns the checkpoint added last, of any run; ok is false

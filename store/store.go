@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/url"
 	"os"
@@ -37,15 +38,19 @@ type DB struct {
 }
 
 // Open opens (or creates) the database file at path, creating its folder if
-// needed, and brings its schema up to date.
+// needed, and brings its schema up to date. What it creates is private to
+// the owner: the folder 0700, the database 0600.
 func Open(ctx context.Context, path string) (*DB, error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %q: %w", dir, err)
 	}
 	path, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("locate database %q: %w", path, err)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	sqlDB, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
@@ -62,6 +67,23 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("migrate database %q: %w", path, err)
 	}
 	return &DB{sql: sqlDB}, nil
+}
+
+// createPrivate creates an empty database file with mode 0600 unless one
+// exists. SQLite would create it with the process umask, typically 0644,
+// readable by anyone; its -wal and -shm files take the database's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
 }
 
 // dsn builds the connection string for the absolute path. It is a file: URI

@@ -262,3 +262,26 @@ func TestUnknownRunIsNotFound(t *testing.T) {
 		t.Errorf("Run(42) error = %v; want an ENOTFOUND error naming the id", err)
 	}
 }
+
+// TestOpenCreatesAPrivateDatabase: the database and its WAL hold every run;
+// only the owner may read them, whatever the umask.
+func TestOpenCreatesAPrivateDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := Open(ctx, filepath.Join(dir, testFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.CreateRun(ctx, testConfig(), t0); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{"": 0o700, testFile: 0o600, testFile + "-wal": 0o600, testFile + "-shm": 0o600} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if info.Mode().Perm() != want {
+			t.Errorf("%q has mode %04o, want %04o", name, info.Mode().Perm(), want)
+		}
+	}
+}

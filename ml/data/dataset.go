@@ -165,7 +165,7 @@ func writeVerifiedMarker(dir string, m verifiedMarker) error {
 		return fmt.Errorf("encode verified marker: %w", err)
 	}
 	tmp := filepath.Join(dir, verifiedMarkerFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("write verified marker: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, verifiedMarkerFile)); err != nil {

@@ -89,7 +89,8 @@ func (d *Downloader) Prepare(ctx context.Context, dir, source string) error {
 
 // prepare is Prepare once the source is parsed.
 func (d *Downloader) prepare(ctx context.Context, dir string, src datasetSource, log *slog.Logger) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Private like the rest of the data dir.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create dataset directory: %w", err)
 	}
 	inPlace := src.localDir != "" && sameDir(src.localDir, dir)
@@ -274,7 +275,7 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 	if start == 0 {
 		flags |= os.O_TRUNC
 	}
-	f, err := os.OpenFile(part, flags, 0o644)
+	f, err := os.OpenFile(part, flags, 0o600)
 	if err != nil {
 		return false, permanentError{fmt.Errorf("open %s: %w", part, err)}
 	}

@@ -143,6 +143,16 @@ func TestPrepareOverHTTP(t *testing.T) {
 		t.Fatalf("Prepare: %v", err)
 	}
 	assertPrepared(t, dir, files, 300, 60)
+	// Private, like the rest of the data dir, whatever the umask.
+	for _, name := range append([]string{"", verifiedMarkerFile}, DatasetFiles[:]...) {
+		want := os.FileMode(0o600)
+		if name == "" {
+			want = 0o700
+		}
+		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != want {
+			t.Errorf("%q: %v, want mode %04o", name, err, want)
+		}
+	}
 	if len(srv.requestsFor(sumsFile)) != 1 {
 		t.Errorf("%s was requested %d times, want once", sumsFile, len(srv.requestsFor(sumsFile)))
 	}

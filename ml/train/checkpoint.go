@@ -6,13 +6,16 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
@@ -20,6 +23,7 @@ import (
 )
 
 const (
+	checkpointExt   = ".ckpt"
 	checkpointMagic = "FMNISTCK"
 	// CheckpointVersion is the format version this code writes and reads.
 	CheckpointVersion = 1
@@ -303,14 +307,44 @@ func shapeSize(shape []int) int {
 	return n
 }
 
+// tempInfix marks the temporary file of an atomic write: .NAME.tmp-RANDOM.
+const tempInfix = ".tmp-"
+
+// RemoveStaleTemps removes from dir the temporary files of checkpoint
+// writes that never finished (the process was killed midway) and returns
+// their names. Call it only while nothing writes checkpoints to dir. A dir
+// that does not exist holds none.
+func RemoveStaleTemps(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list checkpoints: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.Contains(name, checkpointExt+tempInfix) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove stale temporary file: %w", err)
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
 // writeFileAtomic writes a file through write so that path holds either its
 // old content or the complete new one, never a mix, even after a crash: a
 // temporary file in the same directory is written, synced and renamed over
-// path, then the directory is synced so the rename itself is durable.
+// path, then the directory is synced so the rename itself is durable. The
+// file is private (0600), as os.CreateTemp makes it.
 // (natefinch/atomic does the same but skips the directory sync.)
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", err)
 	}
@@ -322,9 +356,6 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}()
 	if err := write(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", tmp.Name(), err)

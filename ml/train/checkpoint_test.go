@@ -251,6 +251,39 @@ func TestCheckpointFailedWriteKeepsTheOldFile(t *testing.T) {
 	}
 }
 
+// TestRemoveStaleTemps removes what a write cut short leaves (its temporary
+// file, named as writeFileAtomic names it) and nothing else.
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	var stale string
+	err := writeFileAtomic(filepath.Join(dir, "run-2-e03.ckpt"), func(w io.Writer) error {
+		// A kill now would leave the temporary file: keep a copy of it.
+		stale = filepath.Base(w.(*os.File).Name()) + "-copy"
+		return os.Link(w.(*os.File).Name(), filepath.Join(dir, stale))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	others := []string{"run-2-e03.ckpt", ".hidden", "run-1.ckpt.tmp-not-hidden"}
+	for _, name := range others[1:] {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveStaleTemps(dir)
+	if err != nil || !slices.Equal(removed, []string{stale}) {
+		t.Errorf("RemoveStaleTemps = %v, %v; want [%s]", removed, err, stale)
+	}
+	for _, name := range others {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s should stay: %v", name, err)
+		}
+	}
+	if removed, err := RemoveStaleTemps(filepath.Join(dir, "missing")); err != nil || removed != nil {
+		t.Errorf("a missing dir: %v, %v; want nothing and no error", removed, err)
+	}
+}
+
 func TestCheckpointReadersNeverSeeAPartialFile(t *testing.T) {
 	ds := loadSynthetic(t, 100, 20)
 	net := trainedNetwork(t, ds, 1)

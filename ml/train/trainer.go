@@ -26,7 +26,7 @@ const (
 // Options are the parts of a run that are not model hyper-parameters.
 type Options struct {
 	CheckpointDir string       // required; created if missing
-	RunID         string       // names the checkpoint file; derived from StartedAt when empty
+	RunID         string       // starts the checkpoint files' names; derived from StartedAt when empty
 	StartedAt     time.Time    // defaults to now
 	Logger        *slog.Logger // defaults to slog.Default()
 }
@@ -50,6 +50,9 @@ type Result struct {
 // When ctx is cancelled, training stops before the next batch, writes a
 // checkpoint and returns the result with Stopped set and a nil error. Any
 // other problem returns an error after a fmnist.StatusFailed event.
+//
+// Every checkpoint goes to a file of its own (see checkpointPath); keeping
+// or deleting older ones is up to the caller.
 func Run(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, opts Options, events *fmnist.Mailbox) (Result, error) {
 	if events == nil {
 		events = &fmnist.Mailbox{}
@@ -105,8 +108,15 @@ func (r *trainRun) logLine(level fmnist.Level, format string, args ...any) {
 	r.events.Push(fmnist.LogEntry{Time: time.Now(), Level: level, Message: fmt.Sprintf(format, args...)})
 }
 
-func (r *trainRun) checkpointPath() string {
-	return filepath.Join(r.opts.CheckpointDir, r.opts.RunID+".ckpt")
+// checkpointPath names the checkpoint of (epoch, batch) so that each
+// checkpoint of a run has a file of its own: RUN-e03.ckpt at the end of
+// epoch 3, RUN-e02-b0123.ckpt for a stop after batch 123 of epoch 2.
+func (r *trainRun) checkpointPath(epoch, batch int) string {
+	name := fmt.Sprintf("%s-e%02d", r.opts.RunID, epoch)
+	if batch > 0 {
+		name += fmt.Sprintf("-b%04d", batch)
+	}
+	return filepath.Join(r.opts.CheckpointDir, name+checkpointExt)
 }
 
 func (r *trainRun) run(ctx context.Context) error {
@@ -122,7 +132,8 @@ func (r *trainRun) run(ctx context.Context) error {
 	if r.opts.CheckpointDir == "" {
 		return errors.New("no checkpoint directory given")
 	}
-	if err := os.MkdirAll(r.opts.CheckpointDir, 0o755); err != nil {
+	// Private: a model is the product of the owner's run.
+	if err := os.MkdirAll(r.opts.CheckpointDir, 0o700); err != nil {
 		return fmt.Errorf("create checkpoint directory: %w", err)
 	}
 	net, err := nn.NewNetwork(r.cfg.Seed, r.cfg.LR)
@@ -274,8 +285,12 @@ func (r *trainRun) stop(epoch, batch int) error {
 		r.events.Push(fmnist.StatusChange{Status: fmnist.StatusStopped})
 		return nil
 	}
-	if err := r.saveCheckpoint(epoch, batch); err != nil {
-		return err
+	// A stop right after an epoch's end already has that epoch's
+	// checkpoint; saving it again would report one file twice.
+	if r.result.CheckpointPath != r.checkpointPath(epoch, batch) {
+		if err := r.saveCheckpoint(epoch, batch); err != nil {
+			return err
+		}
 	}
 	where := fmt.Sprintf("after %d of %d epochs", epoch, r.cfg.Epochs)
 	if batch > 0 {
@@ -295,7 +310,7 @@ func (r *trainRun) stop(epoch, batch int) error {
 }
 
 func (r *trainRun) saveCheckpoint(epoch, batch int) error {
-	path := r.checkpointPath()
+	path := r.checkpointPath(epoch, batch)
 	meta := CheckpointMeta{RunID: r.opts.RunID, Epoch: epoch, Batch: batch, TestAccuracy: r.result.TestAccuracy, SavedAt: time.Now().UTC()}
 	if err := SaveCheckpoint(path, r.net, meta); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)

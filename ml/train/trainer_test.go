@@ -202,14 +202,27 @@ func TestTrainLearnsAndReportsEveryStep(t *testing.T) {
 		}
 	}
 
-	// A checkpoint per epoch, all at the same path, loadable.
+	// A checkpoint per epoch, each in its own file with that epoch's
+	// weights; the result names the last.
 	if len(ev.checkpoints) != 3 {
 		t.Fatalf("%d checkpoints, want 3", len(ev.checkpoints))
 	}
 	for i, c := range ev.checkpoints {
-		if c.Epoch != i+1 || c.Batch != 0 || c.Path != res.CheckpointPath {
-			t.Errorf("checkpoint %d: %+v (result path %s)", i, c, res.CheckpointPath)
+		want := filepath.Join(dir, fmt.Sprintf("learn-e%02d.ckpt", i+1))
+		if c.Epoch != i+1 || c.Batch != 0 || c.Path != want {
+			t.Errorf("checkpoint %d: %+v, want epoch %d in %s", i, c, i+1, want)
 		}
+		if ck, err := ReadCheckpoint(c.Path); err != nil || ck.Meta.Epoch != i+1 {
+			t.Errorf("checkpoint %s: %v; want the weights of epoch %d", c.Path, err, i+1)
+		}
+		if info, err := os.Stat(c.Path); err != nil {
+			t.Error(err)
+		} else if info.Mode().Perm() != 0o600 {
+			t.Errorf("checkpoint %s has mode %04o, want 0600: only the owner may read a model", c.Path, info.Mode().Perm())
+		}
+	}
+	if last := ev.checkpoints[2].Path; res.CheckpointPath != last {
+		t.Errorf("result checkpoint %s, want the last one %s", res.CheckpointPath, last)
 	}
 	m, err := LoadModel(res.CheckpointPath)
 	if err != nil {
@@ -355,12 +368,54 @@ func TestTrainStopsWithinOneBatchAndKeepsACheckpoint(t *testing.T) {
 	if ev.all[len(ev.all)-1] != (fmnist.StatusChange{Status: fmnist.StatusStopped}) {
 		t.Errorf("last event %#v, want the stopped status", ev.all[len(ev.all)-1])
 	}
-	ck, err := ReadCheckpoint(filepath.Join(dir, "stop.ckpt"))
+	if want := filepath.Join(dir, fmt.Sprintf("stop-e01-b%04d.ckpt", done)); ev.checkpoints[0].Path != want || res.CheckpointPath != want {
+		t.Errorf("checkpoint %s (result %s), want %s", ev.checkpoints[0].Path, res.CheckpointPath, want)
+	}
+	ck, err := ReadCheckpoint(ev.checkpoints[0].Path)
 	if err != nil {
 		t.Fatalf("checkpoint after stop: %v", err)
 	}
 	if ck.Meta.Epoch != 1 || ck.Meta.Batch != done || ck.Meta.RunID != "stop" {
 		t.Errorf("checkpoint meta %+v", ck.Meta)
+	}
+}
+
+// stopAfterFile is a context cancelled once a file exists.
+type stopAfterFile struct {
+	context.Context
+	cancel context.CancelFunc
+	path   string
+}
+
+func (c *stopAfterFile) Err() error {
+	if _, err := os.Stat(c.path); err == nil {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
+
+// TestTrainStopAtAnEpochsEndKeepsItsCheckpoint stops right after epoch 1's
+// checkpoint: that one stands for the stop, not a second copy.
+func TestTrainStopAtAnEpochsEndKeepsItsCheckpoint(t *testing.T) {
+	ds := loadSynthetic(t, 100, 20)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := &stopAfterFile{Context: ctx, cancel: cancel, path: filepath.Join(dir, "edge-e01.ckpt")}
+	var box fmnist.Mailbox
+	res, err := Run(stop, ds, fmnist.Config{Epochs: 3, BatchSize: 50, LR: 1e-3, Seed: 1}, Options{CheckpointDir: dir, RunID: "edge", Logger: testLogger(t)}, &box)
+	if err != nil || !res.Stopped || res.Epochs != 1 || res.CheckpointPath != stop.path {
+		t.Fatalf("Train = %+v, %v; want stopped after epoch 1 with checkpoint %s", res, err, stop.path)
+	}
+	ev := collect(box.Drain())
+	if len(ev.checkpoints) != 1 || ev.checkpoints[0] != (fmnist.CheckpointSaved{Path: stop.path, Epoch: 1}) {
+		t.Errorf("checkpoints %+v, want epoch 1's alone", ev.checkpoints)
+	}
+	if end := ev.logs[len(ev.logs)-1].Message; !strings.Contains(end, "after 1 of 3 epochs") || !strings.Contains(end, stop.path) {
+		t.Errorf("end line %q, want the stop after epoch 1 with its checkpoint", end)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the checkpoints folder holds %d files, want 1", len(entries))
 	}
 }
 
