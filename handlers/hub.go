@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -52,9 +53,10 @@ type viewer struct {
 	// client it is the last id when it connected, so events published while
 	// r3labs sets up its subscription are not lost.
 	after  uint64
-	replay bool // false for a new client: it gets every latest snapshot
-	live   bool // subscribed: publish to it
-	cancel context.CancelFunc
+	replay bool            // false for a new client: it gets every latest snapshot
+	live   bool            // subscribed: publish to it
+	client context.Context // the request's: done once the viewer has left
+	conn   *viewerConn
 }
 
 // hubBuffer is how many events may wait for one viewer before it counts as
@@ -130,11 +132,16 @@ func (h *Hub) deliver(streamID string, v *viewer, ev *sse.Event) {
 	if h.sse.TryPublish(streamID, ev) {
 		return
 	}
+	v.live = false
+	if v.client.Err() != nil || !h.sse.StreamExists(streamID) {
+		// The viewer left (r3labs removes its stream then), or its writes
+		// failed and it is being dropped already.
+		v.conn.cancel()
+		return
+	}
 	// Its buffer is full: the viewer stopped reading. Drop it rather than
 	// wait; the browser reconnects and resumes from its last event id.
-	v.live = false
-	v.cancel()
-	h.log.Warn("dropped a viewer that stopped reading events", "stream", streamID)
+	v.conn.drop("its buffer of events is full")
 }
 
 // subscribed runs once r3labs has registered a connection's subscriber:
@@ -183,6 +190,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	stop := context.AfterFunc(h.ctx, cancel)
 	defer stop()
+	conn := &viewerConn{ResponseWriter: w, rc: http.NewResponseController(w), timeout: h.writeTimeout,
+		cancel: cancel, log: h.log, stream: streamID}
 
 	h.mu.Lock()
 	if h.closed {
@@ -193,7 +202,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !replay {
 		after = h.lastID
 	}
-	h.clients[streamID] = &viewer{after: after, replay: replay, cancel: cancel}
+	h.clients[streamID] = &viewer{after: after, replay: replay, client: r.Context(), conn: conn}
 	h.serving.Add(1)
 	h.mu.Unlock()
 	defer h.serving.Done()
@@ -211,7 +220,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.URL = &u
 	req.Header = r.Header.Clone()
 	req.Header.Del("Last-Event-ID") // resuming is done above
-	h.sse.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: h.writeTimeout, failed: cancel}, req)
+	h.sse.ServeHTTP(conn, req)
 }
 
 // resumePoint reads where a viewer resumes; replay is false for a new viewer.
@@ -289,30 +298,69 @@ func compareUint(a, b uint64) int {
 	return 0
 }
 
-// deadlineWriter bounds each write to a viewer: a viewer that stops reading
-// makes the write fail after the timeout instead of blocking forever, and
-// the connection is then ended.
-type deadlineWriter struct {
+// viewerConn is the response to one viewer. Each write is bounded by a
+// timeout, so a viewer that stops reading cannot block its handler forever.
+type viewerConn struct {
 	http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
-	failed  context.CancelFunc
+	cancel  context.CancelFunc // ends the viewer's stream
+	log     *slog.Logger
+	stream  string
+
+	mu      sync.Mutex
+	dropped bool
 }
 
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
-	n, err := w.ResponseWriter.Write(p)
+// errDropped is what writing to a dropped viewer returns.
+var errDropped = errors.New("the viewer was dropped")
+
+// drop ends the stream of a viewer that stopped reading, and says so once.
+// A viewer that merely left is not dropped: nobody needs to hear of it.
+func (c *viewerConn) drop(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dropped {
+		return
+	}
+	c.dropped = true
+	c.cancel()
+	// A write blocked on the full socket fails now instead of at its
+	// deadline, so the connection closes and the viewer can reconnect.
+	_ = c.rc.SetWriteDeadline(time.Now())
+	c.log.Warn("dropped a viewer that stopped reading events", "stream", c.stream, "reason", reason)
+}
+
+func (c *viewerConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.dropped {
+		c.mu.Unlock()
+		return 0, errDropped
+	}
+	_ = c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.mu.Unlock()
+	n, err := c.ResponseWriter.Write(p)
 	if err != nil {
-		w.failed()
+		c.failed(err)
 	}
 	return n, err
 }
 
-func (w *deadlineWriter) Flush() {
-	if err := w.rc.Flush(); err != nil {
-		w.failed()
+func (c *viewerConn) Flush() {
+	if err := c.rc.Flush(); err != nil {
+		c.failed(err)
 	}
 }
 
+// failed ends the stream after a write error: a timeout means the viewer
+// stopped reading; anything else, that the connection is gone.
+func (c *viewerConn) failed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.drop("a write timed out")
+		return
+	}
+	c.cancel()
+}
+
 // Unwrap lets http.ResponseController reach the connection.
-func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (c *viewerConn) Unwrap() http.ResponseWriter { return c.ResponseWriter }
