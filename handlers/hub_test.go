@@ -307,18 +307,27 @@ func waitClosedByServer(t *testing.T, conn net.Conn, within time.Duration) {
 // never reads the answer.
 func dialStalled(t *testing.T, addr, path string) net.Conn {
 	t.Helper()
+	conn := dialUnread(t, addr, path)
+	// Read the status line only, to know the stream is open.
+	line, err := bufio.NewReaderSize(conn, 16).ReadString('\n')
+	if err != nil || !strings.Contains(line, "200") {
+		t.Fatalf("stalled viewer: %q, %v", line, err)
+	}
+	return conn
+}
+
+// dialUnread sends GET path to addr over a connection with a small receive
+// buffer and reads nothing of the answer.
+func dialUnread(t *testing.T, addr, path string) net.Conn {
+	t.Helper()
 	dialer := net.Dialer{Control: setSmallReceiveBuffer}
 	conn, err := dialer.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr); err != nil {
+		conn.Close()
 		t.Fatal(err)
-	}
-	// Read the status line only, to know the stream is open.
-	line, err := bufio.NewReaderSize(conn, 16).ReadString('\n')
-	if err != nil || !strings.Contains(line, "200") {
-		t.Fatalf("stalled viewer: %q, %v", line, err)
 	}
 	return conn
 }
