@@ -55,8 +55,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
-		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
-			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
+		// The store's errors name the folder or file at fault.
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir", Message: err.Error()}
 	}
 	if m.ln, err = net.Listen("tcp", m.Addr); err != nil {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "addr",

@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/url"
 	"os"
@@ -41,6 +42,9 @@ type DB struct {
 func Open(ctx context.Context, path string) (*DB, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if pe, ok := err.(*fs.PathError); ok && pe.Path == dir {
+			return nil, fmt.Errorf("create data directory: %w", err) // it names dir
+		}
 		return nil, fmt.Errorf("create data directory %q: %w", dir, err)
 	}
 	path, err := filepath.Abs(path)
