@@ -119,7 +119,10 @@ func TestHubResumesAfterLastEventID(t *testing.T) {
 	check("resume after l1 (header)", itoa(int64(l1)), "", "s2 l2 l3")
 	check("resume after l1 (query)", "", "?after="+itoa(int64(l1)), "s2 l2 l3")
 	check("resume after l2", itoa(int64(s2l2)), "", "l3")
-	check("resume from an id of an earlier process", "5", "", "l1 s2 l2 l3")
+	// An id of another process: what it missed is not here; without a
+	// catch-up (the web layer sets one) it is treated as a new viewer.
+	check("resume from an id of an earlier process", "5", "", "s2")
+	check("resume from an id never issued", itoa(int64(hub.LastID()+1000)), "", "s2")
 
 	req, _ := http.NewRequest(http.MethodGet, ts.URL, nil)
 	req.Header.Set("Last-Event-ID", "abc")
