@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -241,6 +242,55 @@ func browserCancelHungDownload(t *testing.T, javaScript bool) {
 	b.checkClean(t)
 }
 
+// TestBrowserPageOutlivesARestart restarts the server (on the same port)
+// under a page that watches a run: the page's event stream reconnects by
+// itself, and without a reload the page shows the run as the new process
+// sees it, stopped, with the log line written while it shut down.
+func TestBrowserPageOutlivesARestart(t *testing.T) {
+	chromium := findChromium(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	datasetURL, dataDir := browserDatasetURL(t), t.TempDir()
+	first := serveForBrowser(t, datasetURL, dataDir, addr)
+	b := newBrowserSession(t, chromium, first.origin, true)
+
+	b.navigate(t, first.origin+"/")
+	b.clickButton(t, "Download & Prepare Dataset")
+	b.waitFor(t, "Start to be enabled after the download", browserDownloadTimeout,
+		"!document.getElementById('start-button').disabled")
+	b.fillTrainingForm(t)
+	b.click(t, "#start-button")
+	b.waitFor(t, "the status line to say training", browserStepTimeout, browserStatusIs("training"))
+	b.waitFor(t, "the progress panel to show the epoch", browserTrainingTimeout,
+		"/Epoch \\d+ of "+browserEpochs+"/.test(document.getElementById('progress-panel').textContent)")
+	b.stage(t, "1-training")
+
+	// A graceful restart: the run stops and is saved after the streams end,
+	// so the page hears nothing of it from the old process.
+	first.stop()
+	if !b.evalBool(t, browserStatusIs("training")) {
+		t.Fatal("the page no longer says training before the server is back; the test shows nothing")
+	}
+	second := serveForBrowser(t, datasetURL, dataDir, addr)
+	b.waitFor(t, "the page to show the run stopped without a reload", browserTrainingTimeout, browserStatusIs("stopped"))
+	b.waitFor(t, "the log to show the line written at the shutdown", browserStepTimeout,
+		"Array.from(document.querySelectorAll('#log-list > li')).some(li => li.textContent.includes('Training stopped'))")
+	b.waitFor(t, "Start to be enabled again", browserStepTimeout, "!document.getElementById('start-button').disabled")
+	b.stage(t, "2-after-restart")
+	if loads := b.pageLoads(); len(loads) != 1 {
+		t.Errorf("the page was loaded %d times (%s), want once", len(loads), strings.Join(loads, ", "))
+	}
+
+	// The stream is live again: a new run shows up on its own.
+	b.click(t, "#start-button")
+	b.waitFor(t, "the status line to say training again", browserStepTimeout, browserStatusIs("training"))
+	second.stop()
+}
+
 // startBrowserTest looks for chromium first (no browser, no server), then
 // starts the app and a tab on it.
 func startBrowserTest(t *testing.T, javaScript bool) (*browserSession, string) {
@@ -259,6 +309,13 @@ var servingLine = regexp.MustCompile(`serving on (http://\S+)`)
 // and must exit with status 0, when the test ends.
 func startBrowserServer(t *testing.T) string {
 	t.Helper()
+	return serveForBrowser(t, browserDatasetURL(t), t.TempDir(), "127.0.0.1:0").origin
+}
+
+// browserDatasetURL serves a synthetic dataset over HTTP for the test and
+// returns its URL, the server's --dataset-url.
+func browserDatasetURL(t *testing.T) string {
+	t.Helper()
 	source := t.TempDir()
 	datatest.WriteDataset(t, source, browserTrainImages, browserTestImages, 5)
 	return startBrowserServerWith(t, http.FileServer(http.Dir(source)))
@@ -270,9 +327,21 @@ func startBrowserServerWith(t *testing.T, mirror http.Handler) string {
 	t.Helper()
 	datasetServer := httptest.NewServer(mirror)
 	t.Cleanup(datasetServer.Close)
+	return datasetServer.URL + "/"
+}
 
-	dataDir := t.TempDir()
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--dataset-url", datasetServer.URL + "/"}
+// browserServer is one `fmnist serve` running in-process.
+type browserServer struct {
+	origin string
+	stop   func() // graceful, as on SIGTERM; checks the exit status; idempotent
+}
+
+// serveForBrowser runs `fmnist serve` on addr with the data dir and dataset
+// source given, and waits until it serves. It stops at the end of the test
+// if not before.
+func serveForBrowser(t *testing.T, datasetURL, dataDir, addr string) *browserServer {
+	t.Helper()
+	args := []string{"serve", "--addr", addr, "--data-dir", dataDir, "--dataset-url", datasetURL}
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutReader, stdoutWriter := io.Pipe()
 	var stderr lockedBuffer
@@ -293,25 +362,28 @@ func startBrowserServerWith(t *testing.T, mirror http.Handler) string {
 		_, _ = io.Copy(io.Discard, stdoutReader) // never block the server's writes
 	}()
 
+	var once sync.Once
 	stop := func() {
-		cancel()
-		select {
-		case code := <-exited:
-			if code != 0 {
-				t.Errorf("fmnist serve exited with status %d, want 0", code)
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-exited:
+				if code != 0 {
+					t.Errorf("fmnist serve exited with status %d, want 0", code)
+				}
+			case <-time.After(browserServerTimeout):
+				t.Errorf("fmnist serve did not stop within %v of its context ending", browserServerTimeout)
 			}
-		case <-time.After(browserServerTimeout):
-			t.Errorf("fmnist serve did not stop within %v of its context ending", browserServerTimeout)
-		}
-		if t.Failed() {
-			t.Logf("server log (stderr):\n%s", stderr.tail(8000))
-		}
+			if t.Failed() {
+				t.Logf("server log (stderr):\n%s", stderr.tail(8000))
+			}
+		})
 	}
 	select {
 	case origin := <-origins:
 		t.Cleanup(stop)
 		t.Logf("server at %s, data in %s", origin, dataDir)
-		return origin
+		return &browserServer{origin: origin, stop: stop}
 	case code := <-exited:
 		cancel()
 		t.Fatalf("fmnist %s exited with status %d before serving; stderr:\n%s", strings.Join(args, " "), code, stderr.tail(8000))
@@ -319,7 +391,7 @@ func startBrowserServerWith(t *testing.T, mirror http.Handler) string {
 		stop()
 		t.Fatalf("fmnist serve printed no %q line within %v", "serving on", browserServerTimeout)
 	}
-	return ""
+	return nil
 }
 
 // browserSession is one chromium tab and what it saw: console errors and

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,6 +78,24 @@ func TestPrepareFailureIsOneLine(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "fmnist prepare: ") {
 		t.Errorf("stderr %q, want one line starting with \"fmnist prepare: \"", stderr.String())
+	}
+}
+
+// TestServeDataDirThatIsAFile refuses a data dir that is a regular file in
+// one line (exit 2) that names it once.
+func TestServeDataDirThatIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := runServe(context.Background(), []string{"--addr", "127.0.0.1:0", "--data-dir", file}, &stdout, &stderr)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "data-dir") || strings.Count(msg, file) != 1 {
+		t.Errorf("stderr %q, want one line about data-dir naming %s once", msg, file)
 	}
 }
 

@@ -12,6 +12,7 @@ const (
 	EventDataset     EventKind = "dataset"     // the dataset panel
 	EventPredictions EventKind = "predictions" // the predictions panel
 	EventLog         EventKind = "log"         // one log line, appended
+	EventLogs        EventKind = "logs"        // the log list's lines, replacing them (see Snapshot)
 	EventLoss        EventKind = "loss"        // JSON: one point of the loss curve
 	EventEpoch       EventKind = "epoch"       // JSON: one epoch's evaluation
 )
@@ -19,15 +20,17 @@ const (
 // EventKinds lists every kind the stream carries; the page subscribes to
 // exactly these.
 var EventKinds = []EventKind{
-	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLoss, EventEpoch,
+	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLogs, EventLoss, EventEpoch,
 }
 
 // Snapshot reports whether an event of this kind replaces the ones before
 // it (it is the whole panel), so a viewer that resumes needs only the
 // newest. The other kinds add to what came before and are replayed in full.
+// EventLogs is sent only to a viewer whose page outlived a restart, with the
+// other snapshots: the events it missed went with the old process.
 func (k EventKind) Snapshot() bool {
 	switch k {
-	case EventStatus, EventProgress, EventDataset, EventPredictions:
+	case EventStatus, EventProgress, EventDataset, EventPredictions, EventLogs:
 		return true
 	}
 	return false

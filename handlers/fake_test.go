@@ -184,6 +184,9 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 		}
 	}
 	for _, k := range fmnist.EventKinds {
+		if k == fmnist.EventLogs {
+			continue // only a viewer from before a restart gets it (TestViewerFromBeforeARestartCatchesUp)
+		}
 		if !seen[string(k)] {
 			t.Errorf("no %q event for an update with every kind of event", k)
 		}

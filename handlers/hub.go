@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -26,6 +27,9 @@ import (
 // boot time in microseconds). The hub keeps recent events so that a client
 // resuming after id N gets everything after N exactly once; r3labs' own
 // replay is off because it keeps every event forever and resends event N.
+// A client resuming after an id this process never issued (its page
+// outlived a restart) cannot be replayed what it missed: it is caught up
+// instead (see SetCatchUp).
 type Hub struct {
 	sse          *sse.Server
 	log          *slog.Logger
@@ -37,6 +41,7 @@ type Hub struct {
 	streams      atomic.Uint64
 
 	mu       sync.Mutex
+	bootID   uint64 // the ids of this process's events are greater
 	lastID   uint64
 	recent   []*sse.Event          // replayable events, oldest first
 	latest   map[string]*sse.Event // the newest snapshot of each snapshot event
@@ -44,7 +49,20 @@ type Hub struct {
 	closed   bool
 	maxKept  int
 	snapshot map[string]bool // event names that are snapshots: only the latest counts
+	catchUp  CatchUp
 }
+
+// A Panel is a part of the page as it is now, sent as an event to one
+// viewer only.
+type Panel struct {
+	Name string
+	Data []byte
+}
+
+// CatchUp renders the page's panels for a viewer whose page outlived a
+// restart and hands them to join. It must call join while no event can be
+// published, so that the panels and the events after them fit together.
+type CatchUp func(ctx context.Context, join func([]Panel)) error
 
 // viewer is one connection to /events.
 type viewer struct {
@@ -52,9 +70,11 @@ type viewer struct {
 	// client it is the last id when it connected, so events published while
 	// r3labs sets up its subscription are not lost.
 	after  uint64
-	replay bool // false for a new client: it gets every latest snapshot
-	live   bool // subscribed: publish to it
-	cancel context.CancelFunc
+	panels []*sse.Event    // sent first: a caught-up viewer's panels, ids up to after
+	replay bool            // false for a new client: it gets every latest snapshot
+	live   bool            // subscribed: publish to it
+	client context.Context // the request's: done once the viewer has left
+	conn   *viewerConn
 }
 
 // hubBuffer is how many events may wait for one viewer before it counts as
@@ -63,10 +83,12 @@ const hubBuffer = 4096
 
 // NewHub starts a hub; Close stops it.
 func NewHub(logger *slog.Logger) *Hub {
+	boot := uint64(time.Now().UnixMicro())
 	h := &Hub{
 		log:          logger,
 		writeTimeout: 10 * time.Second,
-		lastID:       uint64(time.Now().UnixMicro()),
+		bootID:       boot,
+		lastID:       boot,
 		latest:       map[string]*sse.Event{},
 		clients:      map[string]*viewer{},
 		maxKept:      hubBuffer - 16,
@@ -92,6 +114,15 @@ func (h *Hub) Snapshot(names ...string) {
 	for _, n := range names {
 		h.snapshot[n] = true
 	}
+}
+
+// SetCatchUp sets how a viewer that resumes after an id this process never
+// issued is brought up to date: it is sent the panels of fn, then the events
+// after them. Without it, such a viewer is treated as a new one.
+func (h *Hub) SetCatchUp(fn CatchUp) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.catchUp = fn
 }
 
 // LastID is the id of the newest event published.
@@ -130,11 +161,16 @@ func (h *Hub) deliver(streamID string, v *viewer, ev *sse.Event) {
 	if h.sse.TryPublish(streamID, ev) {
 		return
 	}
+	v.live = false
+	if v.client.Err() != nil || !h.sse.StreamExists(streamID) {
+		// The viewer left (r3labs removes its stream then), or its writes
+		// failed and it is being dropped already.
+		v.conn.cancel()
+		return
+	}
 	// Its buffer is full: the viewer stopped reading. Drop it rather than
 	// wait; the browser reconnects and resumes from its last event id.
-	v.live = false
-	v.cancel()
-	h.log.Warn("dropped a viewer that stopped reading events", "stream", streamID)
+	v.conn.drop("its buffer of events is full")
 }
 
 // subscribed runs once r3labs has registered a connection's subscriber:
@@ -147,7 +183,7 @@ func (h *Hub) subscribed(streamID string, _ *sse.Subscriber) {
 	if !ok || h.closed {
 		return // gone already
 	}
-	var replay []*sse.Event
+	replay := slices.Clone(v.panels)
 	for _, ev := range h.latest {
 		if !v.replay || eventID(ev) > v.after {
 			replay = append(replay, ev)
@@ -183,19 +219,30 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	stop := context.AfterFunc(h.ctx, cancel)
 	defer stop()
+	conn := &viewerConn{ResponseWriter: w, rc: http.NewResponseController(w), timeout: h.writeTimeout,
+		cancel: cancel, log: h.log, stream: streamID}
 
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
+	v := &viewer{after: after, replay: replay, client: r.Context(), conn: conn}
+	joined := false
+	join := func(panels []Panel) { joined = h.register(streamID, v, panels) }
+	if catchUp, earlier := h.fromEarlierProcess(after, replay); !earlier {
+		join(nil)
+	} else {
+		// What it missed went with the old process: it starts over, as a
+		// new viewer or, better, with the page's panels as they are now.
+		v.replay = false
+		if catchUp == nil {
+			join(nil)
+		} else if err := catchUp(r.Context(), join); err != nil && !joined {
+			h.log.Error("catch up a viewer from before a restart", "err", err)
+			http.Error(w, "the page's panels could not be read", http.StatusInternalServerError)
+			return
+		}
+	}
+	if !joined {
 		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if !replay {
-		after = h.lastID
-	}
-	h.clients[streamID] = &viewer{after: after, replay: replay, cancel: cancel}
-	h.serving.Add(1)
-	h.mu.Unlock()
 	defer h.serving.Done()
 	defer func() {
 		h.mu.Lock()
@@ -211,7 +258,36 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.URL = &u
 	req.Header = r.Header.Clone()
 	req.Header.Del("Last-Event-ID") // resuming is done above
-	h.sse.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: h.writeTimeout, failed: cancel}, req)
+	h.sse.ServeHTTP(conn, req)
+}
+
+// fromEarlierProcess reports whether a viewer resumes after an id this
+// process never issued (its page outlived a restart), and how to catch it up.
+func (h *Hub) fromEarlierProcess(after uint64, replay bool) (CatchUp, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.catchUp, replay && (after < h.bootID || after > h.lastID)
+}
+
+// register adds a viewer, with the panels it is to be sent first (they get
+// ids of their own, which only it sees); false if the hub is closed.
+func (h *Hub) register(streamID string, v *viewer, panels []Panel) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	if !v.replay {
+		v.after = h.lastID
+	}
+	for _, p := range panels {
+		h.lastID++
+		v.panels = append(v.panels, &sse.Event{ID: []byte(strconv.FormatUint(h.lastID, 10)), Event: []byte(p.Name), Data: p.Data})
+		v.after, v.replay = h.lastID, true
+	}
+	h.clients[streamID] = v
+	h.serving.Add(1)
+	return true
 }
 
 // resumePoint reads where a viewer resumes; replay is false for a new viewer.
@@ -289,30 +365,69 @@ func compareUint(a, b uint64) int {
 	return 0
 }
 
-// deadlineWriter bounds each write to a viewer: a viewer that stops reading
-// makes the write fail after the timeout instead of blocking forever, and
-// the connection is then ended.
-type deadlineWriter struct {
+// viewerConn is the response to one viewer. Each write is bounded by a
+// timeout, so a viewer that stops reading cannot block its handler forever.
+type viewerConn struct {
 	http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
-	failed  context.CancelFunc
+	cancel  context.CancelFunc // ends the viewer's stream
+	log     *slog.Logger
+	stream  string
+
+	mu      sync.Mutex
+	dropped bool
 }
 
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
-	n, err := w.ResponseWriter.Write(p)
+// errDropped is what writing to a dropped viewer returns.
+var errDropped = errors.New("the viewer was dropped")
+
+// drop ends the stream of a viewer that stopped reading, and says so once.
+// A viewer that merely left is not dropped: nobody needs to hear of it.
+func (c *viewerConn) drop(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dropped {
+		return
+	}
+	c.dropped = true
+	c.cancel()
+	// A write blocked on the full socket fails now instead of at its
+	// deadline, so the connection closes and the viewer can reconnect.
+	_ = c.rc.SetWriteDeadline(time.Now())
+	c.log.Warn("dropped a viewer that stopped reading events", "stream", c.stream, "reason", reason)
+}
+
+func (c *viewerConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.dropped {
+		c.mu.Unlock()
+		return 0, errDropped
+	}
+	_ = c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.mu.Unlock()
+	n, err := c.ResponseWriter.Write(p)
 	if err != nil {
-		w.failed()
+		c.failed(err)
 	}
 	return n, err
 }
 
-func (w *deadlineWriter) Flush() {
-	if err := w.rc.Flush(); err != nil {
-		w.failed()
+func (c *viewerConn) Flush() {
+	if err := c.rc.Flush(); err != nil {
+		c.failed(err)
 	}
 }
 
+// failed ends the stream after a write error: a timeout means the viewer
+// stopped reading; anything else, that the connection is gone.
+func (c *viewerConn) failed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.drop("a write timed out")
+		return
+	}
+	c.cancel()
+}
+
 // Unwrap lets http.ResponseController reach the connection.
-func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (c *viewerConn) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -70,12 +70,19 @@ type epochEvent struct {
 }
 
 func (s *Server) sendFragment(kind fmnist.EventKind, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
+	data, err := renderFragment(context.Background(), c)
+	if err != nil {
 		s.log.Error("render event fragment", "event", kind, "err", err)
 		return
 	}
-	s.hub.Send(string(kind), buf.Bytes())
+	s.hub.Send(string(kind), data)
+}
+
+// renderFragment renders the HTML fragment an event carries.
+func renderFragment(ctx context.Context, c templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	err := c.Render(ctx, &buf)
+	return buf.Bytes(), err
 }
 
 func (s *Server) sendJSON(kind fmnist.EventKind, v any) {

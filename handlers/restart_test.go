@@ -184,3 +184,88 @@ func leaveTrainingRun(t *testing.T, a *testApp, fromCkpt string) (int64, string,
 	}
 	return run.ID, path, out
 }
+
+// TestViewerFromBeforeARestartCatchesUp keeps a viewer's place across
+// restarts, as a page left open does (EventSource reconnects by itself with
+// the last id it saw): the new process cannot replay what the old one
+// published, so it sends the panels as they are now, and the page shows
+// the run as stopped (after a graceful restart) or interrupted (after a
+// crash) without a reload. Then the stream goes on live.
+func TestViewerFromBeforeARestartCatchesUp(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	first := startApp(t, appConfig{dataDir: dataDir, prepared: true})
+	viewer := connectSSE(t, first.client, first.URL("/events?after="+itoa(int64(first.status().LastEventID))), "")
+	runID := first.startTraining(`{"epochs":500,"batch_size":32,"train_limit":256}`)
+	viewer.WaitFor(t, "loss points", 60*time.Second, func(evs []sseEvent) bool { return len(named(evs, "loss")) >= 3 })
+	// A graceful restart: the run stops and is saved after the streams end.
+	first.Stop()
+	<-viewer.done
+	evs := viewer.Events()
+	lastSeen := evs[len(evs)-1].ID
+	if st := named(evs, "status"); len(st) > 0 && !strings.Contains(st[len(st)-1].Data, `data-state="training"`) {
+		t.Fatalf("the viewer saw the run end before the restart: %s", st[len(st)-1].Data)
+	}
+
+	second := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
+	back := connectSSE(t, second.client, second.URL("/events"), itoa(int64(lastSeen)))
+	panels := waitPanels(t, back, lastSeen)
+	for name, want := range map[string][]string{
+		"status":      {`data-state="stopped"`, "Run " + itoa(runID)},
+		"progress":    {`id="progress-panel"`},
+		"dataset":     {`id="dataset-panel"`, "Ready"},
+		"predictions": {`id="predictions-panel"`},
+		"logs":        {"<li", "Training started", "Training stopped"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(panels[name].Data, w) {
+				t.Errorf("after a graceful restart, the %s panel lacks %q: %s", name, w, panels[name].Data)
+			}
+		}
+	}
+	// The stream is live from there on.
+	second.Web.Hub().Send("log", []byte("<li>live after the restart</li>"))
+	back.WaitFor(t, "a live event", 5*time.Second, func(evs []sseEvent) bool {
+		return len(evs) > 0 && evs[len(evs)-1].Data == "<li>live after the restart</li>"
+	})
+
+	// A crash: the process dies during a run (left in the store as it would
+	// be); the next one marks the run interrupted.
+	ckpt := second.status().Training.Checkpoint
+	crashed, _, _ := leaveTrainingRun(t, second, ckpt)
+	second.Stop()
+	<-back.done
+	evs = back.Events()
+	lastSeen = evs[len(evs)-1].ID
+	third := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
+	again := connectSSE(t, third.client, third.URL("/events?after="+itoa(int64(lastSeen))), "")
+	panels = waitPanels(t, again, lastSeen)
+	for _, w := range []string{`data-state="interrupted"`, "Run " + itoa(crashed), fmnist.InterruptedReason} {
+		if !strings.Contains(panels["status"].Data, w) {
+			t.Errorf("after a crash, the status panel lacks %q: %s", w, panels["status"].Data)
+		}
+	}
+}
+
+// waitPanels waits for the panels a viewer from an earlier process is sent
+// (every snapshot kind and the log list) and returns them by name; their ids
+// must follow the viewer's last id and grow.
+func waitPanels(t *testing.T, c *sseClient, lastSeen uint64) map[string]sseEvent {
+	t.Helper()
+	names := []string{"status", "progress", "dataset", "predictions", "logs"}
+	evs := c.WaitFor(t, "the panels as they are now", 5*time.Second, func(evs []sseEvent) bool {
+		for _, n := range names {
+			if len(named(evs, n)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	panels := map[string]sseEvent{}
+	for i, e := range evs {
+		if e.ID <= lastSeen || i > 0 && e.ID <= evs[i-1].ID {
+			t.Errorf("event %d (%s) has id %d, after %d (resumed after %d)", i, e.Name, e.ID, evs[max(i-1, 0)].ID, lastSeen)
+		}
+		panels[e.Name] = e
+	}
+	return panels
+}

@@ -110,6 +110,7 @@ func New(svc Service, opts Options) *Server {
 			s.hub.Snapshot(string(k))
 		}
 	}
+	s.hub.SetCatchUp(s.catchUp)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

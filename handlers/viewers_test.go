@@ -1,7 +1,12 @@
 package handlers_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +76,87 @@ func TestFiftyViewersAndAStalledOne(t *testing.T) {
 	}
 	stalled.Close()
 	a.waitStatus("the viewers to leave", 15*time.Second, func(st statusJSON) bool { return st.Viewers == 0 })
+}
+
+// TestStalledViewerIsDroppedAndResumes has a viewer stop reading (over small
+// socket buffers) while more events are published than its buffer holds,
+// as a long run's progress and log do: the server drops it and closes its
+// connection at once, and the viewer, resuming with Last-Event-ID, gets
+// exactly the events after the last one it read (of the progress panel,
+// only the newest).
+func TestStalledViewerIsDroppedAndResumes(t *testing.T) {
+	a := startApp(t, appConfig{prepared: true, smallSocketBuffers: true})
+	hub := a.Web.Hub()
+	start := hub.LastID()
+	stalled := dialUnread(t, a.addr(), "/events?after="+itoa(int64(start)))
+	t.Cleanup(func() { stalled.Close() })
+	waitViewers(t, hub, 1, 5*time.Second)
+
+	var sent []sseEvent
+	send := func(name, data string) {
+		hub.Send(name, []byte(data))
+		sent = append(sent, sseEvent{ID: hub.LastID(), HasID: true, Name: name, Data: data})
+	}
+	// First more than the sockets hold, so that the server's write to the
+	// viewer blocks, as it does once a viewer has stopped reading for a while.
+	for i := range 300 {
+		send("log", fmt.Sprintf(`<li>line %d %s</li>`, i, strings.Repeat(".", 200)))
+	}
+	time.Sleep(200 * time.Millisecond)
+	// Then more than its buffer holds: a run's progress panels and log lines.
+	for i := range 6000 {
+		if i%2 == 0 {
+			send("progress", fmt.Sprintf(`<section id="progress-panel">batch %d</section>`, i))
+		} else {
+			send("log", fmt.Sprintf(`<li>line %d</li>`, 300+i))
+		}
+	}
+	// Dropped: its handler returned, long before the 10 s write timeout.
+	waitViewers(t, hub, 0, 5*time.Second)
+	if !strings.Contains(a.logs.String(), "dropped a viewer") {
+		t.Errorf("the stalled viewer's drop was not logged")
+	}
+
+	// What the stalled viewer got before the server closed its connection.
+	_ = stalled.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(stalled), nil)
+	if err != nil {
+		t.Fatalf("read the stalled viewer's response: %v", err)
+	}
+	got := &sseClient{done: make(chan struct{}), changed: make(chan struct{}, 1)}
+	got.read(resp.Body)
+	if err := got.Err(); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the server did not close the stalled viewer's connection: %v", err)
+	}
+	before := got.Events()
+	for i, e := range before {
+		if e.DataLines = 0; e != sent[i] {
+			t.Fatalf("the stalled viewer's event %d is %+v, want %+v", i, e, sent[i])
+		}
+	}
+	lastSeen := start
+	if len(before) > 0 {
+		lastSeen = before[len(before)-1].ID
+	}
+	t.Logf("the stalled viewer read %d of %d events before it was dropped", len(before), len(sent))
+
+	// Resuming: every log line after lastSeen and the newest progress panel.
+	var want []sseEvent
+	for i, e := range sent {
+		if e.ID > lastSeen && (e.Name == "log" || i == len(sent)-2) {
+			want = append(want, e)
+		}
+	}
+	back := connectSSE(t, a.client, a.URL("/events"), itoa(int64(lastSeen)))
+	back.WaitFor(t, "the events after "+itoa(int64(lastSeen)), 10*time.Second, func(evs []sseEvent) bool { return len(evs) >= len(want) })
+	time.Sleep(200 * time.Millisecond) // anything extra would follow right behind
+	resumed := back.Events()
+	if len(resumed) != len(want) {
+		t.Fatalf("resuming after %d: got %d events, want %d", lastSeen, len(resumed), len(want))
+	}
+	for i, e := range resumed {
+		if e.DataLines = 0; e != want[i] {
+			t.Fatalf("resuming after %d: event %d is %+v, want %+v", lastSeen, i, e, want[i])
+		}
+	}
 }

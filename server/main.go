@@ -115,8 +115,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir", Message: err.Error()}
 	}
 	if m.DB, err = store.Open(ctx, m.Layout.Database()); err != nil {
-		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir",
-			Message: fmt.Sprintf("%s: %v", m.Layout.Dir, err)}
+		// The store's errors name the folder or file at fault.
+		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir", Message: err.Error()}
 	}
 	m.Service, err = app.New(ctx, app.Options{
 		Store:         m.DB,

@@ -43,6 +43,9 @@ type DB struct {
 func Open(ctx context.Context, path string) (*DB, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if pe, ok := err.(*fs.PathError); ok && pe.Path == dir {
+			return nil, fmt.Errorf("create data directory: %w", err) // it names dir
+		}
 		return nil, fmt.Errorf("create data directory %q: %w", dir, err)
 	}
 	path, err := filepath.Abs(path)

@@ -216,6 +216,23 @@ func TestOpenUnusableDataDir(t *testing.T) {
 	}
 }
 
+// TestOpenDataDirThatIsAFile names the file in the way once: the os
+// package's error already names it.
+func TestOpenDataDirThatIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), filepath.Join(file, testFile))
+	if err == nil {
+		db.Close()
+		t.Fatal("Open succeeded with a regular file as its directory")
+	}
+	if n := strings.Count(err.Error(), file); n != 1 {
+		t.Errorf("error %q names %s %d times, want once", err, file, n)
+	}
+}
+
 func TestOpenReadOnlyDataDir(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root ignores directory permissions; TestOpenUnusableDataDir covers the error path")

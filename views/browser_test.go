@@ -212,6 +212,18 @@ func TestBrowserLiveDashboard(t *testing.T) {
 			box.scrollHeight > box.clientHeight && last.bottom <= b.bottom + 1 && last.top >= b.top - 1
 		})(document.getElementById('log-list'), document.getElementById('log-scroll'))`, MaxLogEntries, MaxLogEntries+9))
 
+	// A viewer from before a restart is sent the whole list; lines that
+	// follow go to the new list.
+	feed.pushComponent(t, string(fmnist.EventLogs), LogEntries([]LogView{
+		{Time: time.Now(), Level: "info", Message: "kept 1"}, {Time: time.Now(), Level: "warn", Message: "kept 2"},
+	}))
+	waitFor("the logs event replaces the list",
+		`document.querySelectorAll('#log-list > li').length === 2 && document.getElementById('log-list').lastElementChild.textContent.includes('kept 2')`)
+	feed.pushComponent(t, string(fmnist.EventLog), LogEntry(LogView{Time: time.Now(), Level: "info", Message: "appended"}))
+	waitFor("a log line after it is appended to the new list",
+		`document.querySelectorAll('#log-list').length === 1 && document.querySelectorAll('#log-list > li').length === 3 &&
+		 document.getElementById('log-list').lastElementChild.textContent.includes('appended')`)
+
 	feed.pushComponent(t, string(fmnist.EventProgress), ProgressPanel(ProgressView{Epoch: 3, Epochs: 3, Batch: 9, Batches: 10, Percent: 90, Status: "training"}))
 	feed.pushComponent(t, string(fmnist.EventDataset), DatasetPanel(DatasetView{State: DatasetFailed, Error: "disk full"}, ""))
 	waitFor("progress and dataset panels are replaced",

@@ -70,6 +70,7 @@ func TestSSEEventsSwapTheirPanels(t *testing.T) {
 		{"status-line", string(fmnist.EventStatus), "outerHTML"},
 		{"progress-panel", string(fmnist.EventProgress), "outerHTML"},
 		{"log-list", string(fmnist.EventLog), "beforeend"},
+		{"log-feed", string(fmnist.EventLogs), "innerHTML"},
 		{"predictions-panel", string(fmnist.EventPredictions), "outerHTML"},
 		{"loss-feed", string(fmnist.EventLoss), ""}, // app.js cancels the swap
 	} {
@@ -80,6 +81,12 @@ func TestSSEEventsSwapTheirPanels(t *testing.T) {
 		if got := attrOr(n, "hx-swap"); got != tc.swap {
 			t.Errorf("#%s hx-swap = %q, want %q", tc.id, got, tc.swap)
 		}
+	}
+	if got := attrOr(d.byID("log-feed"), "hx-target"); got != "#log-list" {
+		t.Errorf("#log-feed hx-target = %q, want #log-list", got)
+	}
+	if !hasAttr(d.byID("log-feed"), "hidden") {
+		t.Error("#log-feed should be hidden")
 	}
 	if !hasAttr(d.byID("loss-feed"), "hidden") {
 		t.Error("#loss-feed should be hidden")

@@ -210,7 +210,7 @@ func (d *Downloader) prepareFile(ctx context.Context, dir, name string, src data
 		}
 		log.Warn("file in place failed verification; downloading it again", "err", err)
 		if err := os.Remove(final); err != nil {
-			return verifiedFile{}, fmt.Errorf("remove %s: %w", final, err)
+			return verifiedFile{}, err
 		}
 	}
 
@@ -277,7 +277,7 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 	}
 	f, err := os.OpenFile(part, flags, 0o600)
 	if err != nil {
-		return false, permanentError{fmt.Errorf("open %s: %w", part, err)}
+		return false, permanentError{err} // an *fs.PathError: it names part
 	}
 	defer f.Close()
 
@@ -295,7 +295,7 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 		if n > 0 {
 			watch.received()
 			if _, err := f.Write(buf[:n]); err != nil {
-				return done > start, permanentError{fmt.Errorf("write %s: %w", part, err)}
+				return done > start, permanentError{err}
 			}
 			done += int64(n)
 			progress.report(name, done, false)
@@ -311,10 +311,10 @@ func (d *Downloader) fetchOnce(ctx context.Context, m mirror, name, part string,
 		return done > start, fmt.Errorf("read %s: the transfer ended after %d of %d bytes: %w", name, done, size, io.ErrUnexpectedEOF)
 	}
 	if err := f.Sync(); err != nil {
-		return true, permanentError{fmt.Errorf("sync %s: %w", part, err)}
+		return true, permanentError{err}
 	}
 	if err := f.Close(); err != nil {
-		return true, permanentError{fmt.Errorf("close %s: %w", part, err)}
+		return true, permanentError{err}
 	}
 	progress.size[name] = done
 	progress.report(name, done, true)

@@ -317,7 +317,7 @@ func (d dirFetcher) open(_ context.Context, name string, offset int64) (io.ReadC
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		f.Close()
-		return nil, 0, 0, permanentError{fmt.Errorf("seek in %s: %w", path, err)}
+		return nil, 0, 0, permanentError{err}
 	}
 	return f, offset, info.Size(), nil
 }

@@ -443,6 +443,26 @@ func TestPrepareFromFileURLAndDirectory(t *testing.T) {
 	}
 }
 
+// TestPrepareErrorNamesThePartFileOnce makes the file a download writes
+// impossible to open (a folder has its name): the error names it once, as
+// the os package already does, not twice.
+func TestPrepareErrorNamesThePartFileOnce(t *testing.T) {
+	src := t.TempDir()
+	datatest.WriteDataset(t, src, 50, 20, 8)
+	dir := t.TempDir()
+	part := filepath.Join(dir, TrainImagesFile+".part")
+	if err := os.Mkdir(part, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := testDownloader(t, nil).Prepare(t.Context(), dir, src)
+	if err == nil {
+		t.Fatal("Prepare succeeded with a folder where the download goes")
+	}
+	if n := strings.Count(err.Error(), part); n != 1 {
+		t.Errorf("the error names %s %d times, want once: %v", part, n, err)
+	}
+}
+
 func TestPrepareDirectorySourceIsNeverModified(t *testing.T) {
 	src := t.TempDir()
 	datatest.WriteDataset(t, src, 30, 10, 9)

@@ -60,7 +60,7 @@ func verifyFile(path, name string, sums checksums) (verifiedFile, error) {
 	size, err := io.Copy(io.MultiWriter(md5Hash, shaHash), bufio.NewReaderSize(f, 256<<10))
 	f.Close()
 	if err != nil {
-		return verifiedFile{}, fmt.Errorf("hash %s: %w", path, err)
+		return verifiedFile{}, err // an *fs.PathError: it names path
 	}
 	v := verifiedFile{size: size, sha256: hex.EncodeToString(shaHash.Sum(nil))}
 	if want, ok := sums.md5[name]; ok {

@@ -342,11 +342,13 @@ func RemoveStaleTemps(dir string) ([]string, error) {
 // path, then the directory is synced so the rename itself is durable. The
 // file is private (0600), as os.CreateTemp makes it.
 // (natefinch/atomic does the same but skips the directory sync.)
+// Its errors name the step but no path: the caller names path, and the
+// temporary file's name would only repeat it.
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
-		return fmt.Errorf("create temporary file: %w", err)
+		return fmt.Errorf("create a temporary file: %w", withoutPath(err))
 	}
 	defer func() {
 		if err != nil {
@@ -355,24 +357,37 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		}
 	}()
 	if err := write(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+		return fmt.Errorf("write the temporary file: %w", withoutPath(err))
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
+		return fmt.Errorf("sync the temporary file: %w", withoutPath(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+		return fmt.Errorf("close the temporary file: %w", withoutPath(err))
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename into place: %w", err)
+		return fmt.Errorf("rename into place: %w", withoutPath(err))
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("open directory for sync: %w", err)
+		return fmt.Errorf("open the directory to sync it: %w", withoutPath(err))
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
+		return fmt.Errorf("sync the directory: %w", withoutPath(err))
 	}
 	return nil
+}
+
+// withoutPath is the cause inside an *fs.PathError or *os.LinkError (what
+// the os package returns), without the path it names; any other error is
+// returned as it is. errors.Is still finds the cause (ENOSPC and the like).
+func withoutPath(err error) error {
+	switch e := err.(type) {
+	case *fs.PathError:
+		return e.Err
+	case *os.LinkError:
+		return e.Err
+	}
+	return err
 }

@@ -284,6 +284,58 @@ func TestRemoveStaleTemps(t *testing.T) {
 	}
 }
 
+// TestCheckpointErrorsNameThePathOnce provokes failures of the steps of
+// writing a checkpoint: each error names the checkpoint's path once, and
+// not the temporary file's path on top (which repeats the folder).
+func TestCheckpointErrorsNameThePathOnce(t *testing.T) {
+	ds := loadSynthetic(t, 100, 20)
+	net := trainedNetwork(t, ds, 1)
+	dir := t.TempDir()
+	notADir := filepath.Join(dir, "file")
+	occupied := filepath.Join(dir, "occupied.ckpt")
+	if err := os.WriteFile(notADir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(occupied, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	checkOnce := func(what, msg, folder string) {
+		t.Helper()
+		if n := strings.Count(msg, folder); n != 1 {
+			t.Errorf("%s: the error names %s %d times, want once: %s", what, folder, n, msg)
+		}
+	}
+
+	// The folder is a file: the temporary file cannot be created.
+	path := filepath.Join(notADir, "run-1.ckpt")
+	err := SaveCheckpoint(path, net, CheckpointMeta{})
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("saving into a file's path: error %v, want one naming %s", err, path)
+	}
+	checkOnce("a folder that is a file", err.Error(), notADir)
+
+	// A folder is in the way: renaming into place fails.
+	err = SaveCheckpoint(occupied, net, CheckpointMeta{})
+	if err == nil || !strings.Contains(err.Error(), occupied) {
+		t.Fatalf("saving over a folder: error %v, want one naming %s", err, occupied)
+	}
+	checkOnce("a folder in the way", err.Error(), occupied)
+
+	// Writing fails as the os package reports it, with the file's path.
+	err = writeFileAtomic(filepath.Join(dir, "run-2.ckpt"), func(w io.Writer) error {
+		f := w.(*os.File)
+		f.Close()
+		_, err := f.Write([]byte("weights"))
+		return err
+	})
+	if !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("a failed write: error %v, want os.ErrClosed inside", err)
+	}
+	if strings.Contains(err.Error(), dir) {
+		t.Errorf("writeFileAtomic names a path (its caller does): %v", err)
+	}
+}
+
 func TestCheckpointReadersNeverSeeAPartialFile(t *testing.T) {
 	ds := loadSynthetic(t, 100, 20)
 	net := trainedNetwork(t, ds, 1)
