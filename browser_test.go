@@ -318,16 +318,22 @@ func browserDatasetURL(t *testing.T) string {
 	t.Helper()
 	source := t.TempDir()
 	datatest.WriteDataset(t, source, browserTrainImages, browserTestImages, 5)
-	return startBrowserServerWith(t, http.FileServer(http.Dir(source)))
+	return serveMirror(t, http.FileServer(http.Dir(source)))
+}
+
+// serveMirror serves a dataset source for the test and returns its URL.
+func serveMirror(t *testing.T, mirror http.Handler) string {
+	t.Helper()
+	datasetServer := httptest.NewServer(mirror)
+	t.Cleanup(datasetServer.Close)
+	return datasetServer.URL + "/"
 }
 
 // startBrowserServerWith is startBrowserServer with the dataset source
 // served by mirror.
 func startBrowserServerWith(t *testing.T, mirror http.Handler) string {
 	t.Helper()
-	datasetServer := httptest.NewServer(mirror)
-	t.Cleanup(datasetServer.Close)
-	return datasetServer.URL + "/"
+	return serveForBrowser(t, serveMirror(t, mirror), t.TempDir(), "127.0.0.1:0").origin
 }
 
 // browserServer is one `fmnist serve` running in-process.
