@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -14,8 +15,8 @@ import (
 // whose page outlived a restart (EventSource reconnects by itself with the
 // last id it saw, which this process cannot replay from). Without them a
 // page left open would show a dead run as training until reloaded.
-// It implements CatchUp: join runs while no update can be published.
-func (s *Server) catchUp(ctx context.Context, join func([]Panel)) error {
+// It implements live.CatchUp: join runs while no update can be published.
+func (s *Server) catchUp(ctx context.Context, join func([]live.Panel)) error {
 	return s.state.Consistent(func(st fmnist.State) error {
 		logs, err := s.runs.RecentLogs(ctx, views.MaxLogEntries)
 		if err != nil {
@@ -31,13 +32,13 @@ func (s *Server) catchUp(ctx context.Context, join func([]Panel)) error {
 			{fmnist.EventPredictions, views.PredictionsPanel(predictionsView(st, s.predictor.LastPredictions()), "")},
 			{fmnist.EventLogs, views.LogEntries(logViews(logs))},
 		}
-		panels := make([]Panel, len(parts))
+		panels := make([]live.Panel, len(parts))
 		for i, p := range parts {
 			data, err := renderFragment(ctx, p.c)
 			if err != nil {
 				return fmt.Errorf("render the %s panel: %w", p.kind, err)
 			}
-			panels[i] = Panel{Name: string(p.kind), Data: data}
+			panels[i] = live.Panel{Name: string(p.kind), Data: data}
 		}
 		join(panels)
 		return nil

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 	"github.com/fmnist/trainer/ml/data"
 )
 
@@ -81,8 +82,8 @@ func waitNoDownloader(t *testing.T, timeout time.Duration) {
 	}
 }
 
-func lastContaining(evs []sseEvent, name, text string) bool {
-	for _, e := range named(evs, name) {
+func lastContaining(evs []ssetest.Event, name, text string) bool {
+	for _, e := range ssetest.Named(evs, name) {
 		if strings.Contains(e.Data, text) {
 			return true
 		}
@@ -98,7 +99,7 @@ func TestCancelAHungDownload(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	mirror := startHungMirror(t)
 	a := startApp(t, appConfig{source: mirror.source(), downloader: quickRetries})
-	events := connectSSE(t, a.client, a.URL("/events"), "")
+	events := ssetest.Connect(t, a.client, a.URL("/events"), "")
 
 	if r := a.postJSON("/api/dataset", `{}`, nil); r.Status != http.StatusAccepted {
 		t.Fatalf("POST /api/dataset: status %d: %s", r.Status, r.Body)
@@ -110,7 +111,7 @@ func TestCancelAHungDownload(t *testing.T) {
 		retry.WaitSeconds != 1 || retry.Mirror != mirror.host() || retry.File != "SHA256SUMS" || retry.Message != wantMessage {
 		t.Errorf("status after the first hung request: %s, retry %+v; want downloading, retry %q", st.Dataset.Status, retry, wantMessage)
 	}
-	events.WaitFor(t, "the retry in the dataset panel and the log", 10*time.Second, func(evs []sseEvent) bool {
+	events.WaitFor(t, "the retry in the dataset panel and the log", 10*time.Second, func(evs []ssetest.Event) bool {
 		return lastContaining(evs, "dataset", "No answer from "+mirror.host()) && lastContaining(evs, "log", wantMessage)
 	})
 	var e errorJSON
@@ -128,8 +129,8 @@ func TestCancelAHungDownload(t *testing.T) {
 	})
 	waitNoDownloader(t, time.Second)
 	mirror.waitReleased(t, 5*time.Second)
-	events.WaitFor(t, "the cancelled panel and its log line", 10*time.Second, func(evs []sseEvent) bool {
-		d := named(evs, "dataset")
+	events.WaitFor(t, "the cancelled panel and its log line", 10*time.Second, func(evs []ssetest.Event) bool {
+		d := ssetest.Named(evs, "dataset")
 		return len(d) > 0 && strings.Contains(d[len(d)-1].Data, "cancelled") && lastContaining(evs, "log", "Download cancelled")
 	})
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 	"github.com/fmnist/trainer/ml/train"
 )
 
@@ -32,13 +33,13 @@ type epochEventJSON struct {
 
 // waitQuiet waits until the hub stops publishing (the run's last batch of
 // events went out) and every client has received the last event.
-func waitQuiet(t *testing.T, a *testApp, clients ...*sseClient) uint64 {
+func waitQuiet(t *testing.T, a *testApp, clients ...*ssetest.Client) uint64 {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		last := a.Web.Hub().LastID()
 		for _, c := range clients {
-			c.WaitFor(t, "event "+itoa(int64(last)), time.Until(deadline), func(evs []sseEvent) bool {
+			c.WaitFor(t, "event "+itoa(int64(last)), time.Until(deadline), func(evs []ssetest.Event) bool {
 				return len(evs) > 0 && evs[len(evs)-1].ID >= last
 			})
 		}
@@ -51,7 +52,7 @@ func waitQuiet(t *testing.T, a *testApp, clients ...*sseClient) uint64 {
 
 // checkStream checks what every stream must satisfy: each event has an id,
 // ids grow, names are known, payloads parse.
-func checkStream(t *testing.T, who string, evs []sseEvent, runID int64) {
+func checkStream(t *testing.T, who string, evs []ssetest.Event, runID int64) {
 	t.Helper()
 	known := map[string]string{
 		"status": `id="status-line"`, "progress": `id="progress`, "dataset": `id="dataset-panel"`,
@@ -97,13 +98,13 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	a := startApp(t, appConfig{prepared: true})
 	start := a.status().LastEventID
 	events := a.URL("/events?after=" + itoa(int64(start)))
-	stayed := connectSSE(t, a.client, events, "")
-	left := connectSSE(t, a.client, events, "")
-	leftByQuery := connectSSE(t, a.client, events, "")
+	stayed := ssetest.Connect(t, a.client, events, "")
+	left := ssetest.Connect(t, a.client, events, "")
+	leftByQuery := ssetest.Connect(t, a.client, events, "")
 
 	runID := a.startTraining(`{"epochs":2,"batch_size":16}`)
-	lossCount := func(n int) func([]sseEvent) bool {
-		return func(evs []sseEvent) bool { return len(named(evs, "loss")) >= n }
+	lossCount := func(n int) func([]ssetest.Event) bool {
+		return func(evs []ssetest.Event) bool { return len(ssetest.Named(evs, "loss")) >= n }
 	}
 	before := left.WaitFor(t, "5 loss points", 30*time.Second, lossCount(5))
 	leftByQuery.WaitFor(t, "5 loss points", 30*time.Second, lossCount(5))
@@ -112,10 +113,10 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	firstPart, firstPartByQuery := left.Events(), leftByQuery.Events()
 	lastSeen, lastSeenByQuery := before[len(before)-1].ID, firstPartByQuery[len(firstPartByQuery)-1].ID
 	// Let events happen while they are away.
-	stayed.WaitFor(t, "loss points while two viewers are away", 30*time.Second, lossCount(len(named(before, "loss"))+5))
+	stayed.WaitFor(t, "loss points while two viewers are away", 30*time.Second, lossCount(len(ssetest.Named(before, "loss"))+5))
 
-	back := connectSSE(t, a.client, a.URL("/events"), itoa(int64(lastSeen)))
-	backByQuery := connectSSE(t, a.client, a.URL("/events?after="+itoa(int64(lastSeenByQuery))), "")
+	back := ssetest.Connect(t, a.client, a.URL("/events"), itoa(int64(lastSeen)))
+	backByQuery := ssetest.Connect(t, a.client, a.URL("/events?after="+itoa(int64(lastSeenByQuery))), "")
 	a.waitRunEnded(runID, 60*time.Second)
 	waitQuiet(t, a, stayed, back, backByQuery)
 
@@ -128,7 +129,7 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	// the store kept.
 	run := a.run(runID)
 	var points []fmnist.LossPoint
-	for _, e := range named(all, "loss") {
+	for _, e := range ssetest.Named(all, "loss") {
 		var p lossEventJSON
 		_ = json.Unmarshal([]byte(e.Data), &p)
 		points = append(points, fmnist.LossPoint{Epoch: p.Epoch, Loss: p.Loss})
@@ -141,7 +142,7 @@ func TestEventStreamDuringTraining(t *testing.T) {
 			t.Errorf("loss point %d: stream %+v, store %+v", i, points[i], p)
 		}
 	}
-	epochs := named(all, "epoch")
+	epochs := ssetest.Named(all, "epoch")
 	if len(epochs) != 2 {
 		t.Fatalf("the stream carried %d epoch events, want 2", len(epochs))
 	}
@@ -152,19 +153,19 @@ func TestEventStreamDuringTraining(t *testing.T) {
 			t.Errorf("epoch event %s does not match the stored result %+v", e.Data, run.Epochs[i])
 		}
 	}
-	logs := named(all, "log")
+	logs := ssetest.Named(all, "log")
 	if len(logs) < 2*train.LogEntriesPerEpoch || !strings.Contains(logs[0].Data, "Training started") ||
 		!strings.Contains(logs[len(logs)-1].Data, "Training finished") {
 		t.Errorf("the log events should run from start to finish; got %d", len(logs))
 	}
-	statuses := named(all, "status")
+	statuses := ssetest.Named(all, "status")
 	if len(statuses) == 0 || !strings.Contains(statuses[len(statuses)-1].Data, `data-state="finished"`) {
 		t.Errorf("the last status event should say finished")
 	}
 
-	resumed := func(who string, first []sseEvent, lastSeen uint64, second []sseEvent) {
+	resumed := func(who string, first []ssetest.Event, lastSeen uint64, second []ssetest.Event) {
 		t.Helper()
-		byID := map[uint64]sseEvent{}
+		byID := map[uint64]ssetest.Event{}
 		for _, e := range all {
 			byID[e.ID] = e
 		}
@@ -194,7 +195,7 @@ func TestEventStreamDuringTraining(t *testing.T) {
 		}
 		// And the panels end in the same state.
 		for _, name := range []string{"status", "progress", "predictions"} {
-			want, got := named(all, name), named(append(slices.Clone(first), second...), name)
+			want, got := ssetest.Named(all, name), ssetest.Named(append(slices.Clone(first), second...), name)
 			if len(want) > 0 && (len(got) == 0 || got[len(got)-1].Data != want[len(want)-1].Data) {
 				t.Errorf("%s: the last %s event differs from the staying viewer's", who, name)
 			}
@@ -207,7 +208,7 @@ func TestEventStreamDuringTraining(t *testing.T) {
 	}
 }
 
-func countNames(evs []sseEvent) map[string]int {
+func countNames(evs []ssetest.Event) map[string]int {
 	m := map[string]int{}
 	for _, e := range evs {
 		m[e.Name]++

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 )
 
 // fakeService is a handlers.Service with a fixed state, whose every action
@@ -150,7 +151,7 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 	}
 	listed := strings.Fields(m[1])
 
-	events := connectSSE(t, ts.Client(), ts.URL+"/events", "")
+	events := ssetest.Connect(t, ts.Client(), ts.URL+"/events", "")
 	now := time.Now()
 	web.Publish(fmnist.Update{
 		RunID: 1,
@@ -170,7 +171,7 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 		State: readyState,
 	})
 	sent := web.Hub().LastID()
-	got := events.WaitFor(t, "every published event", 5*time.Second, func(evs []sseEvent) bool {
+	got := events.WaitFor(t, "every published event", 5*time.Second, func(evs []ssetest.Event) bool {
 		return len(evs) > 0 && evs[len(evs)-1].ID == sent
 	})
 	seen := map[string]bool{}
@@ -191,4 +192,13 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 			t.Errorf("no %q event for an update with every kind of event", k)
 		}
 	}
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

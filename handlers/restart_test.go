@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 )
 
 var chartOptionsPattern = regexp.MustCompile(`data-options="([^"]*)"`)
@@ -194,20 +195,20 @@ func leaveTrainingRun(t *testing.T, a *testApp, fromCkpt string) (int64, string,
 func TestViewerFromBeforeARestartCatchesUp(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	first := startApp(t, appConfig{dataDir: dataDir, prepared: true})
-	viewer := connectSSE(t, first.client, first.URL("/events?after="+itoa(int64(first.status().LastEventID))), "")
+	viewer := ssetest.Connect(t, first.client, first.URL("/events?after="+itoa(int64(first.status().LastEventID))), "")
 	runID := first.startTraining(`{"epochs":500,"batch_size":32,"train_limit":256}`)
-	viewer.WaitFor(t, "loss points", 60*time.Second, func(evs []sseEvent) bool { return len(named(evs, "loss")) >= 3 })
+	viewer.WaitFor(t, "loss points", 60*time.Second, func(evs []ssetest.Event) bool { return len(ssetest.Named(evs, "loss")) >= 3 })
 	// A graceful restart: the run stops and is saved after the streams end.
 	first.Stop()
-	<-viewer.done
+	<-viewer.Done()
 	evs := viewer.Events()
 	lastSeen := evs[len(evs)-1].ID
-	if st := named(evs, "status"); len(st) > 0 && !strings.Contains(st[len(st)-1].Data, `data-state="training"`) {
+	if st := ssetest.Named(evs, "status"); len(st) > 0 && !strings.Contains(st[len(st)-1].Data, `data-state="training"`) {
 		t.Fatalf("the viewer saw the run end before the restart: %s", st[len(st)-1].Data)
 	}
 
 	second := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
-	back := connectSSE(t, second.client, second.URL("/events"), itoa(int64(lastSeen)))
+	back := ssetest.Connect(t, second.client, second.URL("/events"), itoa(int64(lastSeen)))
 	panels := waitPanels(t, back, lastSeen)
 	for name, want := range map[string][]string{
 		"status":      {`data-state="stopped"`, "Run " + itoa(runID)},
@@ -224,7 +225,7 @@ func TestViewerFromBeforeARestartCatchesUp(t *testing.T) {
 	}
 	// The stream is live from there on.
 	second.Web.Hub().Send("log", []byte("<li>live after the restart</li>"))
-	back.WaitFor(t, "a live event", 5*time.Second, func(evs []sseEvent) bool {
+	back.WaitFor(t, "a live event", 5*time.Second, func(evs []ssetest.Event) bool {
 		return len(evs) > 0 && evs[len(evs)-1].Data == "<li>live after the restart</li>"
 	})
 
@@ -233,11 +234,11 @@ func TestViewerFromBeforeARestartCatchesUp(t *testing.T) {
 	ckpt := second.status().Training.Checkpoint
 	crashed, _, _ := leaveTrainingRun(t, second, ckpt)
 	second.Stop()
-	<-back.done
+	<-back.Done()
 	evs = back.Events()
 	lastSeen = evs[len(evs)-1].ID
 	third := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
-	again := connectSSE(t, third.client, third.URL("/events?after="+itoa(int64(lastSeen))), "")
+	again := ssetest.Connect(t, third.client, third.URL("/events?after="+itoa(int64(lastSeen))), "")
 	panels = waitPanels(t, again, lastSeen)
 	for _, w := range []string{`data-state="interrupted"`, "Run " + itoa(crashed), fmnist.InterruptedReason} {
 		if !strings.Contains(panels["status"].Data, w) {
@@ -249,18 +250,18 @@ func TestViewerFromBeforeARestartCatchesUp(t *testing.T) {
 // waitPanels waits for the panels a viewer from an earlier process is sent
 // (every snapshot kind and the log list) and returns them by name; their ids
 // must follow the viewer's last id and grow.
-func waitPanels(t *testing.T, c *sseClient, lastSeen uint64) map[string]sseEvent {
+func waitPanels(t *testing.T, c *ssetest.Client, lastSeen uint64) map[string]ssetest.Event {
 	t.Helper()
 	names := []string{"status", "progress", "dataset", "predictions", "logs"}
-	evs := c.WaitFor(t, "the panels as they are now", 5*time.Second, func(evs []sseEvent) bool {
+	evs := c.WaitFor(t, "the panels as they are now", 5*time.Second, func(evs []ssetest.Event) bool {
 		for _, n := range names {
-			if len(named(evs, n)) == 0 {
+			if len(ssetest.Named(evs, n)) == 0 {
 				return false
 			}
 		}
 		return true
 	})
-	panels := map[string]sseEvent{}
+	panels := map[string]ssetest.Event{}
 	for i, e := range evs {
 		if e.ID <= lastSeen || i > 0 && e.ID <= evs[i-1].ID {
 			t.Errorf("event %d (%s) has id %d, after %d (resumed after %d)", i, e.Name, e.ID, evs[max(i-1, 0)].ID, lastSeen)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 	"github.com/fmnist/trainer/ml/data"
 )
 
@@ -294,18 +295,18 @@ func TestDatasetFormPlainAndHTMX(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		a := startApp(t, appConfig{})
 		b := a.newBrowser()
-		events := connectSSE(t, a.client, a.URL("/events"), "")
+		events := ssetest.Connect(t, a.client, a.URL("/events"), "")
 		r := b.post("/dataset", nil, false)
 		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 			t.Fatalf("POST /dataset: status %d, Location %q; want 303 to /", r.Status, r.Header.Get("Location"))
 		}
 		a.waitStatus("the dataset", 30*time.Second, func(st statusJSON) bool { return st.Dataset.Status == "ready" })
 		// Viewers see the panel change and the download's log.
-		evs := events.WaitFor(t, "the ready dataset panel", 10*time.Second, func(evs []sseEvent) bool {
-			d := named(evs, "dataset")
+		evs := events.WaitFor(t, "the ready dataset panel", 10*time.Second, func(evs []ssetest.Event) bool {
+			d := ssetest.Named(evs, "dataset")
 			return len(d) > 0 && strings.Contains(d[len(d)-1].Data, "Ready for training")
 		})
-		if logs := named(evs, "log"); len(logs) == 0 || !strings.Contains(logs[len(logs)-1].Data, "Dataset ready") {
+		if logs := ssetest.Named(evs, "log"); len(logs) == 0 || !strings.Contains(logs[len(logs)-1].Data, "Dataset ready") {
 			t.Errorf("no log event says the dataset is ready: %+v", logs)
 		}
 		wantStatus(t, "GET / after the download", b.get("/"), http.StatusOK, "Ready for training", "512")

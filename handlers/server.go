@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
 )
@@ -78,7 +79,7 @@ type Server struct {
 	trainer     Trainer
 	predictor   Predictor
 	runs        fmnist.RunReader
-	hub         *Hub
+	hub         *live.Hub
 	hosts       hostPolicy
 	log         *slog.Logger
 	chartPoints int
@@ -103,7 +104,7 @@ func New(svc Service, opts Options) *Server {
 		opts.BodyLimit = "64K"
 	}
 	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc,
-		hub: NewHub(logger), hosts: newHostPolicy(opts.Listen, opts.AllowedHosts),
+		hub: live.NewHub(logger), hosts: newHostPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
 		if k.Snapshot() {
@@ -232,7 +233,7 @@ func (s *Server) Close() { s.hub.Close() }
 func (s *Server) AllowedHosts() []string { return s.hosts.hosts() }
 
 // Hub gives tests access to the event hub.
-func (s *Server) Hub() *Hub { return s.hub }
+func (s *Server) Hub() *live.Hub { return s.hub }
 
 func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

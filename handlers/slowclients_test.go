@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 	"github.com/fmnist/trainer/server"
 )
 
@@ -98,7 +99,7 @@ func TestSlowAndIdleConnectionsAreClosed(t *testing.T) {
 		m.ReadHeaderTimeout, m.ReadTimeout, m.WriteTimeout, m.IdleTimeout = timeout, timeout, timeout, timeout
 	}})
 	host := a.addr()
-	stream := connectSSE(t, a.client, a.URL("/events"), "")
+	stream := ssetest.Connect(t, a.client, a.URL("/events"), "")
 	streamOpened := time.Now()
 
 	var conns []*rawConn
@@ -151,8 +152,8 @@ func TestSlowAndIdleConnectionsAreClosed(t *testing.T) {
 		t.Fatalf("the event stream ended after %v: %v", time.Since(streamOpened), err)
 	}
 	a.Web.Hub().Send("log", []byte("<li>still streaming</li>"))
-	stream.WaitFor(t, "an event after the timeouts", 5*time.Second, func(evs []sseEvent) bool {
-		logs := named(evs, "log")
+	stream.WaitFor(t, "an event after the timeouts", 5*time.Second, func(evs []ssetest.Event) bool {
+		logs := ssetest.Named(evs, "log")
 		return len(logs) > 0 && strings.Contains(logs[len(logs)-1].Data, "still streaming")
 	})
 }

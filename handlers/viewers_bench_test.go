@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 	"github.com/fmnist/trainer/ml/data/datatest"
 )
 
@@ -58,9 +59,9 @@ func benchmarkTrainingWithViewers(b *testing.B, viewers int) {
 	var runs, lossEvents int
 	for b.Loop() {
 		b.StopTimer()
-		clients := make([]*sseClient, viewers)
+		clients := make([]*ssetest.Client, viewers)
 		for i := range clients {
-			clients[i] = connectSSE(b, a.client, a.URL("/events"), "")
+			clients[i] = ssetest.Connect(b, a.client, a.URL("/events"), "")
 		}
 		b.StartTimer()
 
@@ -101,11 +102,11 @@ func benchmarkTrainingWithViewers(b *testing.B, viewers int) {
 // checkViewerGotEveryPoint waits for viewer i to receive the loss events of
 // run runID and fails unless they are exactly the run's stored points, in
 // order. It returns how many it received.
-func checkViewerGotEveryPoint(b *testing.B, i int, c *sseClient, runID int64, points []pointJSON) int {
+func checkViewerGotEveryPoint(b *testing.B, i int, c *ssetest.Client, runID int64, points []pointJSON) int {
 	b.Helper()
-	runLoss := func(evs []sseEvent) []lossEventJSON {
+	runLoss := func(evs []ssetest.Event) []lossEventJSON {
 		var out []lossEventJSON
-		for _, e := range named(evs, "loss") {
+		for _, e := range ssetest.Named(evs, "loss") {
 			var p lossEventJSON
 			if err := json.Unmarshal([]byte(e.Data), &p); err != nil {
 				b.Fatalf("viewer %d: loss event %q is not JSON: %v", i, e.Data, err)
@@ -118,7 +119,7 @@ func checkViewerGotEveryPoint(b *testing.B, i int, c *sseClient, runID int64, po
 	}
 	// The hub has sent everything by now; the viewer may still be reading.
 	evs := c.WaitFor(b, fmt.Sprintf("viewer %d to get %d loss points", i, len(points)), 30*time.Second,
-		func(evs []sseEvent) bool { return len(runLoss(evs)) >= len(points) })
+		func(evs []ssetest.Event) bool { return len(runLoss(evs)) >= len(points) })
 	got := runLoss(evs)
 	if len(got) != len(points) {
 		b.Fatalf("viewer %d got %d loss points of run %d, the run has %d", i, len(got), runID, len(points))

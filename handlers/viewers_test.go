@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
+	"github.com/fmnist/trainer/handlers/live"
 )
 
 // TestFiftyViewersAndAStalledOne watches a short run with 50 viewers and
@@ -26,14 +28,14 @@ func TestFiftyViewersAndAStalledOne(t *testing.T) {
 	for i := range 200 {
 		a.Web.Hub().Send("log", []byte(`<li>earlier event `+itoa(int64(i))+strings.Repeat(".", 200)+`</li>`))
 	}
-	stalled := dialStalled(t, a.addr(), "/events?after="+itoa(int64(backlog)))
+	stalled := ssetest.DialStalled(t, a.addr(), "/events?after="+itoa(int64(backlog)))
 	// Close it before the server stops, which waits for its handler.
 	t.Cleanup(func() { stalled.Close() })
 	start := a.status().LastEventID
 
-	viewers := make([]*sseClient, 50)
+	viewers := make([]*ssetest.Client, 50)
 	for i := range viewers {
-		viewers[i] = connectSSE(t, a.client, a.URL("/events?after="+itoa(int64(start))), "")
+		viewers[i] = ssetest.Connect(t, a.client, a.URL("/events?after="+itoa(int64(start))), "")
 	}
 	if st := a.status(); st.Viewers != 51 {
 		t.Errorf("status counts %d viewers, want 51", st.Viewers)
@@ -52,7 +54,7 @@ func TestFiftyViewersAndAStalledOne(t *testing.T) {
 	}
 	for i, v := range viewers {
 		evs := v.Events()
-		loss := named(evs, "loss")
+		loss := ssetest.Named(evs, "loss")
 		if len(loss) != len(run.Points) {
 			t.Errorf("viewer %d got %d loss points, the run has %d", i, len(loss), len(run.Points))
 			continue
@@ -88,14 +90,14 @@ func TestStalledViewerIsDroppedAndResumes(t *testing.T) {
 	a := startApp(t, appConfig{prepared: true, smallSocketBuffers: true})
 	hub := a.Web.Hub()
 	start := hub.LastID()
-	stalled := dialUnread(t, a.addr(), "/events?after="+itoa(int64(start)))
+	stalled := ssetest.DialUnread(t, a.addr(), "/events?after="+itoa(int64(start)))
 	t.Cleanup(func() { stalled.Close() })
 	waitViewers(t, hub, 1, 5*time.Second)
 
-	var sent []sseEvent
+	var sent []ssetest.Event
 	send := func(name, data string) {
 		hub.Send(name, []byte(data))
-		sent = append(sent, sseEvent{ID: hub.LastID(), HasID: true, Name: name, Data: data})
+		sent = append(sent, ssetest.Event{ID: hub.LastID(), HasID: true, Name: name, Data: data})
 	}
 	// First more than the sockets hold, so that the server's write to the
 	// viewer blocks, as it does once a viewer has stopped reading for a while.
@@ -123,8 +125,7 @@ func TestStalledViewerIsDroppedAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read the stalled viewer's response: %v", err)
 	}
-	got := &sseClient{done: make(chan struct{}), changed: make(chan struct{}, 1)}
-	got.read(resp.Body)
+	got := ssetest.ReadAll(resp.Body)
 	if err := got.Err(); errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("the server did not close the stalled viewer's connection: %v", err)
 	}
@@ -141,14 +142,14 @@ func TestStalledViewerIsDroppedAndResumes(t *testing.T) {
 	t.Logf("the stalled viewer read %d of %d events before it was dropped", len(before), len(sent))
 
 	// Resuming: every log line after lastSeen and the newest progress panel.
-	var want []sseEvent
+	var want []ssetest.Event
 	for i, e := range sent {
 		if e.ID > lastSeen && (e.Name == "log" || i == len(sent)-2) {
 			want = append(want, e)
 		}
 	}
-	back := connectSSE(t, a.client, a.URL("/events"), itoa(int64(lastSeen)))
-	back.WaitFor(t, "the events after "+itoa(int64(lastSeen)), 10*time.Second, func(evs []sseEvent) bool { return len(evs) >= len(want) })
+	back := ssetest.Connect(t, a.client, a.URL("/events"), itoa(int64(lastSeen)))
+	back.WaitFor(t, "the events after "+itoa(int64(lastSeen)), 10*time.Second, func(evs []ssetest.Event) bool { return len(evs) >= len(want) })
 	time.Sleep(200 * time.Millisecond) // anything extra would follow right behind
 	resumed := back.Events()
 	if len(resumed) != len(want) {
@@ -158,5 +159,18 @@ func TestStalledViewerIsDroppedAndResumes(t *testing.T) {
 		if e.DataLines = 0; e != want[i] {
 			t.Fatalf("resuming after %d: event %d is %+v, want %+v", lastSeen, i, e, want[i])
 		}
+	}
+}
+
+// waitViewers waits until the hub counts n viewers: a viewer's handler has
+// returned once it is no longer counted.
+func waitViewers(t *testing.T, hub *live.Hub, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for hub.Viewers() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub counts %d viewers after %v, want %d", hub.Viewers(), within, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,4 +1,6 @@
-package handlers_test
+// Package ssetest is a Server-Sent Events client for tests, read the way a
+// browser's EventSource reads, and raw connections that stall a server.
+package ssetest
 
 import (
 	"bufio"
@@ -13,9 +15,9 @@ import (
 	"time"
 )
 
-// sseEvent is one dispatched Server-Sent Event, reassembled the way a
+// Event is one dispatched Server-Sent Event, reassembled the way a
 // browser's EventSource does.
-type sseEvent struct {
+type Event struct {
 	ID        uint64
 	HasID     bool // the event carried an id field
 	Name      string
@@ -23,20 +25,20 @@ type sseEvent struct {
 	DataLines int    // how many data: lines it came in
 }
 
-// sseClient reads GET /events in the background and keeps every event.
-type sseClient struct {
+// Client reads GET /events in the background and keeps every event.
+type Client struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
 	mu      sync.Mutex
-	events  []sseEvent
+	events  []Event
 	err     error // why reading ended
 	changed chan struct{}
 }
 
-// connectSSE opens the stream; lastEventID (if not "") is sent as the
+// Connect opens the stream; lastEventID (if not "") is sent as the
 // Last-Event-ID header. It returns once the response headers arrived.
-func connectSSE(t testing.TB, client *http.Client, url, lastEventID string) *sseClient {
+func Connect(t testing.TB, client *http.Client, url, lastEventID string) *Client {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -59,20 +61,28 @@ func connectSSE(t testing.TB, client *http.Client, url, lastEventID string) *sse
 		cancel()
 		t.Fatalf("GET %s: status %d, content type %q: %s", url, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	c := &sseClient{cancel: cancel, done: make(chan struct{}), changed: make(chan struct{}, 1)}
+	c := &Client{cancel: cancel, done: make(chan struct{}), changed: make(chan struct{}, 1)}
 	go c.read(resp.Body)
 	t.Cleanup(c.Close)
+	return c
+}
+
+// ReadAll parses a stream that is already open, such as the body of a raw
+// response, until it ends, and returns what it held.
+func ReadAll(body io.ReadCloser) *Client {
+	c := &Client{cancel: func() {}, done: make(chan struct{}), changed: make(chan struct{}, 1)}
+	c.read(body)
 	return c
 }
 
 // read parses the stream as the EventSource spec says: fields until a
 // blank line, data lines joined with "\n", comments ignored, an event
 // without data not dispatched.
-func (c *sseClient) read(body io.ReadCloser) {
+func (c *Client) read(body io.ReadCloser) {
 	defer close(c.done)
 	defer body.Close()
 	r := bufio.NewReader(body)
-	var ev sseEvent
+	var ev Event
 	var data []string
 	for {
 		line, err := r.ReadString('\n')
@@ -86,7 +96,7 @@ func (c *sseClient) read(body io.ReadCloser) {
 				ev.Data, ev.DataLines = strings.Join(data, "\n"), len(data)
 				c.add(ev)
 			}
-			ev, data = sseEvent{}, nil
+			ev, data = Event{}, nil
 			continue
 		}
 		if strings.HasPrefix(line, ":") {
@@ -110,21 +120,21 @@ func (c *sseClient) read(body io.ReadCloser) {
 	}
 }
 
-func (c *sseClient) add(ev sseEvent) {
+func (c *Client) add(ev Event) {
 	c.mu.Lock()
 	c.events = append(c.events, ev)
 	c.mu.Unlock()
 	c.signal()
 }
 
-func (c *sseClient) finish(err error) {
+func (c *Client) finish(err error) {
 	c.mu.Lock()
 	c.err = err
 	c.mu.Unlock()
 	c.signal()
 }
 
-func (c *sseClient) signal() {
+func (c *Client) signal() {
 	select {
 	case c.changed <- struct{}{}:
 	default:
@@ -132,14 +142,14 @@ func (c *sseClient) signal() {
 }
 
 // Events returns a copy of the events received so far.
-func (c *sseClient) Events() []sseEvent {
+func (c *Client) Events() []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]sseEvent(nil), c.events...)
+	return append([]Event(nil), c.events...)
 }
 
 // Err is why the stream ended, or nil while it is open.
-func (c *sseClient) Err() error {
+func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
@@ -147,7 +157,7 @@ func (c *sseClient) Err() error {
 
 // WaitFor waits until done holds for the events received so far and
 // returns them; it fails the test after timeout or if the stream ends.
-func (c *sseClient) WaitFor(t testing.TB, what string, timeout time.Duration, done func([]sseEvent) bool) []sseEvent {
+func (c *Client) WaitFor(t testing.TB, what string, timeout time.Duration, done func([]Event) bool) []Event {
 	t.Helper()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
@@ -167,15 +177,18 @@ func (c *sseClient) WaitFor(t testing.TB, what string, timeout time.Duration, do
 	}
 }
 
+// Done is closed when the stream has ended, by either side.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
 // Close disconnects and waits for the reader to end.
-func (c *sseClient) Close() {
+func (c *Client) Close() {
 	c.cancel()
 	<-c.done
 }
 
-// named returns the events called name, in order.
-func named(evs []sseEvent, name string) []sseEvent {
-	var out []sseEvent
+// Named returns the events called name, in order.
+func Named(evs []Event, name string) []Event {
+	var out []Event
 	for _, e := range evs {
 		if e.Name == name {
 			out = append(out, e)
@@ -184,8 +197,6 @@ func named(evs []sseEvent, name string) []sseEvent {
 	return out
 }
 
-func hasEvent(name string) func([]sseEvent) bool {
-	return func(evs []sseEvent) bool { return len(named(evs, name)) > 0 }
+func HasEvent(name string) func([]Event) bool {
+	return func(evs []Event) bool { return len(Named(evs, name)) > 0 }
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

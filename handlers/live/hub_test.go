@@ -1,29 +1,30 @@
-package handlers_test
+package live_test
 
 import (
-	"bufio"
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/fmnist/trainer/handlers"
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
+	"github.com/fmnist/trainer/handlers/live"
 )
 
 // startHub serves a bare hub; it closes at the end of the test.
-func startHub(t *testing.T, smallSocketBuffers bool) (*handlers.Hub, *httptest.Server, *syncBuffer) {
+func startHub(t *testing.T, smallSocketBuffers bool) (*live.Hub, *httptest.Server, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	hub := handlers.NewHub(slog.New(slog.NewTextHandler(logs, nil)))
+	hub := live.NewHub(slog.New(slog.NewTextHandler(logs, nil)))
 	hub.Snapshot("status")
 	ts := httptest.NewUnstartedServer(hub)
 	if smallSocketBuffers {
@@ -44,11 +45,11 @@ func startHub(t *testing.T, smallSocketBuffers bool) (*handlers.Hub, *httptest.S
 func TestHubSplitsMultiLineDataAndNumbersEvents(t *testing.T) {
 	hub, ts, _ := startHub(t, false)
 	before := hub.LastID()
-	c := connectSSE(t, ts.Client(), ts.URL+"?after="+itoa(int64(before)), "")
+	c := ssetest.Connect(t, ts.Client(), ts.URL+"?after="+itoa(int64(before)), "")
 	fragment := "<li>\n  first line\n\n  <b>third</b>\n</li>"
 	hub.Send("log", []byte(fragment))
 	hub.Send("loss", []byte(`{"run":1,"epoch":0.5,"loss":0.4}`))
-	evs := c.WaitFor(t, "two events", 5*time.Second, func(evs []sseEvent) bool { return len(evs) >= 2 })
+	evs := c.WaitFor(t, "two events", 5*time.Second, func(evs []ssetest.Event) bool { return len(evs) >= 2 })
 	if evs[0].Name != "log" || evs[0].Data != fragment || evs[0].DataLines != 5 {
 		t.Errorf("multi-line event came back as %+v; want the fragment in 5 data lines", evs[0])
 	}
@@ -66,10 +67,10 @@ func TestHubSplitsMultiLineDataAndNumbersEvents(t *testing.T) {
 func TestHubNewViewerGetsEverythingOnceConnected(t *testing.T) {
 	hub, ts, _ := startHub(t, false)
 	for i := range 100 {
-		c := connectSSE(t, ts.Client(), ts.URL, "")
+		c := ssetest.Connect(t, ts.Client(), ts.URL, "")
 		want := fmt.Sprintf("event %d", i)
 		hub.Send("log", []byte(want))
-		c.WaitFor(t, want, 5*time.Second, func(evs []sseEvent) bool {
+		c.WaitFor(t, want, 5*time.Second, func(evs []ssetest.Event) bool {
 			for _, e := range evs {
 				if e.Data == want {
 					return true
@@ -91,7 +92,7 @@ func TestHubResumesAfterLastEventID(t *testing.T) {
 	s2l2 := hub.LastID()
 	hub.Send("log", []byte("l3"))
 
-	datas := func(evs []sseEvent) string {
+	datas := func(evs []ssetest.Event) string {
 		var out []string
 		for _, e := range evs {
 			out = append(out, e.Data)
@@ -100,9 +101,9 @@ func TestHubResumesAfterLastEventID(t *testing.T) {
 	}
 	check := func(what, lastID, query, want string) {
 		t.Helper()
-		c := connectSSE(t, ts.Client(), ts.URL+query, lastID)
+		c := ssetest.Connect(t, ts.Client(), ts.URL+query, lastID)
 		n := len(strings.Fields(want))
-		evs := c.WaitFor(t, what, 5*time.Second, func(evs []sseEvent) bool { return len(evs) >= n })
+		evs := c.WaitFor(t, what, 5*time.Second, func(evs []ssetest.Event) bool { return len(evs) >= n })
 		// Anything extra would arrive right behind the replay.
 		time.Sleep(50 * time.Millisecond)
 		if got := datas(c.Events()); got != want {
@@ -133,10 +134,10 @@ func TestHubResumesAfterLastEventID(t *testing.T) {
 
 func TestHubCloseEndsStreams(t *testing.T) {
 	hub, ts, _ := startHub(t, false)
-	c := connectSSE(t, ts.Client(), ts.URL, "")
+	c := ssetest.Connect(t, ts.Client(), ts.URL, "")
 	hub.Close()
 	select {
-	case <-c.done:
+	case <-c.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not end the stream")
 	}
@@ -156,9 +157,9 @@ func TestHubViewersLeaveNoGoroutines(t *testing.T) {
 	hub, ts, _ := startHub(t, false)
 	ignore := goleak.IgnoreCurrent()
 	after := hub.LastID()
-	clients := make([]*sseClient, 50)
+	clients := make([]*ssetest.Client, 50)
 	for i := range clients {
-		clients[i] = connectSSE(t, ts.Client(), ts.URL+"?after="+itoa(int64(after)), "")
+		clients[i] = ssetest.Connect(t, ts.Client(), ts.URL+"?after="+itoa(int64(after)), "")
 	}
 	if hub.Viewers() != 50 {
 		t.Errorf("hub counts %d viewers, want 50", hub.Viewers())
@@ -168,7 +169,7 @@ func TestHubViewersLeaveNoGoroutines(t *testing.T) {
 		hub.Send("loss", []byte(fmt.Sprintf(`{"run":1,"epoch":%d,"loss":1}`, i)))
 	}
 	for i, c := range clients {
-		evs := c.WaitFor(t, "every event", 10*time.Second, func(evs []sseEvent) bool { return len(evs) >= events })
+		evs := c.WaitFor(t, "every event", 10*time.Second, func(evs []ssetest.Event) bool { return len(evs) >= events })
 		for j, e := range evs {
 			if want := fmt.Sprintf(`{"run":1,"epoch":%d,"loss":1}`, j); e.Data != want {
 				t.Fatalf("viewer %d event %d = %q, want %q", i, j, e.Data, want)
@@ -191,9 +192,9 @@ func TestHubViewersLeaveNoGoroutines(t *testing.T) {
 // get every event, and the stalled one is dropped once its buffer is full.
 func TestHubDropsStalledViewer(t *testing.T) {
 	hub, ts, logs := startHub(t, true)
-	stalled := dialStalled(t, ts.Listener.Addr().String(), "/")
+	stalled := ssetest.DialStalled(t, ts.Listener.Addr().String(), "/")
 	defer stalled.Close()
-	reader := connectSSE(t, ts.Client(), ts.URL+"?after="+itoa(int64(hub.LastID())), "")
+	reader := ssetest.Connect(t, ts.Client(), ts.URL+"?after="+itoa(int64(hub.LastID())), "")
 
 	payload := strings.Repeat("x", 200)
 	const events, burst = 6000, 250
@@ -201,7 +202,7 @@ func TestHubDropsStalledViewer(t *testing.T) {
 		for range burst {
 			hub.Send("log", []byte(payload))
 		}
-		reader.WaitFor(t, "the burst", 10*time.Second, func(evs []sseEvent) bool { return len(evs) >= sent+burst })
+		reader.WaitFor(t, "the burst", 10*time.Second, func(evs []ssetest.Event) bool { return len(evs) >= sent+burst })
 	}
 	if !strings.Contains(logs.String(), "dropped a viewer") {
 		t.Errorf("the stalled viewer should have been dropped; hub log:\n%s", logs.String())
@@ -213,7 +214,7 @@ func TestHubDropsStalledViewer(t *testing.T) {
 // is logged as dropped, and the server closes its connection at once.
 func TestHubLogsOnlyViewersThatStoppedReading(t *testing.T) {
 	hub, ts, logs := startHub(t, true)
-	stalled := dialStalled(t, ts.Listener.Addr().String(), "/") // viewer-1
+	stalled := ssetest.DialStalled(t, ts.Listener.Addr().String(), "/") // viewer-1
 	defer stalled.Close()
 
 	stop := make(chan struct{})
@@ -233,8 +234,8 @@ func TestHubLogsOnlyViewersThatStoppedReading(t *testing.T) {
 		}
 	}()
 	for range 50 {
-		c := connectSSE(t, ts.Client(), ts.URL, "")
-		c.WaitFor(t, "an event", 5*time.Second, func(evs []sseEvent) bool { return len(evs) > 0 })
+		c := ssetest.Connect(t, ts.Client(), ts.URL, "")
+		c.WaitFor(t, "an event", 5*time.Second, func(evs []ssetest.Event) bool { return len(evs) > 0 })
 		c.Close()
 	}
 	close(stop)
@@ -244,7 +245,7 @@ func TestHubLogsOnlyViewersThatStoppedReading(t *testing.T) {
 		hub.Send("log", []byte("tick"))
 	}
 	waitViewers(t, hub, 0, 5*time.Second)
-	waitClosedByServer(t, stalled, 5*time.Second)
+	ssetest.WaitClosedByServer(t, stalled, 5*time.Second)
 
 	var drops []string
 	for _, line := range strings.Split(logs.String(), "\n") {
@@ -263,26 +264,26 @@ func TestHubLogsOnlyViewersThatStoppedReading(t *testing.T) {
 func TestHubDropsViewerWhoseWriteTimesOut(t *testing.T) {
 	hub, ts, logs := startHub(t, true)
 	hub.SetWriteTimeout(200 * time.Millisecond)
-	stalled := dialStalled(t, ts.Listener.Addr().String(), "/")
+	stalled := ssetest.DialStalled(t, ts.Listener.Addr().String(), "/")
 	defer stalled.Close()
 	payload := strings.Repeat("x", 1000)
 	for range 500 { // 500 kB: far more than the sockets hold
 		hub.Send("log", []byte(payload))
 	}
 	waitViewers(t, hub, 0, 5*time.Second)
-	waitClosedByServer(t, stalled, 5*time.Second)
+	ssetest.WaitClosedByServer(t, stalled, 5*time.Second)
 	if log := logs.String(); !strings.Contains(log, "dropped a viewer") || !strings.Contains(log, "timed out") {
 		t.Errorf("the viewer whose write timed out should be logged as dropped; hub log:\n%s", log)
 	}
 }
 
 // hubBufferEvents is how many events wait for one viewer before it counts
-// as stalled (handlers.hubBuffer).
+// as stalled (hubBuffer in hub.go).
 const hubBufferEvents = 4096
 
 // waitViewers waits until the hub counts n viewers: a viewer's handler has
 // returned once it is no longer counted.
-func waitViewers(t *testing.T, hub *handlers.Hub, n int, within time.Duration) {
+func waitViewers(t *testing.T, hub *live.Hub, n int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for hub.Viewers() != n {
@@ -293,48 +294,6 @@ func waitViewers(t *testing.T, hub *handlers.Hub, n int, within time.Duration) {
 	}
 }
 
-// waitClosedByServer reads (and discards) what the server sent on conn
-// until the server closes it, failing the test if that takes longer than
-// within. Reading lets a blocked server write through, so call it once the
-// server should be done writing.
-func waitClosedByServer(t *testing.T, conn net.Conn, within time.Duration) {
-	t.Helper()
-	_ = conn.SetReadDeadline(time.Now().Add(within))
-	n, err := io.Copy(io.Discard, conn)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("the server did not close the stalled viewer's connection within %v (%d bytes read)", within, n)
-	}
-}
-
-// dialStalled opens GET path on addr with a small receive buffer and
-// never reads the answer.
-func dialStalled(t *testing.T, addr, path string) net.Conn {
-	t.Helper()
-	conn := dialUnread(t, addr, path)
-	// Read the status line only, to know the stream is open.
-	line, err := bufio.NewReaderSize(conn, 16).ReadString('\n')
-	if err != nil || !strings.Contains(line, "200") {
-		t.Fatalf("stalled viewer: %q, %v", line, err)
-	}
-	return conn
-}
-
-// dialUnread sends GET path to addr over a connection with a small receive
-// buffer and reads nothing of the answer.
-func dialUnread(t *testing.T, addr, path string) net.Conn {
-	t.Helper()
-	dialer := net.Dialer{Control: setSmallReceiveBuffer}
-	conn, err := dialer.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr); err != nil {
-		conn.Close()
-		t.Fatal(err)
-	}
-	return conn
-}
-
 func mustRequest(t *testing.T, url string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -342,4 +301,44 @@ func mustRequest(t *testing.T, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// syncBuffer collects the hub's log.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// response is a read HTTP response.
+type response struct {
+	Status int
+	Body   string
+}
+
+func doWith(t testing.TB, client *http.Client, req *http.Request) response {
+	t.Helper()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
+	}
+	return response{Status: resp.StatusCode, Body: string(body)}
 }

@@ -1,4 +1,8 @@
-package handlers
+// Package live is the app's event stream (GET /events): a hub over
+// github.com/r3labs/sse that numbers events, keeps what a resuming viewer
+// needs, never lets a slow viewer hold up the others, and catches up a
+// viewer whose page outlived a restart.
+package live
 
 import (
 	"context"
