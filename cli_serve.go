@@ -16,6 +16,7 @@ type serveOptions struct {
 	dataDir     string
 	datasetURL  string
 	chartPoints int
+	minFreeMB   int64
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -25,10 +26,12 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	dataDirFlag(fs, &o.dataDir)
 	datasetURLFlag(fs, &o.datasetURL)
 	fs.IntVar(&o.chartPoints, "chart-points", 2000, "history length of the loss chart, in points (env FMNIST_CHART_POINTS)")
+	fs.Int64Var(&o.minFreeMB, "min-free-mb", server.DefaultMinFreeSpace/1_000_000,
+		"free space the data dir needs for a run to start, in MB; 0 turns the check off (env FMNIST_MIN_FREE_MB)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
-	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS"}); err != nil {
+	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS", "min-free-mb": "FMNIST_MIN_FREE_MB"}); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -36,6 +39,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if o.chartPoints < 10 || o.chartPoints > 1_000_000 {
 		return o, fmt.Errorf("--chart-points must be between 10 and 1000000, got %d", o.chartPoints)
+	}
+	if o.minFreeMB < 0 || o.minFreeMB > 1<<30 {
+		return o, fmt.Errorf("--min-free-mb must be between 0 and %d, got %d", 1<<30, o.minFreeMB)
 	}
 	return o, nil
 }
@@ -50,11 +56,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	m := &server.Main{
-		Addr:        opts.addr,
-		Layout:      fmnist.Layout{Dir: opts.dataDir},
-		DatasetURL:  opts.datasetURL,
-		ChartPoints: opts.chartPoints,
-		Logger:      logger,
+		Addr:         opts.addr,
+		Layout:       fmnist.Layout{Dir: opts.dataDir},
+		DatasetURL:   opts.datasetURL,
+		ChartPoints:  opts.chartPoints,
+		Logger:       logger,
+		MinFreeSpace: opts.minFreeMB * 1_000_000,
+	}
+	if opts.minFreeMB == 0 {
+		m.MinFreeSpace = -1 // no check
 	}
 	if err := m.Open(ctx); err != nil {
 		fmt.Fprintf(stderr, "fmnist: %v\n", err)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ type Options struct {
 	CheckpointDir string // where training runs write their checkpoints
 	DatasetURL    string // "" for the official mirrors
 	Logger        *slog.Logger
+	// DataDir is the data dir ("" means the parent of DatasetDir): a run
+	// starts only while its file system has MinFreeSpace bytes free (0: no
+	// check).
+	DataDir      string
+	MinFreeSpace int64
 }
 
 // Service runs downloads and training and keeps the state viewers see.
@@ -35,6 +41,8 @@ type Service struct {
 	store      fmnist.RunStore
 	datasetDir string
 	ckptDir    string
+	dataDir    string
+	minFree    int64
 	source     string
 	log        *slog.Logger
 
@@ -77,12 +85,17 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		store:      opts.Store,
 		datasetDir: opts.DatasetDir,
 		ckptDir:    opts.CheckpointDir,
+		dataDir:    opts.DataDir,
+		minFree:    opts.MinFreeSpace,
 		source:     opts.DatasetURL,
 		log:        logger,
 		dlBox:      new(fmnist.Mailbox),
 		trainBox:   new(fmnist.Mailbox),
 		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
+	}
+	if s.dataDir == "" {
+		s.dataDir = filepath.Dir(opts.DatasetDir)
 	}
 	s.workers, s.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
 	s.state.Dataset.Status = fmnist.StatusIdle
@@ -96,6 +109,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if err := s.restore(ctx); err != nil {
 		return nil, err
 	}
+	s.warnLowSpace()
 	s.wg.Add(1)
 	go s.pump()
 	return s, nil

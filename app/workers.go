@@ -67,8 +67,9 @@ func (s *Service) download(box *fmnist.Mailbox) {
 
 // StartTraining starts a run with cfg and returns its id. It returns
 // fmnist.ErrBusy while another run or a download is in progress,
-// fmnist.ErrDatasetNotReady before the dataset is prepared, and an EINVALID
-// fmnist.Error for a bad cfg.
+// fmnist.ErrDatasetNotReady before the dataset is prepared, an EINVALID
+// fmnist.Error for a bad cfg, and an ESTORAGE one while the data dir has
+// less than its minimum free space.
 func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, error) {
 	s.mu.Lock()
 	if s.training || s.downloading {
@@ -90,6 +91,12 @@ func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, 
 	// Events of the previous run must land under its id before a new run
 	// takes the mailbox.
 	s.flush()
+	if err := s.checkFreeSpace(); err != nil {
+		s.mu.Lock()
+		s.training = false
+		s.mu.Unlock()
+		return 0, err
+	}
 	now := time.Now()
 	run, err := s.store.CreateRun(ctx, cfg, now)
 	if err != nil {

@@ -38,6 +38,8 @@ type appConfig struct {
 	// smallSocketBuffers shrinks the server's socket send buffers so that a
 	// viewer that stops reading blocks the server's writes quickly.
 	smallSocketBuffers bool
+	// minFreeSpace is server.Main.MinFreeSpace: 0 for the default.
+	minFreeSpace int64
 }
 
 // testApp is the whole app as the serve command wires it (server.Main): a
@@ -79,10 +81,11 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 	}
 	a := &testApp{t: t, Source: cfg.source, client: &http.Client{Transport: &http.Transport{}}, logs: &syncBuffer{}}
 	a.Main = &server.Main{
-		Addr:       "127.0.0.1:0",
-		Layout:     layout,
-		DatasetURL: cfg.source,
-		Logger:     slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Addr:         "127.0.0.1:0",
+		Layout:       layout,
+		DatasetURL:   cfg.source,
+		Logger:       slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		MinFreeSpace: cfg.minFreeSpace,
 	}
 	if cfg.smallSocketBuffers {
 		a.ConnState = func(c net.Conn, s http.ConnState) {

@@ -20,6 +20,10 @@ import (
 	"github.com/fmnist/trainer/store"
 )
 
+// DefaultMinFreeSpace is the free space, in bytes, the data dir needs for
+// a run to start unless Main.MinFreeSpace says otherwise.
+const DefaultMinFreeSpace = 100_000_000
+
 // Main is the running app. Set the exported fields, then Open, then Close.
 type Main struct {
 	Addr        string        // listen address, e.g. 127.0.0.1:8080 (":0" picks a port)
@@ -30,6 +34,10 @@ type Main struct {
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
+	// MinFreeSpace is the free space, in bytes, the data dir needs for a
+	// run to start; 0 means DefaultMinFreeSpace, and a negative value turns
+	// the check off.
+	MinFreeSpace int64
 
 	DB      *store.DB
 	Service *app.Service
@@ -62,12 +70,21 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "addr",
 			Message: fmt.Sprintf("cannot listen on %s: %v", m.Addr, innermost(err))}
 	}
+	minFree := m.MinFreeSpace
+	switch {
+	case minFree == 0:
+		minFree = DefaultMinFreeSpace
+	case minFree < 0:
+		minFree = 0
+	}
 	m.Service, err = app.New(ctx, app.Options{
 		Store:         m.DB,
 		DatasetDir:    m.Layout.Dataset(),
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
 		Logger:        m.Logger,
+		DataDir:       m.Layout.Dir,
+		MinFreeSpace:  minFree,
 	})
 	if err != nil {
 		return fmt.Errorf("start the service: %w", err)
