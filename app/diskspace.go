@@ -1,7 +1,9 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/dustin/go-humanize"
 
@@ -9,7 +11,11 @@ import (
 )
 
 // The data dir's free space: a run needs room for its points, logs and
-// checkpoints.
+// checkpoints, and a write that fails for want of it stops the run.
+
+// diskFull reports whether err is a write that failed because the disk is
+// full (the store marks SQLite's SQLITE_FULL so).
+func diskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }
 
 // spaceNote says how much space the data dir has and how much it needs,
 // e.g. "12 MB free in ./data, 100 MB free space needed".
@@ -23,6 +29,16 @@ func (s *Service) spaceNote() string {
 		return fmt.Sprintf("free space in %s unknown, %s", s.dataDir, need)
 	}
 	return fmt.Sprintf("%s free in %s, %s", humanize.Bytes(free), s.dataDir, need)
+}
+
+// failureReason is the reason a run fails with when what could not be
+// saved, e.g. "disk full: could not save loss points; 0 B free in ./data,
+// 100 MB free space needed".
+func (s *Service) failureReason(what string, err error) string {
+	if diskFull(err) {
+		return "disk full: could not save " + what + "; " + s.spaceNote()
+	}
+	return fmt.Sprintf("could not save %s: %v", what, err)
 }
 
 // checkFreeSpace refuses a run while the data dir has less free space than

@@ -40,6 +40,8 @@ type appConfig struct {
 	smallSocketBuffers bool
 	// minFreeSpace is server.Main.MinFreeSpace: 0 for the default.
 	minFreeSpace int64
+	// wrapStore, if set, wraps the store the service writes to.
+	wrapStore func(fmnist.RunStore) fmnist.RunStore
 }
 
 // testApp is the whole app as the serve command wires it (server.Main): a
@@ -86,6 +88,7 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 		DatasetURL:   cfg.source,
 		Logger:       slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		MinFreeSpace: cfg.minFreeSpace,
+		StoreWrapper: cfg.wrapStore,
 	}
 	if cfg.smallSocketBuffers {
 		a.ConnState = func(c net.Conn, s http.ConnState) {

@@ -38,6 +38,9 @@ type Main struct {
 	// run to start; 0 means DefaultMinFreeSpace, and a negative value turns
 	// the check off.
 	MinFreeSpace int64
+	// StoreWrapper, if set, wraps the store the service writes to (tests
+	// make its writes fail as on a full disk).
+	StoreWrapper func(fmnist.RunStore) fmnist.RunStore
 
 	DB      *store.DB
 	Service *app.Service
@@ -70,6 +73,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "addr",
 			Message: fmt.Sprintf("cannot listen on %s: %v", m.Addr, innermost(err))}
 	}
+	var runStore fmnist.RunStore = m.DB
+	if m.StoreWrapper != nil {
+		runStore = m.StoreWrapper(runStore)
+	}
 	minFree := m.MinFreeSpace
 	switch {
 	case minFree == 0:
@@ -78,7 +85,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		minFree = 0
 	}
 	m.Service, err = app.New(ctx, app.Options{
-		Store:         m.DB,
+		Store:         runStore,
 		DatasetDir:    m.Layout.Dataset(),
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
