@@ -291,12 +291,36 @@ func TestBrowserPageOutlivesARestart(t *testing.T) {
 	second.stop()
 }
 
+// TestBrowserLowDiskSpace starts a run while the data dir has less free
+// space than a run needs (the threshold is set above any disk): the
+// refusal (507) shows its message in the training controls, like any other
+// refusal, not as a generic "request failed".
+func TestBrowserLowDiskSpace(t *testing.T) {
+	b, origin := startBrowserTest(t, true, "--min-free-mb", "1000000000")
+
+	b.navigate(t, origin+"/")
+	b.clickButton(t, "Download & Prepare Dataset")
+	b.waitFor(t, "Start to be enabled after the download", browserDownloadTimeout,
+		"!document.getElementById('start-button').disabled")
+	b.fillTrainingForm(t)
+	b.click(t, "#start-button")
+	b.waitFor(t, "the refusal in the training controls", browserStepTimeout,
+		"document.getElementById('training-controls').textContent.includes('Not enough free disk space to start a run')")
+	if b.evalBool(t, "!document.getElementById('request-error').classList.contains('hidden')") {
+		t.Errorf("the page also says %q", b.eval(t, "document.getElementById('request-error').textContent"))
+	}
+	b.stage(t, "refused")
+	if status := b.eval(t, "document.getElementById('status-line').textContent"); strings.Contains(status, "Training") {
+		t.Errorf("the status line says %q after a refused start", strings.Join(strings.Fields(status), " "))
+	}
+}
+
 // startBrowserTest looks for chromium first (no browser, no server), then
-// starts the app and a tab on it.
-func startBrowserTest(t *testing.T, javaScript bool) (*browserSession, string) {
+// starts the app (with serveFlags added) and a tab on it.
+func startBrowserTest(t *testing.T, javaScript bool, serveFlags ...string) (*browserSession, string) {
 	t.Helper()
 	chromium := findChromium(t)
-	origin := startBrowserServer(t)
+	origin := startBrowserServer(t, serveFlags...)
 	return newBrowserSession(t, chromium, origin, javaScript), origin
 }
 
@@ -306,10 +330,11 @@ var servingLine = regexp.MustCompile(`serving on (http://\S+)`)
 // startBrowserServer runs `fmnist serve` in-process on a free loopback port
 // with an empty data dir, its dataset source a local server of synthetic
 // files, and returns its origin (http://127.0.0.1:PORT). The server stops,
-// and must exit with status 0, when the test ends.
-func startBrowserServer(t *testing.T) string {
+// and must exit with status 0, when the test ends. serveFlags are added to
+// its command line.
+func startBrowserServer(t *testing.T, serveFlags ...string) string {
 	t.Helper()
-	return serveForBrowser(t, browserDatasetURL(t), t.TempDir(), "127.0.0.1:0").origin
+	return serveForBrowser(t, browserDatasetURL(t), t.TempDir(), "127.0.0.1:0", serveFlags...).origin
 }
 
 // browserDatasetURL serves a synthetic dataset over HTTP for the test and
@@ -343,11 +368,11 @@ type browserServer struct {
 }
 
 // serveForBrowser runs `fmnist serve` on addr with the data dir and dataset
-// source given, and waits until it serves. It stops at the end of the test
+// source given (and serveFlags), and waits until it serves. It stops at the end of the test
 // if not before.
-func serveForBrowser(t *testing.T, datasetURL, dataDir, addr string) *browserServer {
+func serveForBrowser(t *testing.T, datasetURL, dataDir, addr string, serveFlags ...string) *browserServer {
 	t.Helper()
-	args := []string{"serve", "--addr", addr, "--data-dir", dataDir, "--dataset-url", datasetURL}
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--dataset-url", datasetURL}, serveFlags...)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutReader, stdoutWriter := io.Pipe()
 	var stderr lockedBuffer

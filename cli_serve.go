@@ -20,6 +20,7 @@ type serveOptions struct {
 	allowed     []string // host names besides the loopback ones
 	// keepCheckpoints is --keep-checkpoints; see retention.
 	keepCheckpoints int
+	minFreeMB       int64
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -32,10 +33,13 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	allowed := fs.String("allowed-hosts", envString("FMNIST_ALLOWED_HOSTS", ""),
 		"comma-separated host names (name or name:port) the app answers to besides localhost; needed when --addr is not loopback (env FMNIST_ALLOWED_HOSTS)")
 	keepCheckpointsFlag(fs, &o.keepCheckpoints)
+	fs.Int64Var(&o.minFreeMB, "min-free-mb", server.DefaultMinFreeSpace/1_000_000,
+		"free space the data dir needs for a run to start, in MB; 0 turns the check off (env FMNIST_MIN_FREE_MB)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
-	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS", "keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS"}); err != nil {
+	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS",
+		"keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS", "min-free-mb": "FMNIST_MIN_FREE_MB"}); err != nil {
 		return o, err
 	}
 	if err := checkKeepCheckpoints(o.keepCheckpoints); err != nil {
@@ -46,6 +50,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if o.chartPoints < 10 || o.chartPoints > 1_000_000 {
 		return o, fmt.Errorf("--chart-points must be between 10 and 1000000, got %d", o.chartPoints)
+	}
+	if o.minFreeMB < 0 || o.minFreeMB > 1<<30 {
+		return o, fmt.Errorf("--min-free-mb must be between 0 and %d, got %d", 1<<30, o.minFreeMB)
 	}
 	var err error
 	if o.allowed, err = handlers.ParseHosts(*allowed); err != nil {
@@ -71,6 +78,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		AllowedHosts: opts.allowed,
 		Retention:    retention(opts.keepCheckpoints),
 		Logger:       logger,
+		MinFreeSpace: opts.minFreeMB * 1_000_000,
+	}
+	if opts.minFreeMB == 0 {
+		m.MinFreeSpace = -1 // no check
 	}
 	if err := m.Open(ctx); err != nil {
 		fmt.Fprintf(stderr, "fmnist: %v\n", err)

@@ -255,6 +255,7 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{"limit larger than the set", runTrain, []string{"--data-dir", prepared, "--train-limit", "101"}, "--train-limit=101: is larger than the training set (100 images)"},
 		{"negative keep-checkpoints", runTrain, []string{"--keep-checkpoints", "-1"}, "--keep-checkpoints must be 0 (keep all) or more, got -1"},
 		{"prepare unknown flag", runPrepare, []string{"--epochs", "3"}, "flag provided but not defined: -epochs"},
+		{"negative free space", runServe, []string{"--min-free-mb", "-1"}, "--min-free-mb must be between 0 and 1073741824, got -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

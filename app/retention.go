@@ -20,12 +20,12 @@ func (s *Service) pruneCheckpoints(ctx context.Context, runID int64) {
 	}
 	run, err := s.store.Run(ctx, runID)
 	if err != nil {
-		s.check(err, "checkpoint retention")
+		s.log.Warn("checkpoint retention", "run", runID, "err", err)
 		return
 	}
 	cks, err := s.store.Checkpoints(ctx, runID)
 	if err != nil {
-		s.check(err, "checkpoint retention")
+		s.log.Warn("checkpoint retention", "run", runID, "err", err)
 		return
 	}
 	drop := s.retention.Prune(run.Config.Epochs, cks)
@@ -41,7 +41,7 @@ func (s *Service) pruneCheckpoints(ctx context.Context, runID int64) {
 	}
 	for _, c := range drop {
 		if err := s.store.DeleteCheckpoint(ctx, c.ID); err != nil {
-			s.check(err, "checkpoint retention")
+			s.log.Warn("checkpoint retention", "run", runID, "err", err)
 			continue
 		}
 		if kept[c.Path] {

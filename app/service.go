@@ -5,12 +5,17 @@
 //
 // Events travel trainer → fmnist.Mailbox (never blocks) → the pump goroutine
 // (persist, then publish). Nothing on that path can slow the training loop.
+//
+// A write the store refuses (the disk is full) fails the run at once; the
+// unsaved events stay in memory, are shown by the service's reads, and are
+// tried again until the store takes them.
 package app
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -33,20 +38,34 @@ type Options struct {
 	// them all.
 	Retention fmnist.Retention
 	Logger    *slog.Logger
+	// DataDir is the data dir ("" means the parent of DatasetDir): a run
+	// starts only while its file system has MinFreeSpace bytes free (0: no
+	// check).
+	DataDir      string
+	MinFreeSpace int64
+	// RetryInterval is how often writes that failed are tried again while
+	// nothing else happens; 0 means DefaultRetryInterval.
+	RetryInterval time.Duration
 }
 
+// DefaultRetryInterval is how often unsaved events are tried again.
+const DefaultRetryInterval = 2 * time.Second
+
 // Service runs downloads and training and keeps the state viewers see.
-// Reading the history of runs (the embedded RunReader) goes straight to the
-// store; writing is the service's alone.
+// It is a fmnist.RunReader: the store's history plus what the store has yet
+// to take (see reads.go). Writing is the service's alone.
 type Service struct {
-	fmnist.RunReader
-	store      fmnist.RunStore
-	datasetDir string
-	ckptDir    string
-	retention  fmnist.Retention
-	source     string
-	downloader data.Downloader // the template of every download
-	log        *slog.Logger
+	store         fmnist.RunStore
+	datasetDir    string
+	ckptDir       string
+	retention     fmnist.Retention
+	dataDir       string
+	minFree       int64
+	retryInterval time.Duration
+	source        string
+	downloader    data.Downloader // the template of every download
+	log           *slog.Logger
+	unsaved       unsaved // guarded by its own lock
 
 	// viewMu makes "persist and publish" one step with respect to readers of
 	// the page: the pump holds it for writing, Consistent for reading, so a
@@ -69,6 +88,12 @@ type Service struct {
 	dlBox       *fmnist.Mailbox
 	trainBox    *fmnist.Mailbox
 	trainRun    int64
+	// failure is why the current run failed for want of the store, and
+	// failureFull whether the disk is full; the trainer's own end cannot
+	// change that.
+	failure     string
+	failureFull bool
+	storeErr    error // the write the store refuses, until all are saved
 	predictions *fmnist.Predictions
 	evaluated   *evaluation
 	predictMu   sync.Mutex // one prediction at a time; guards evaluated
@@ -89,18 +114,26 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		logger = slog.Default()
 	}
 	s := &Service{
-		RunReader:  opts.Store,
-		store:      opts.Store,
-		datasetDir: opts.DatasetDir,
-		ckptDir:    opts.CheckpointDir,
-		retention:  opts.Retention,
-		source:     opts.DatasetURL,
-		downloader: opts.Downloader,
-		log:        logger,
-		dlBox:      new(fmnist.Mailbox),
-		trainBox:   new(fmnist.Mailbox),
-		wake:       make(chan struct{}, 1),
-		quit:       make(chan struct{}),
+		store:         opts.Store,
+		datasetDir:    opts.DatasetDir,
+		ckptDir:       opts.CheckpointDir,
+		retention:     opts.Retention,
+		downloader:    opts.Downloader,
+		dataDir:       opts.DataDir,
+		minFree:       opts.MinFreeSpace,
+		retryInterval: opts.RetryInterval,
+		source:        opts.DatasetURL,
+		log:           logger,
+		dlBox:         new(fmnist.Mailbox),
+		trainBox:      new(fmnist.Mailbox),
+		wake:          make(chan struct{}, 1),
+		quit:          make(chan struct{}),
+	}
+	if s.dataDir == "" {
+		s.dataDir = filepath.Dir(opts.DatasetDir)
+	}
+	if s.retryInterval <= 0 {
+		s.retryInterval = DefaultRetryInterval
 	}
 	s.workers, s.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
 	s.state.Dataset.Status = fmnist.StatusIdle
@@ -121,6 +154,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if err := s.restore(ctx); err != nil {
 		return nil, err
 	}
+	s.warnLowSpace()
 	s.wg.Add(1)
 	go s.pump()
 	return s, nil
@@ -193,12 +227,20 @@ func (s *Service) Consistent(fn func(fmnist.State) error) error {
 }
 
 // Close stops a running training gracefully (it writes its checkpoint),
-// cancels a download, waits for both, and persists their last events.
+// cancels a download, waits for both, and persists their last events and
+// any that could not be saved before.
 func (s *Service) Close() {
 	s.stopWorkers()
 	s.workerWG.Wait()
 	close(s.quit)
 	s.wg.Wait()
+	if n := s.unsaved.len(); n > 0 {
+		s.mu.Lock()
+		err := s.storeErr
+		s.mu.Unlock()
+		s.log.Error("events could not be saved before shutdown and are lost; a run they end shows as interrupted at the next start",
+			"events", n, "err", err)
+	}
 }
 
 // notify wakes the pump without waiting.

@@ -35,7 +35,10 @@ const (
 // arrives, that its events are already in the store.
 type recorder struct {
 	t  *testing.T
-	db *store.DB
+	db fmnist.RunReader // the store, or the service where writes may fail
+	// throughService makes db the service: the store and what it still
+	// owes the store.
+	throughService bool
 
 	// With release set, the first update carrying a loss point waits in
 	// Publish: held is closed, then Publish waits until release is closed.
@@ -118,8 +121,8 @@ func writeSource(t *testing.T) string {
 
 // newService opens a store in dataDir and a service on it; with prepared
 // the dataset is in place before it starts. The publisher is rec, or a new
-// recorder when rec is nil.
-func newService(t *testing.T, dataDir, source string, prepared bool, rec *recorder) *fixture {
+// recorder when rec is nil. Each option may change the service's options.
+func newService(t *testing.T, dataDir, source string, prepared bool, rec *recorder, options ...func(*app.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	layout := fmnist.Layout{Dir: dataDir}
@@ -132,9 +135,13 @@ func newService(t *testing.T, dataDir, source string, prepared bool, rec *record
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.New(ctx, app.Options{Store: db, DatasetDir: layout.Dataset(),
+	opts := app.Options{Store: db, DatasetDir: layout.Dataset(),
 		CheckpointDir: layout.Checkpoints(), DatasetURL: source,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	for _, o := range options {
+		o(&opts)
+	}
+	svc, err := app.New(ctx, opts)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
@@ -143,6 +150,9 @@ func newService(t *testing.T, dataDir, source string, prepared bool, rec *record
 		rec = &recorder{}
 	}
 	rec.t, rec.db = t, db
+	if rec.throughService {
+		rec.db = svc
+	}
 	f := &fixture{dataDir: dataDir, source: source, db: db, svc: svc, rec: rec}
 	svc.SetPublisher(f.rec)
 	t.Cleanup(f.close)

@@ -52,7 +52,7 @@ func (s *Service) CancelDownload() error {
 	// The downloader stops at once, or after the file it is verifying
 	// (a second or so for the largest).
 	<-done
-	s.flush()
+	s.flush(false)
 	return nil
 }
 
@@ -106,10 +106,17 @@ const downloadCancelled = "The download was cancelled. The files fetched so far 
 
 // StartTraining starts a run with cfg and returns its id. It returns
 // fmnist.ErrBusy while another run or a download is in progress,
-// fmnist.ErrDatasetNotReady before the dataset is prepared, and an EINVALID
-// fmnist.Error for a bad cfg.
+// fmnist.ErrDatasetNotReady before the dataset is prepared, an EINVALID
+// fmnist.Error for a bad cfg, and an ESTORAGE one while the disk is full:
+// events wait unsaved, or the data dir has less than its minimum free space.
 func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, error) {
 	s.mu.Lock()
+	if s.training && s.failureFull {
+		// The run that failed is still saving its checkpoint.
+		err := fmnist.Errorf(fmnist.ESTORAGE, "The last run failed: %s. Free up space and try again.", s.failure)
+		s.mu.Unlock()
+		return 0, err
+	}
 	if s.training || s.downloading {
 		s.mu.Unlock()
 		return 0, fmnist.ErrBusy
@@ -127,21 +134,22 @@ func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, 
 	s.mu.Unlock()
 
 	// Events of the previous run must land under its id before a new run
-	// takes the mailbox.
-	s.flush()
+	// takes the mailbox, and be saved before a new run can start.
+	s.flush(true)
 	now := time.Now()
-	run, err := s.store.CreateRun(ctx, cfg, now)
+	run, err := s.createRun(ctx, cfg, now)
 	if err != nil {
 		s.mu.Lock()
 		s.training = false
 		s.mu.Unlock()
-		return 0, fmt.Errorf("record the new run: %w", err)
+		return 0, err
 	}
 
 	runCtx, cancel := context.WithCancel(s.workers)
 	s.mu.Lock()
 	s.cancelTrain = cancel
 	s.trainRun = run.ID
+	s.failure, s.failureFull = "", false
 	s.predictionsOutdated()
 	s.state.Training = fmnist.TrainingState{Status: fmnist.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
 		Progress: fmnist.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}
@@ -152,6 +160,34 @@ func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, 
 	go s.train(runCtx, cancel, ds, cfg, run.ID, box)
 	s.notify()
 	return run.ID, nil
+}
+
+// createRun records a new run once the store has taken every earlier
+// event and the data dir has the free space a run needs.
+func (s *Service) createRun(ctx context.Context, cfg fmnist.Config, now time.Time) (fmnist.Run, error) {
+	if n := s.unsaved.len(); n > 0 {
+		s.mu.Lock()
+		storeErr := s.storeErr
+		s.mu.Unlock()
+		what := "Saving earlier events failed"
+		if storeErr != nil {
+			what = s.failureReason("earlier events", storeErr)
+		}
+		return fmnist.Run{}, fmnist.Errorf(fmnist.ESTORAGE, "%d events of earlier work are not saved yet (%s). "+
+			"Free up space: they are saved as soon as it returns, and then a run can start.", n, what)
+	}
+	if err := s.checkFreeSpace(); err != nil {
+		return fmnist.Run{}, err
+	}
+	run, err := s.store.CreateRun(ctx, cfg, now)
+	if diskFull(err) {
+		s.log.Error("record the new run", "err", err)
+		return fmnist.Run{}, fmnist.Errorf(fmnist.ESTORAGE, "The disk is full: the new run could not be recorded (%s).", s.spaceNote())
+	}
+	if err != nil {
+		return fmnist.Run{}, fmt.Errorf("record the new run: %w", err)
+	}
+	return run, nil
 }
 
 func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, box *fmnist.Mailbox) {
@@ -166,6 +202,12 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 		s.log.Error("training failed", "run", runID, "err", err)
 	}
 	s.mu.Lock()
+	if diskFull(err) && s.failure == "" {
+		// The trainer said what failed; this says what to do about it.
+		s.failure, s.failureFull = s.failureReason("the checkpoint", err), true
+		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelError, Message: "Training failed: " + s.failure})
+		box.Push(fmnist.StatusChange{Status: fmnist.StatusFailed, Reason: s.failure})
+	}
 	s.training = false
 	s.cancelTrain = nil
 	s.mu.Unlock()
@@ -181,8 +223,8 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 func (s *Service) StopTraining() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.training || s.cancelTrain == nil {
-		return fmnist.ErrNotTraining
+	if !s.training || s.cancelTrain == nil || s.failure != "" {
+		return fmnist.ErrNotTraining // a failed run may still be saving its checkpoint
 	}
 	s.cancelTrain()
 	s.state.Training.Status = fmnist.StatusStopping

@@ -12,6 +12,8 @@ const (
 	EINVALID  = "invalid"   // a value given by the user is wrong; Field names it
 	ENOTFOUND = "not_found" // the thing asked for does not exist
 	EINTERNAL = "internal"  // anything else: a bug or a failure of the machine
+	// ESTORAGE: the data dir's disk is full, or too full to start a run.
+	ESTORAGE = "insufficient_storage"
 )
 
 // Error is a failure meant for the user: a code that says what kind it is, a

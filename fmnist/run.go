@@ -52,7 +52,9 @@ type RunReader interface {
 }
 
 // RunStore keeps runs and everything they report. The store package
-// implements it on SQLite; the app service is its only writer.
+// implements it on SQLite; the app service is its only writer. A write that
+// fails because the disk is full returns an error that is syscall.ENOSPC
+// (errors.Is) and stores nothing, so it can be tried again.
 type RunStore interface {
 	RunReader
 	CreateRun(ctx context.Context, cfg Config, startedAt time.Time) (Run, error)

@@ -48,6 +48,8 @@ func (s State) Busy() bool {
 }
 
 // Update is one batch of events, already stored, with the state after them.
+// (While the store refuses writes, events wait in the service instead,
+// whose reads include them, and are stored once it takes them.)
 type Update struct {
 	RunID   int64   // the run the training events belong to
 	Dataset []Event // from the downloader

@@ -44,6 +44,10 @@ type appConfig struct {
 	smallSocketBuffers bool
 	// configure, if set, changes the server's settings before it starts.
 	configure func(*server.Main)
+	// minFreeSpace is server.Main.MinFreeSpace: 0 for the default.
+	minFreeSpace int64
+	// wrapStore, if set, wraps the store the service writes to.
+	wrapStore func(fmnist.RunStore) fmnist.RunStore
 }
 
 // testApp is the whole app as the serve command wires it (server.Main): a
@@ -85,12 +89,14 @@ func startApp(t testing.TB, cfg appConfig) *testApp {
 	}
 	a := &testApp{t: t, Source: cfg.source, client: &http.Client{Transport: &http.Transport{}}, logs: &syncBuffer{}}
 	a.Main = &server.Main{
-		Addr:       "127.0.0.1:0",
-		Layout:     layout,
-		DatasetURL: cfg.source,
-		Downloader: cfg.downloader,
-		Retention:  fmnist.DefaultRetention(), // as the serve command does
-		Logger:     slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Addr:         "127.0.0.1:0",
+		Layout:       layout,
+		DatasetURL:   cfg.source,
+		Downloader:   cfg.downloader,
+		Retention:    fmnist.DefaultRetention(), // as the serve command does
+		Logger:       slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		MinFreeSpace: cfg.minFreeSpace,
+		StoreWrapper: cfg.wrapStore,
 	}
 	if cfg.smallSocketBuffers {
 		a.ConnState = func(c net.Conn, s http.ConnState) {

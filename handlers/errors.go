@@ -18,6 +18,7 @@ var httpStatus = map[string]int{
 	fmnist.EINVALID:  http.StatusUnprocessableEntity,
 	fmnist.ENOTFOUND: http.StatusNotFound,
 	fmnist.EINTERNAL: http.StatusInternalServerError,
+	fmnist.ESTORAGE:  http.StatusInsufficientStorage,
 }
 
 // problem is an error as the user is told it: the HTTP status, the code, a

@@ -22,6 +22,10 @@ import (
 	"github.com/fmnist/trainer/store"
 )
 
+// DefaultMinFreeSpace is the free space, in bytes, the data dir needs for
+// a run to start unless Main.MinFreeSpace says otherwise.
+const DefaultMinFreeSpace = 100_000_000
+
 // Main is the running app. Set the exported fields, then Open, then Close.
 type Main struct {
 	Addr        string        // listen address, e.g. 127.0.0.1:8080 (":0" picks a port)
@@ -53,6 +57,13 @@ type Main struct {
 	// ConnState, if set, sees each connection change state (tests use it to
 	// shrink socket buffers).
 	ConnState func(net.Conn, http.ConnState)
+	// MinFreeSpace is the free space, in bytes, the data dir needs for a
+	// run to start; 0 means DefaultMinFreeSpace, and a negative value turns
+	// the check off.
+	MinFreeSpace int64
+	// StoreWrapper, if set, wraps the store the service writes to (tests
+	// make its writes fail as on a full disk).
+	StoreWrapper func(fmnist.RunStore) fmnist.RunStore
 
 	DB      *store.DB
 	Service *app.Service
@@ -118,14 +129,27 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// The store's errors name the folder or file at fault.
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "data-dir", Message: err.Error()}
 	}
+	var runStore fmnist.RunStore = m.DB
+	if m.StoreWrapper != nil {
+		runStore = m.StoreWrapper(runStore)
+	}
+	minFree := m.MinFreeSpace
+	switch {
+	case minFree == 0:
+		minFree = DefaultMinFreeSpace
+	case minFree < 0:
+		minFree = 0
+	}
 	m.Service, err = app.New(ctx, app.Options{
-		Store:         m.DB,
+		Store:         runStore,
 		DatasetDir:    m.Layout.Dataset(),
 		CheckpointDir: m.Layout.Checkpoints(),
 		DatasetURL:    m.DatasetURL,
 		Downloader:    m.Downloader,
 		Retention:     m.Retention,
 		Logger:        m.Logger,
+		DataDir:       m.Layout.Dir,
+		MinFreeSpace:  minFree,
 	})
 	if err != nil {
 		return fmt.Errorf("start the service: %w", err)

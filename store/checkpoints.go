@@ -13,7 +13,7 @@ import (
 // AddCheckpoint records a checkpoint of run runID, taking the run's current
 // test accuracy with it. An unknown run gives an ENOTFOUND error.
 func (db *DB) AddCheckpoint(ctx context.Context, runID int64, path string, epoch, batch int, createdAt time.Time) error {
-	res, err := db.sql.ExecContext(ctx, `
+	res, err := db.exec(ctx, `
 		INSERT INTO checkpoints (run_id, path, epoch, batch, test_accuracy, created_at)
 		SELECT id, ?, ?, ?, test_accuracy, ? FROM runs WHERE id = ?`,
 		path, epoch, batch, millis(createdAt), runID)

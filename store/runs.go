@@ -17,7 +17,7 @@ func (db *DB) CreateRun(ctx context.Context, cfg fmnist.Config, startedAt time.T
 	if err != nil {
 		return fmnist.Run{}, fmt.Errorf("create run: encode config: %w", err)
 	}
-	res, err := db.sql.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`INSERT INTO runs (config, status, started_at) VALUES (?, ?, ?)`,
 		string(cfgJSON), string(fmnist.StatusTraining), millis(startedAt))
 	if err != nil {
@@ -33,7 +33,7 @@ func (db *DB) CreateRun(ctx context.Context, cfg fmnist.Config, startedAt time.T
 // SetRunStatus records a run's new status and the reason for it. Pass a zero
 // endedAt while the run is still going (e.g. fmnist.StatusStopping).
 func (db *DB) SetRunStatus(ctx context.Context, id int64, status fmnist.Status, reason string, endedAt time.Time) error {
-	res, err := db.sql.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE id = ?`,
 		string(status), reason, nullMillis(endedAt), id)
 	if err != nil {
@@ -47,7 +47,7 @@ func (db *DB) SetRunStatus(ctx context.Context, id int64, status fmnist.Status, 
 // Such runs get fmnist.StatusInterrupted, fmnist.InterruptedReason and ended_at now. It
 // returns how many runs it changed. Call it at startup, before training.
 func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.sql.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`UPDATE runs SET status = ?, reason = ?, ended_at = ? WHERE status IN (?, ?)`,
 		string(fmnist.StatusInterrupted), fmnist.InterruptedReason, millis(now),
 		string(fmnist.StatusTraining), string(fmnist.StatusStopping))

@@ -117,16 +117,22 @@ func (db *DB) Close() error {
 func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", diskFull(err))
 	}
 	if err := f(tx); err != nil {
 		_ = tx.Rollback() // f's error says what went wrong
-		return err
+		return diskFull(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", diskFull(err))
 	}
 	return nil
+}
+
+// exec runs one writing statement outside a transaction.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.sql.ExecContext(ctx, query, args...)
+	return res, diskFull(err)
 }
 
 // requireRun returns an ENOTFOUND error unless run id exists.

@@ -1,0 +1,39 @@
+package train
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/fmnist/trainer/internal/disktest"
+	"github.com/fmnist/trainer/ml/nn"
+)
+
+// TestCheckpointOnAFullDisk saves a checkpoint to a full file system: the
+// error is syscall.ENOSPC, names the temporary file once (it is shown to
+// users as a run's reason), and leaves nothing behind.
+func TestCheckpointOnAFullDisk(t *testing.T) {
+	dir := disktest.Tmpfs(t, 1<<20)
+	net, err := nn.NewNetwork(1, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	disktest.Fill(t, dir)
+	err = SaveCheckpoint(filepath.Join(dir, "run-1.ckpt"), net, CheckpointMeta{RunID: "run-1"})
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("SaveCheckpoint on a full disk: %v; want syscall.ENOSPC", err)
+	}
+	if n := strings.Count(err.Error(), ".run-1.ckpt.tmp-"); n != 1 {
+		t.Errorf("the error names the temporary file %d times: %v", n, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".run-1.ckpt") {
+			t.Errorf("a failed save left %s behind", e.Name())
+		}
+	}
+}
