@@ -183,8 +183,11 @@ func (s *Service) applyDataset(e fmnist.Event) {
 	switch e := e.(type) {
 	case fmnist.DownloadProgress:
 		d.Progress = e
+		d.Retry = nil // the mirror answered
+	case fmnist.DownloadRetry:
+		d.Retry = &e
 	case fmnist.StatusChange:
-		d.Status, d.Reason = e.Status, e.Reason
+		d.Status, d.Reason, d.Retry = e.Status, e.Reason, nil
 		if e.Status == fmnist.StatusReady && s.dataset != nil {
 			d.Train, d.Test = s.dataset.Train.Count, s.dataset.Test.Count
 		}
