@@ -179,13 +179,20 @@ func pointJSON(p fmnist.LossPoint) apiPoint {
 	return apiPoint{Epoch: p.Epoch, Loss: optional(&p.Loss)}
 }
 
+// apiEpoch is an epoch's result; what JSON cannot carry (the NaN loss of a
+// diverged run) is null.
 type apiEpoch struct {
-	Epoch        int     `json:"epoch"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	TestLoss     float64 `json:"test_loss"`
-	TrainLoss    float64 `json:"train_loss"`
-	ImagesPerSec float64 `json:"images_per_sec"`
-	Seconds      float64 `json:"seconds"`
+	Epoch        int      `json:"epoch"`
+	TestAccuracy *float64 `json:"test_accuracy"`
+	TestLoss     *float64 `json:"test_loss"`
+	TrainLoss    *float64 `json:"train_loss"`
+	ImagesPerSec *float64 `json:"images_per_sec"`
+	Seconds      *float64 `json:"seconds"`
+}
+
+func epochJSON(e fmnist.EpochResult) apiEpoch {
+	return apiEpoch{Epoch: e.Epoch, TestAccuracy: optional(&e.TestAccuracy), TestLoss: optional(&e.TestLoss),
+		TrainLoss: optional(&e.TrainLoss), ImagesPerSec: optional(&e.ImagesPerSec), Seconds: optional(&e.Seconds)}
 }
 
 type apiCheckpoint struct {
@@ -236,7 +243,7 @@ func (s *Server) apiRun(c echo.Context) error {
 		out.Points[i] = pointJSON(p)
 	}
 	for i, e := range epochs {
-		out.Epochs[i] = apiEpoch(e)
+		out.Epochs[i] = epochJSON(e)
 	}
 	for i, k := range ckpts {
 		out.Checkpoints[i] = apiCheckpoint{Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}

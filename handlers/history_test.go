@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -209,5 +210,42 @@ func TestDashboardChartThinsTheWholeRun(t *testing.T) {
 		!slices.Contains(got, pointJSON(points[123])) {
 		t.Errorf("the chart has %d points from %v to %v; want 2,000 from the first to the last, with the spike",
 			len(got), got[0], got[len(got)-1])
+	}
+}
+
+// A diverged run's NaN (and infinite) values are null in the JSON, where
+// they used to make the whole answer fail.
+func TestAPIRunWithNaNValuesIsNull(t *testing.T) {
+	a := startApp(t, appConfig{})
+	ctx := context.Background()
+	run, err := a.DB.CreateRun(ctx, fmnist.DefaultConfig(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan, inf := math.NaN(), math.Inf(1)
+	if err := a.DB.AddLossPoints(ctx, run.ID, []fmnist.LossPoint{{Epoch: 0.5, Loss: 2}, {Epoch: 1, Loss: nan}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DB.AddEpochResult(ctx, run.ID, fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.1, TestLoss: nan, TrainLoss: inf, ImagesPerSec: 10, Seconds: 3}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Points []struct {
+			Loss *float64 `json:"loss"`
+		} `json:"points"`
+		Epochs []struct {
+			TestAccuracy *float64 `json:"test_accuracy"`
+			TestLoss     *float64 `json:"test_loss"`
+			TrainLoss    *float64 `json:"train_loss"`
+		} `json:"epochs"`
+	}
+	if code := a.getJSON("/api/runs/"+itoa(run.ID), &got); code != http.StatusOK {
+		t.Fatalf("GET /api/runs/%d: status %d", run.ID, code)
+	}
+	if len(got.Points) != 2 || got.Points[0].Loss == nil || got.Points[1].Loss != nil {
+		t.Errorf("points %+v; want a loss of 2, then null", got.Points)
+	}
+	if e := got.Epochs; len(e) != 1 || e[0].TestAccuracy == nil || e[0].TestLoss != nil || e[0].TrainLoss != nil {
+		t.Errorf("epochs %+v; want an accuracy and null losses", e)
 	}
 }
