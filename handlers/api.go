@@ -175,8 +175,15 @@ type apiPoint struct {
 	Loss  *float64 `json:"loss"`
 }
 
-func pointJSON(p fmnist.LossPoint) apiPoint {
-	return apiPoint{Epoch: p.Epoch, Loss: optional(&p.Loss)}
+// pointsJSON converts a curve; the losses share one backing array rather
+// than one allocation each, as a long run has hundreds of thousands.
+func pointsJSON(points []fmnist.LossPoint) []apiPoint {
+	out, losses := make([]apiPoint, len(points)), make([]float64, len(points))
+	for i, p := range points {
+		losses[i] = p.Loss
+		out[i] = apiPoint{Epoch: p.Epoch, Loss: optional(&losses[i])}
+	}
+	return out
 }
 
 // apiEpoch is an epoch's result; what JSON cannot carry (the NaN loss of a
@@ -237,11 +244,8 @@ func (s *Server) apiRun(c echo.Context) error {
 		Points      []apiPoint      `json:"points"`
 		Epochs      []apiEpoch      `json:"epochs"`
 		Checkpoints []apiCheckpoint `json:"checkpoints"`
-	}{apiRun: runJSON(run), Points: make([]apiPoint, len(points)), Epochs: make([]apiEpoch, len(epochs)),
+	}{apiRun: runJSON(run), Points: pointsJSON(points), Epochs: make([]apiEpoch, len(epochs)),
 		Checkpoints: make([]apiCheckpoint, len(ckpts))}
-	for i, p := range points {
-		out.Points[i] = pointJSON(p)
-	}
 	for i, e := range epochs {
 		out.Epochs[i] = epochJSON(e)
 	}
