@@ -20,6 +20,28 @@ type Run struct {
 	// loss diverged.
 	TestAccuracy *float64
 	TestLoss     *float64
+	// BestTestAccuracy is the highest test accuracy of any evaluated epoch,
+	// and ImagesPerSec the mean training speed over the evaluated epochs;
+	// nil until an epoch reports one.
+	BestTestAccuracy *float64
+	ImagesPerSec     *float64
+}
+
+// Duration is how long the run trained: until it ended, or until now while
+// it is going.
+func (r Run) Duration(now time.Time) time.Duration {
+	end := r.EndedAt
+	if end.IsZero() {
+		end = now
+	}
+	return max(end.Sub(r.StartedAt), 0)
+}
+
+// RunFilter selects runs for a list, newest first.
+type RunFilter struct {
+	Status Status // "" means any status
+	Limit  int    // at most this many; <= 0 means all
+	Offset int    // skip this many of the newest first
 }
 
 // InterruptedReason is the reason a run gets when the process died under it.
@@ -42,7 +64,9 @@ type Checkpoint struct {
 // Unknown runs give an ENOTFOUND Error.
 type RunReader interface {
 	Run(ctx context.Context, id int64) (Run, error)
+	// Runs returns up to limit runs (<= 0: all), newest first.
 	Runs(ctx context.Context, limit int) ([]Run, error)
+	ListRuns(ctx context.Context, f RunFilter) ([]Run, error)
 	LatestRun(ctx context.Context) (r Run, ok bool, err error)
 	LossPoints(ctx context.Context, runID int64) ([]LossPoint, error)
 	EpochResults(ctx context.Context, runID int64) ([]EpochResult, error)

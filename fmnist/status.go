@@ -53,3 +53,7 @@ func (s Status) Active() bool {
 func (s Status) Ended() bool {
 	return s == StatusStopped || s == StatusFinished || s == StatusFailed || s == StatusInterrupted
 }
+
+// RunStatuses are the statuses a run can have, in the order it passes
+// through them; a list of runs can be filtered by one.
+var RunStatuses = []Status{StatusTraining, StatusStopping, StatusStopped, StatusFinished, StatusFailed, StatusInterrupted}

@@ -104,19 +104,26 @@ func (s *Server) statusJSON(st fmnist.State) apiStatus {
 }
 
 type apiRun struct {
-	ID           int64         `json:"id"`
-	Config       fmnist.Config `json:"config"`
-	Status       fmnist.Status `json:"status"`
-	Reason       string        `json:"reason,omitempty"`
-	StartedAt    time.Time     `json:"started_at"`
-	EndedAt      *time.Time    `json:"ended_at,omitempty"`
-	TestAccuracy *float64      `json:"test_accuracy,omitempty"`
-	TestLoss     *float64      `json:"test_loss,omitempty"`
+	ID              int64         `json:"id"`
+	Config          fmnist.Config `json:"config"`
+	Status          fmnist.Status `json:"status"`
+	Reason          string        `json:"reason,omitempty"`
+	StartedAt       time.Time     `json:"started_at"`
+	EndedAt         *time.Time    `json:"ended_at,omitempty"`
+	DurationSeconds float64       `json:"duration_seconds"` // until now while it trains
+	EpochsDone      int           `json:"epochs_done"`
+	// TestAccuracy and TestLoss are the final ones: of the latest epoch.
+	TestAccuracy     *float64 `json:"test_accuracy,omitempty"`
+	TestLoss         *float64 `json:"test_loss,omitempty"`
+	BestTestAccuracy *float64 `json:"best_test_accuracy,omitempty"`
+	ImagesPerSec     *float64 `json:"images_per_sec,omitempty"` // mean over its epochs
 }
 
 func runJSON(r fmnist.Run) apiRun {
 	out := apiRun{ID: r.ID, Config: r.Config, Status: r.Status, Reason: r.Reason, StartedAt: r.StartedAt,
-		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss)}
+		DurationSeconds: r.Duration(time.Now()).Seconds(), EpochsDone: r.EpochsDone,
+		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss),
+		BestTestAccuracy: optional(r.BestTestAccuracy), ImagesPerSec: optional(r.ImagesPerSec)}
 	if !r.EndedAt.IsZero() {
 		t := r.EndedAt
 		out.EndedAt = &t
@@ -132,30 +139,67 @@ func optional(f *float64) *float64 {
 	return f
 }
 
+// apiRuns lists runs newest first, a page at a time (?status=&limit=&offset=).
 func (s *Server) apiRuns(c echo.Context) error {
-	runs, err := s.runs.Runs(c.Request().Context(), 100)
+	f, err := runFilter(c)
+	if err != nil {
+		return err
+	}
+	// One more than asked tells whether there is a next page.
+	ask := f
+	ask.Limit++
+	runs, err := s.runs.ListRuns(c.Request().Context(), ask)
 	if err != nil {
 		return fmt.Errorf("list runs: %w", err)
 	}
-	out := make([]apiRun, len(runs))
-	for i, r := range runs {
-		out[i] = runJSON(r)
+	out := struct {
+		Runs       []apiRun `json:"runs"`
+		Limit      int      `json:"limit"`
+		Offset     int      `json:"offset"`
+		NextOffset *int     `json:"next_offset,omitempty"` // absent on the last page
+	}{Runs: make([]apiRun, 0, len(runs)), Limit: f.Limit, Offset: f.Offset}
+	if len(runs) > f.Limit {
+		runs = runs[:f.Limit]
+		next := f.Offset + f.Limit
+		out.NextOffset = &next
 	}
-	return c.JSON(http.StatusOK, map[string]any{"runs": out})
+	for _, r := range runs {
+		out.Runs = append(out.Runs, runJSON(r))
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
+// apiPoint is a point of the loss curve; a NaN loss (a diverged run) is null.
 type apiPoint struct {
-	Epoch float64 `json:"epoch"`
-	Loss  float64 `json:"loss"`
+	Epoch float64  `json:"epoch"`
+	Loss  *float64 `json:"loss"`
 }
 
+// pointsJSON converts a curve; the losses share one backing array rather
+// than one allocation each, as a long run has hundreds of thousands.
+func pointsJSON(points []fmnist.LossPoint) []apiPoint {
+	out, losses := make([]apiPoint, len(points)), make([]float64, len(points))
+	for i, p := range points {
+		losses[i] = p.Loss
+		out[i] = apiPoint{Epoch: p.Epoch, Loss: optional(&losses[i])}
+	}
+	return out
+}
+
+// apiEpoch is an epoch's result; what JSON cannot carry (the NaN loss of a
+// diverged run) is null.
 type apiEpoch struct {
-	Epoch        int     `json:"epoch"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	TestLoss     float64 `json:"test_loss"`
-	TrainLoss    float64 `json:"train_loss"`
-	ImagesPerSec float64 `json:"images_per_sec"`
-	Seconds      float64 `json:"seconds"`
+	Epoch        int      `json:"epoch"`
+	TestAccuracy *float64 `json:"test_accuracy"`
+	TestLoss     *float64 `json:"test_loss"`
+	TrainLoss    *float64 `json:"train_loss"`
+	ImagesPerSec *float64 `json:"images_per_sec"`
+	Seconds      *float64 `json:"seconds"`
+}
+
+func epochJSON(e fmnist.EpochResult) apiEpoch {
+	return apiEpoch{Epoch: e.Epoch, TestAccuracy: optional(&e.TestAccuracy), TestLoss: optional(&e.TestLoss),
+		TrainLoss: optional(&e.TrainLoss), ImagesPerSec: optional(&e.ImagesPerSec), Seconds: optional(&e.Seconds)}
 }
 
 type apiCheckpoint struct {
@@ -165,10 +209,16 @@ type apiCheckpoint struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// apiRun is a run with its curve (?from=&to= in epochs picks a window of
+// it, ?max_points=N thins it), its epoch results and its checkpoints.
 func (s *Server) apiRun(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id < 1 {
-		return echo.NewHTTPError(http.StatusBadRequest, "A run id is a positive whole number.")
+	id, err := runID(c)
+	if err != nil {
+		return err
+	}
+	window, err := queryCurveWindow(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	db := s.runs
@@ -180,6 +230,7 @@ func (s *Server) apiRun(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("read run %d: %w", id, err)
 	}
+	points = window.apply(points)
 	epochs, err := db.EpochResults(ctx, id)
 	if err != nil {
 		return fmt.Errorf("read run %d: %w", id, err)
@@ -193,18 +244,24 @@ func (s *Server) apiRun(c echo.Context) error {
 		Points      []apiPoint      `json:"points"`
 		Epochs      []apiEpoch      `json:"epochs"`
 		Checkpoints []apiCheckpoint `json:"checkpoints"`
-	}{apiRun: runJSON(run), Points: make([]apiPoint, len(points)), Epochs: make([]apiEpoch, len(epochs)),
+	}{apiRun: runJSON(run), Points: pointsJSON(points), Epochs: make([]apiEpoch, len(epochs)),
 		Checkpoints: make([]apiCheckpoint, len(ckpts))}
-	for i, p := range points {
-		out.Points[i] = apiPoint(p)
-	}
 	for i, e := range epochs {
-		out.Epochs[i] = apiEpoch(e)
+		out.Epochs[i] = epochJSON(e)
 	}
 	for i, k := range ckpts {
 		out.Checkpoints[i] = apiCheckpoint{Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// runID reads the run id in the path.
+func runID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "A run id is a positive whole number.")
+	}
+	return id, nil
 }
 
 func (s *Server) apiPrepareDataset(c echo.Context) error {

@@ -39,6 +39,9 @@ func (f *fakeService) Run(context.Context, int64) (fmnist.Run, error) { return f
 func (f *fakeService) Runs(context.Context, int) ([]fmnist.Run, error) {
 	return nil, f.err
 }
+func (f *fakeService) ListRuns(context.Context, fmnist.RunFilter) ([]fmnist.Run, error) {
+	return nil, f.err
+}
 func (f *fakeService) StartTraining(context.Context, fmnist.Config) (int64, error) {
 	return 0, f.err
 }

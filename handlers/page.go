@@ -12,6 +12,7 @@ import (
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views"
+	"github.com/fmnist/trainer/views/downsample"
 )
 
 // page renders the dashboard from the store and the service state, and
@@ -155,10 +156,10 @@ func progressView(t fmnist.TrainingState) views.ProgressView {
 	return v
 }
 
+// chartView is the page's loss chart: the whole run, thinned by LTTB to
+// at most chartPoints points so that spikes and the start stay in view.
 func (s *Server) chartView(runID int64, points []fmnist.LossPoint) views.ChartView {
-	if len(points) > s.chartPoints {
-		points = points[len(points)-s.chartPoints:]
-	}
+	points = downsample.LTTB(points, s.chartPoints, lossXY)
 	v := views.ChartView{Run: runID, MaxPoints: s.chartPoints, Points: make([]views.LossPoint, len(points))}
 	for i, p := range points {
 		v.Points[i] = views.LossPoint{Epoch: p.Epoch, Loss: p.Loss}

@@ -37,7 +37,7 @@ func (s *Server) Publish(u fmnist.Update) {
 			s.sendFragment(fmnist.EventLog, views.LogEntry(logView(e)))
 		case fmnist.EpochResult:
 			progressed = true
-			s.sendJSON(fmnist.EventEpoch, epochEvent{Run: u.RunID, apiEpoch: apiEpoch(e)})
+			s.sendJSON(fmnist.EventEpoch, epochEvent{Run: u.RunID, apiEpoch: epochJSON(e)})
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed = true, true
 		}

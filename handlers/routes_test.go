@@ -587,6 +587,7 @@ func TestHeadOnGetRoutes(t *testing.T) {
 		{"/public/htmx.min.js", "javascript"},
 		{"/api/status", "application/json"},
 		{"/api/runs", "application/json"},
+		{"/api/runs.csv", "text/csv"},
 		{"/healthz", "application/json"},
 		{"/predictions/image/0.png", "image/png"},
 		{"/events", "text/event-stream"},

@@ -25,8 +25,9 @@ import (
 // Options configure the web layer.
 type Options struct {
 	Logger *slog.Logger
-	// ChartPoints is the loss chart's history length: the page and the
-	// browser keep the last ChartPoints points. 0 means views.DefaultMaxPoints.
+	// ChartPoints caps the loss chart: the page draws the whole run thinned
+	// to ChartPoints points (at least 3: the ends and a point between), and
+	// the browser keeps the last ChartPoints. 0 means views.DefaultMaxPoints.
 	ChartPoints int
 	// BodyLimit caps request bodies, e.g. "64K". "" means 64K.
 	BodyLimit string
@@ -100,6 +101,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.ChartPoints <= 0 {
 		opts.ChartPoints = views.DefaultMaxPoints
 	}
+	opts.ChartPoints = max(opts.ChartPoints, 3)
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
 	}
@@ -183,6 +185,9 @@ func New(svc Service, opts Options) *Server {
 	api.Match(getOrHead, "/status", s.apiStatus)
 	api.Match(getOrHead, "/runs", s.apiRuns)
 	api.Match(getOrHead, "/runs/:id", s.apiRun)
+	api.Match(getOrHead, "/runs.csv", s.exportRuns)
+	api.Match(getOrHead, "/runs/:id/loss.csv", s.exportLoss)
+	api.Match(getOrHead, "/runs/:id/epochs.csv", s.exportEpochs)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
 	api.POST("/dataset/cancel", s.apiCancelDownload, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)

@@ -61,8 +61,12 @@ func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
 	return n, nil
 }
 
-// runColumns is the select list scanRun reads.
-const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss`
+// runColumns is the select list scanRun reads, from runs: the summary of
+// the epochs comes from epoch_results (an index lookup per run, by its
+// primary key). SQL's max and avg skip NULL, which is how a NaN is stored.
+const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss,
+	(SELECT max(test_accuracy) FROM epoch_results e WHERE e.run_id = runs.id),
+	(SELECT avg(images_per_sec) FROM epoch_results e WHERE e.run_id = runs.id)`
 
 // Run returns run id, or an ENOTFOUND error.
 func (db *DB) Run(ctx context.Context, id int64) (fmnist.Run, error) {
@@ -78,8 +82,18 @@ func (db *DB) Run(ctx context.Context, id int64) (fmnist.Run, error) {
 
 // Runs returns up to limit runs, newest first; limit <= 0 means all.
 func (db *DB) Runs(ctx context.Context, limit int) ([]fmnist.Run, error) {
-	rows, err := db.sql.QueryContext(ctx,
-		`SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, sqlLimit(limit))
+	return db.ListRuns(ctx, fmnist.RunFilter{Limit: limit})
+}
+
+// ListRuns returns the runs f selects, newest first.
+func (db *DB) ListRuns(ctx context.Context, f fmnist.RunFilter) ([]fmnist.Run, error) {
+	query, args := `SELECT `+runColumns+` FROM runs`, []any{}
+	if f.Status != "" {
+		// A separate WHERE (not "? = '' OR …") lets SQLite use runs_status.
+		query, args = query+` WHERE status = ?`, append(args, string(f.Status))
+	}
+	rows, err := db.sql.QueryContext(ctx, query+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+		append(args, sqlLimit(f.Limit), max(f.Offset, 0))...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
@@ -119,8 +133,11 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 		endedAt   sql.NullInt64
 		accuracy  sql.NullFloat64
 		loss      sql.NullFloat64
+		best      sql.NullFloat64
+		speed     sql.NullFloat64
 	)
-	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss); err != nil {
+	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss,
+		&best, &speed); err != nil {
 		return fmnist.Run{}, err
 	}
 	if err := json.Unmarshal([]byte(cfgJSON), &r.Config); err != nil {
@@ -135,6 +152,7 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 		acc, l := nanIfNull(accuracy), nanIfNull(loss)
 		r.TestAccuracy, r.TestLoss = &acc, &l
 	}
+	r.BestTestAccuracy, r.ImagesPerSec = pointerIfValid(best), pointerIfValid(speed)
 	return r, nil
 }
 
@@ -157,4 +175,12 @@ func sqlLimit(limit int) int {
 		return -1
 	}
 	return limit
+}
+
+// pointerIfValid returns a pointer to f's value, or nil for NULL.
+func pointerIfValid(f sql.NullFloat64) *float64 {
+	if !f.Valid {
+		return nil
+	}
+	return &f.Float64
 }
