@@ -38,6 +38,22 @@ func (s *Service) Runs(ctx context.Context, limit int) (runs []fmnist.Run, err e
 }
 
 // LatestRun returns the newest run; ok is false when there is none.
+// ListRuns is the store's page of runs with their unsaved writes applied.
+// While writes wait (a full disk) a run's status in the page may be newer
+// than the one the filter saw.
+func (s *Service) ListRuns(ctx context.Context, f fmnist.RunFilter) (runs []fmnist.Run, err error) {
+	err = s.unsaved.reading(func(pending []write) error {
+		if runs, err = s.store.ListRuns(ctx, f); err != nil {
+			return err
+		}
+		for i := range runs {
+			runs[i] = withUnsaved(runs[i], pending)
+		}
+		return nil
+	})
+	return runs, err
+}
+
 func (s *Service) LatestRun(ctx context.Context) (r fmnist.Run, ok bool, err error) {
 	err = s.unsaved.reading(func(pending []write) error {
 		if r, ok, err = s.store.LatestRun(ctx); err != nil || !ok {
