@@ -55,6 +55,7 @@ type RunReader interface {
 // implements it on SQLite; the app service is its only writer.
 type RunStore interface {
 	RunReader
+	RunHistory
 	CreateRun(ctx context.Context, cfg Config, startedAt time.Time) (Run, error)
 	SetRunStatus(ctx context.Context, id int64, status Status, reason string, endedAt time.Time) error
 	// MarkInterrupted ends every run still training or stopping, which after

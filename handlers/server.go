@@ -59,8 +59,17 @@ type Trainer interface {
 // Predictor answers from the newest checkpoint.
 type Predictor interface {
 	Predict(ctx context.Context, count int) (*fmnist.Predictions, error)
+	PredictFrom(ctx context.Context, req fmnist.PredictionRequest) (*fmnist.Predictions, error)
 	LastPredictions() *fmnist.Predictions
 	TestImage(i int) (pixels []uint8, rows, cols, label int, err error)
+}
+
+// RunKeeper serves the runs pages: summaries, a run's log, deletion.
+type RunKeeper interface {
+	RunSummaries(ctx context.Context) ([]fmnist.RunSummary, error)
+	RunLogs(ctx context.Context, runID int64, q fmnist.LogQuery) ([]fmnist.LogEntry, int, error)
+	// DeleteRun removes a run with its files; ECONFLICT while it trains.
+	DeleteRun(ctx context.Context, id int64) error
 }
 
 // Service is everything the web layer needs; *app.Service is one.
@@ -69,6 +78,7 @@ type Service interface {
 	Trainer
 	Predictor
 	fmnist.RunReader
+	RunKeeper
 }
 
 // Server is the HTTP handler of the app. It implements fmnist.Publisher,
@@ -79,6 +89,7 @@ type Server struct {
 	trainer     Trainer
 	predictor   Predictor
 	runs        fmnist.RunReader
+	history     RunKeeper
 	hub         *live.Hub
 	hosts       hostPolicy
 	log         *slog.Logger
@@ -103,7 +114,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
 	}
-	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc,
+	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc,
 		hub: live.NewHub(logger), hosts: newHostPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
@@ -178,11 +189,15 @@ func New(svc Service, opts Options) *Server {
 	e.POST("/training", s.startTraining)
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
+	e.Match(getOrHead, "/runs", s.runsPage)
+	e.Match(getOrHead, "/runs/:id/delete", s.confirmDeleteRun)
+	e.POST("/runs/:id/delete", s.deleteRun)
 
 	api := e.Group("/api")
 	api.Match(getOrHead, "/status", s.apiStatus)
 	api.Match(getOrHead, "/runs", s.apiRuns)
 	api.Match(getOrHead, "/runs/:id", s.apiRun)
+	api.DELETE("/runs/:id", s.apiDeleteRun)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
 	api.POST("/dataset/cancel", s.apiCancelDownload, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/fmnist/trainer/fmnist"
+)
+
+// RunSummaries returns every run, newest first, for the runs page.
+func (s *Service) RunSummaries(ctx context.Context) ([]fmnist.RunSummary, error) {
+	return s.store.RunSummaries(ctx)
+}
+
+// RunLogs returns a page of one run's log, newest first, and how many
+// entries match in all.
+func (s *Service) RunLogs(ctx context.Context, runID int64, q fmnist.LogQuery) ([]fmnist.LogEntry, int, error) {
+	return s.store.RunLogs(ctx, runID, q)
+}
+
+// DeleteRun removes run id: its rows in the store, then its checkpoint
+// files, including any file of the run the store no longer names. It
+// refuses (ECONFLICT) the run that is training, and while a new run is
+// being set up, since a new run may take the deleted run's id. An unknown id
+// gives ENOTFOUND.
+func (s *Service) DeleteRun(ctx context.Context, id int64) error {
+	s.predictMu.Lock() // before s.mu, as PredictFrom takes them
+	defer s.predictMu.Unlock()
+	// Events of a run that just ended land before its rows go.
+	s.flush()
+	// s.mu is held from here on, so no run starts (and takes id, which
+	// SQLite may hand out again) before the files are gone.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.training && (s.trainRun == id || s.cancelTrain == nil) {
+		return fmnist.Errorf(fmnist.ECONFLICT, "Run %d is training; stop it before deleting it.", id)
+	}
+	cks, err := s.store.DeleteRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	files := map[string]bool{}
+	for _, c := range cks {
+		files[c.Path] = true
+	}
+	// "run-3-*" does not match run 31's files.
+	strays, err := filepath.Glob(filepath.Join(s.ckptDir, "run-"+strconv.FormatInt(id, 10)+"-*.ckpt"))
+	if err != nil {
+		return fmt.Errorf("delete run %d: list its files: %w", id, err)
+	}
+	for _, f := range strays {
+		files[f] = true
+	}
+	var failed []error
+	for f := range files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			failed = append(failed, err)
+		}
+	}
+	s.forgetRun(ctx, id)
+	if len(failed) > 0 {
+		return fmt.Errorf("delete run %d: its rows are gone but not all its files: %w", id, errors.Join(failed...))
+	}
+	s.log.Info("run deleted", "run", id, "files", len(files))
+	return nil
+}
+
+// forgetRun drops what the state and caches keep of a deleted run; s.mu and
+// s.predictMu are held.
+func (s *Service) forgetRun(ctx context.Context, id int64) {
+	s.evaluated = nil // checkpoint ids may be handed out again
+	if s.predictions != nil && s.predictions.RunID == id {
+		s.predictions = nil
+	}
+	if s.state.Training.RunID == id {
+		s.state.Training = fmnist.TrainingState{Status: fmnist.StatusIdle}
+	}
+	if _, ok, err := s.store.LatestCheckpoint(ctx); err == nil {
+		s.state.HasModel = ok
+	}
+}
