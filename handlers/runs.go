@@ -61,7 +61,9 @@ func sortRuns(rows []views.RunRow, key string, desc bool) {
 	case "status":
 		by = func(a, b views.RunRow) int { return strings.Compare(a.Status.Label(), b.Status.Label()) }
 	case "config":
-		by = func(a, b views.RunRow) int { return strings.Compare(views.ConfigShort(a.Config), views.ConfigShort(b.Config)) }
+		by = func(a, b views.RunRow) int {
+			return strings.Compare(views.ConfigShort(a.Config), views.ConfigShort(b.Config))
+		}
 	case "started":
 		by = func(a, b views.RunRow) int { return a.StartedAt.Compare(b.StartedAt) }
 	case "duration":
