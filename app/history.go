@@ -84,3 +84,19 @@ func (s *Service) forgetRun(ctx context.Context, id int64) {
 		s.state.HasModel = ok
 	}
 }
+
+// RunCheckpoints returns run runID's checkpoints, oldest first, with the
+// size of each file (-1 for a missing one).
+func (s *Service) RunCheckpoints(ctx context.Context, runID int64) ([]fmnist.Checkpoint, error) {
+	cks, err := s.store.Checkpoints(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cks {
+		cks[i].Size = -1
+		if fi, err := os.Stat(cks[i].Path); err == nil {
+			cks[i].Size = fi.Size()
+		}
+	}
+	return cks, nil
+}

@@ -36,6 +36,9 @@ type Checkpoint struct {
 	// if no epoch had been evaluated yet.
 	TestAccuracy *float64
 	CreatedAt    time.Time
+	// Size is the file's size in bytes where the app looked (its run page),
+	// -1 if the file is missing; 0 otherwise.
+	Size int64
 }
 
 // RunReader reads the history of runs: what the pages and the API show.

@@ -211,3 +211,6 @@ func (f *fakeService) RunLogs(context.Context, int64, fmnist.LogQuery) ([]fmnist
 	return nil, 0, f.err
 }
 func (f *fakeService) DeleteRun(context.Context, int64) error { return f.err }
+func (f *fakeService) RunCheckpoints(context.Context, int64) ([]fmnist.Checkpoint, error) {
+	return nil, f.err
+}

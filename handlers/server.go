@@ -68,6 +68,8 @@ type Predictor interface {
 type RunKeeper interface {
 	RunSummaries(ctx context.Context) ([]fmnist.RunSummary, error)
 	RunLogs(ctx context.Context, runID int64, q fmnist.LogQuery) ([]fmnist.LogEntry, int, error)
+	// RunCheckpoints are a run's checkpoints with their file sizes.
+	RunCheckpoints(ctx context.Context, runID int64) ([]fmnist.Checkpoint, error)
 	// DeleteRun removes a run with its files; ECONFLICT while it trains.
 	DeleteRun(ctx context.Context, id int64) error
 }
@@ -192,6 +194,8 @@ func New(svc Service, opts Options) *Server {
 	e.Match(getOrHead, "/runs", s.runsPage)
 	e.Match(getOrHead, "/runs/:id/delete", s.confirmDeleteRun)
 	e.POST("/runs/:id/delete", s.deleteRun)
+	e.Match(getOrHead, "/runs/:id", s.runPage)
+	e.POST("/runs/:id/predictions", s.runPredict)
 
 	api := e.Group("/api")
 	api.Match(getOrHead, "/status", s.apiStatus)

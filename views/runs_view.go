@@ -217,3 +217,60 @@ func (l LogPageView) pageURL(runID int64, n int) string {
 	}
 	return runURL(runID) + "?" + q.Encode() + "#logs"
 }
+
+// ConfigFields are a config's fields as the pages list them: name and value.
+func ConfigFields(c fmnist.Config) [][2]string {
+	limit := "all"
+	if c.TrainLimit > 0 {
+		limit = strconv.Itoa(c.TrainLimit)
+	}
+	return [][2]string{
+		{"Epochs", strconv.Itoa(c.Epochs)},
+		{"Batch size", strconv.Itoa(c.BatchSize)},
+		{"Learning rate", strconv.FormatFloat(c.LR, 'g', -1, 64)},
+		{"Seed", strconv.FormatInt(c.Seed, 10)},
+		{"Training images", limit},
+	}
+}
+
+// epochSeries are a run's per-epoch curves: training and test loss on the
+// left axis, test accuracy on the right.
+func epochSeries(epochs []EpochView) []Series {
+	train, test, acc := make([][2]float64, len(epochs)), make([][2]float64, len(epochs)), make([][2]float64, len(epochs))
+	for i, e := range epochs {
+		x := float64(e.Epoch)
+		train[i], test[i], acc[i] = [2]float64{x, e.TrainLoss}, [2]float64{x, e.TestLoss}, [2]float64{x, e.Accuracy}
+	}
+	return []Series{
+		{Name: "training loss", Color: runColors[0], Points: train},
+		{Name: "test loss", Color: runColors[1], Points: test},
+		{Name: "test accuracy", Color: runColors[2], Points: acc, Right: true, Dashed: true},
+	}
+}
+
+// compareSeries are the compared runs' loss curves, one colour each.
+func compareSeries(runs []CompareRun) []Series {
+	out := make([]Series, len(runs))
+	for i, r := range runs {
+		pts := make([][2]float64, len(r.Loss))
+		for j, p := range r.Loss {
+			pts[j] = [2]float64{p.Epoch, p.Loss}
+		}
+		out[i] = Series{Name: "run " + strconv.FormatInt(r.Row.ID, 10), Color: r.Color, Points: pts}
+	}
+	return out
+}
+
+func checkpointWhen(c CheckpointView) string {
+	if c.Batch > 0 {
+		return fmt.Sprintf("epoch %d, batch %d", c.Epoch, c.Batch)
+	}
+	return fmt.Sprintf("after epoch %d", c.Epoch)
+}
+
+func formatSize(n int64) string {
+	if n < 0 {
+		return "missing"
+	}
+	return formatBytes(n)
+}
