@@ -192,6 +192,7 @@ func New(svc Service, opts Options) *Server {
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
 	e.Match(getOrHead, "/runs", s.runsPage)
+	e.Match(getOrHead, "/runs/compare", s.comparePage)
 	e.Match(getOrHead, "/runs/:id/delete", s.confirmDeleteRun)
 	e.POST("/runs/:id/delete", s.deleteRun)
 	e.Match(getOrHead, "/runs/:id", s.runPage)
