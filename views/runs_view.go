@@ -194,8 +194,11 @@ func (v RunsView) ariaSort(col string) string {
 func runURL(id int64) string { return "/runs/" + strconv.FormatInt(id, 10) }
 
 func formatDuration(d time.Duration) string {
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return "—"
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
 }
