@@ -1,12 +1,9 @@
 package handlers
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,75 +21,13 @@ func (s *Server) runsPage(c echo.Context) error {
 	}
 	v := views.RunsView{CSRF: csrfToken(c), Sort: c.QueryParam("sort"), Desc: c.QueryParam("dir") != "asc",
 		Status: c.QueryParam("status")}
-	if !slices.ContainsFunc(views.RunColumns, func(col struct{ Key, Title string }) bool { return col.Key == v.Sort }) {
-		v.Sort = "id"
-	}
 	for _, sum := range sums {
 		if v.Status == "" || string(sum.Status) == v.Status {
 			v.Runs = append(v.Runs, views.NewRunRow(sum))
 		}
 	}
-	sortRuns(v.Runs, v.Sort, v.Desc)
+	v.Sort = views.SortRuns(v.Runs, v.Sort, v.Desc)
 	return render(c, http.StatusOK, views.RunsPage(v))
-}
-
-// sortRuns sorts rows by a views.RunColumns key; ties go by id, and runs
-// without a value (NaN) come last either way.
-func sortRuns(rows []views.RunRow, key string, desc bool) {
-	byFloat := func(f func(views.RunRow) float64) func(a, b views.RunRow) int {
-		return func(a, b views.RunRow) int {
-			x, y := f(a), f(b)
-			switch {
-			case x != x && y != y: // both NaN
-				return 0
-			case x != x:
-				return 1
-			case y != y:
-				return -1
-			}
-			if desc {
-				return cmp.Compare(y, x)
-			}
-			return cmp.Compare(x, y)
-		}
-	}
-	var by func(a, b views.RunRow) int
-	switch key {
-	case "status":
-		by = func(a, b views.RunRow) int { return strings.Compare(a.Status.Label(), b.Status.Label()) }
-	case "config":
-		by = func(a, b views.RunRow) int {
-			return strings.Compare(views.ConfigShort(a.Config), views.ConfigShort(b.Config))
-		}
-	case "started":
-		by = func(a, b views.RunRow) int { return a.StartedAt.Compare(b.StartedAt) }
-	case "duration":
-		by = func(a, b views.RunRow) int { return cmp.Compare(a.Duration, b.Duration) }
-	case "epochs":
-		by = func(a, b views.RunRow) int { return cmp.Compare(a.EpochsDone, b.EpochsDone) }
-	case "best":
-		by = byFloat(func(r views.RunRow) float64 { return r.BestAccuracy })
-	case "final":
-		by = byFloat(func(r views.RunRow) float64 { return r.TestAccuracy })
-	case "speed":
-		by = byFloat(func(r views.RunRow) float64 { return r.ImagesPerSec })
-	}
-	isFloat := key == "best" || key == "final" || key == "speed"
-	slices.SortStableFunc(rows, func(a, b views.RunRow) int {
-		if by != nil {
-			r := by(a, b)
-			if r != 0 {
-				if desc && !isFloat {
-					return -r
-				}
-				return r
-			}
-		}
-		if desc {
-			return cmp.Compare(b.ID, a.ID)
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
 }
 
 // runID reads the :id of a run route.
