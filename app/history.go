@@ -29,20 +29,35 @@ func (s *Service) RunLogs(ctx context.Context, runID int64, q fmnist.LogQuery) (
 // being set up, since a new run may take the deleted run's id. An unknown id
 // gives ENOTFOUND.
 func (s *Service) DeleteRun(ctx context.Context, id int64) error {
-	s.predictMu.Lock() // before s.mu, as PredictFrom takes them
+	s.predictMu.Lock() // the locks in the order PredictFrom and flush take them
 	defer s.predictMu.Unlock()
 	// Events of a run that just ended land before its rows go.
 	s.flush()
-	// s.mu is held from here on, so no run starts (and takes id, which
-	// SQLite may hand out again) before the files are gone.
+	// Viewers learn of the change as one step, as with every update.
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	update, err := s.deleteRun(ctx, id)
+	s.mu.Lock()
+	pub := s.pub
+	s.mu.Unlock()
+	if update != nil && pub != nil {
+		pub.Publish(*update)
+	}
+	return err
+}
+
+// deleteRun is DeleteRun under s.mu, so that no run starts (and takes id,
+// which SQLite may hand out again) before the files are gone. It returns
+// the update viewers need when the dashboard showed the run.
+func (s *Service) deleteRun(ctx context.Context, id int64) (*fmnist.Update, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.training && (s.trainRun == id || s.cancelTrain == nil) {
-		return fmnist.Errorf(fmnist.ECONFLICT, "Run %d is training; stop it before deleting it.", id)
+		return nil, fmnist.Errorf(fmnist.ECONFLICT, "Run %d is training; stop it before deleting it.", id)
 	}
 	cks, err := s.store.DeleteRun(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files := map[string]bool{}
 	for _, c := range cks {
@@ -51,7 +66,7 @@ func (s *Service) DeleteRun(ctx context.Context, id int64) error {
 	// "run-3-*" does not match run 31's files.
 	strays, err := filepath.Glob(filepath.Join(s.ckptDir, "run-"+strconv.FormatInt(id, 10)+"-*.ckpt"))
 	if err != nil {
-		return fmt.Errorf("delete run %d: list its files: %w", id, err)
+		return nil, fmt.Errorf("delete run %d: list its files: %w", id, err)
 	}
 	for _, f := range strays {
 		files[f] = true
@@ -62,18 +77,20 @@ func (s *Service) DeleteRun(ctx context.Context, id int64) error {
 			failed = append(failed, err)
 		}
 	}
-	s.forgetRun(ctx, id)
+	update := s.forgetRun(ctx, id)
 	if len(failed) > 0 {
-		return fmt.Errorf("delete run %d: its rows are gone but not all its files: %w", id, errors.Join(failed...))
+		return update, fmt.Errorf("delete run %d: its rows are gone but not all its files: %w", id, errors.Join(failed...))
 	}
 	s.log.Info("run deleted", "run", id, "files", len(files))
-	return nil
+	return update, nil
 }
 
-// forgetRun drops what the state and caches keep of a deleted run; s.mu and
-// s.predictMu are held.
-func (s *Service) forgetRun(ctx context.Context, id int64) {
+// forgetRun drops what the state and caches keep of a deleted run, and
+// returns the update for viewers when the dashboard showed it (nil
+// otherwise); s.mu and s.predictMu are held.
+func (s *Service) forgetRun(ctx context.Context, id int64) *fmnist.Update {
 	s.evaluated = nil // checkpoint ids may be handed out again
+	shown := s.state.Training.RunID == id || s.predictions != nil && s.predictions.RunID == id
 	if s.predictions != nil && s.predictions.RunID == id {
 		s.predictions = nil
 	}
@@ -83,6 +100,10 @@ func (s *Service) forgetRun(ctx context.Context, id int64) {
 	if _, ok, err := s.store.LatestCheckpoint(ctx); err == nil {
 		s.state.HasModel = ok
 	}
+	if !shown {
+		return nil
+	}
+	return &fmnist.Update{Train: []fmnist.Event{fmnist.StatusChange{Status: s.state.Training.Status}}, State: s.state}
 }
 
 // RunCheckpoints returns run runID's checkpoints, oldest first, with the

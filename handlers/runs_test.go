@@ -125,6 +125,13 @@ func TestAPIDeleteRun(t *testing.T) {
 	if files := checkpointFolder(t, a); len(files) != 0 {
 		t.Errorf("files left after deleting the only run: %v", files)
 	}
+	// The dashboard no longer shows it, nor offers its model.
+	if st := a.status(); st.Training.RunID != 0 || st.Training.Status != "idle" || st.HasModel {
+		t.Errorf("status after deleting the only run: %+v; want idle, no run, no model", st.Training)
+	}
+	if r := a.postJSON("/api/predictions", "", nil); r.Status != http.StatusConflict {
+		t.Errorf("predictions after deleting the only run: %d; want 409 (no model)", r.Status)
+	}
 	if r := del("/api/runs/" + itoa(id)); r.Status != http.StatusNotFound || !strings.Contains(r.Body, `"code":"not_found"`) {
 		t.Errorf("DELETE of a deleted run: %d %s; want 404 not_found", r.Status, r.Body)
 	}
