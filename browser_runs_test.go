@@ -147,3 +147,33 @@ func browserTrainRuns(t *testing.T, origin string, configs ...string) {
 		})
 	}
 }
+
+// TestBrowserRunPageIsLive opens the page of a training run: its curve
+// grows from the event stream, and when the run is stopped the page
+// reloads with its checkpoint.
+func TestBrowserRunPageIsLive(t *testing.T) {
+	b, origin := startBrowserTest(t, true)
+	browserTrainRuns(t, origin) // the dataset only
+	resp, err := http.Post(origin+"/api/training", "application/json",
+		strings.NewReader(`{"epochs":100,"train_limit":1024,"batch_size":32}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	b.navigate(t, origin+"/runs/1")
+	b.waitFor(t, "live points in the run's loss chart", browserTrainingTimeout, `(() => {
+		const chart = echarts.getInstanceByDom(document.getElementById('loss-chart'));
+		window.firstCount = window.firstCount || (chart ? chart.getOption().series[0].data.length : 0);
+		return !!chart && chart.getOption().series[0].data.length > window.firstCount;
+	})()`)
+	b.screenshot(t, "1-training")
+	if resp, err = http.Post(origin+"/api/training/stop", "application/json", nil); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	b.waitFor(t, "the page to reload with the run stopped and its checkpoint", browserTrainingTimeout,
+		`!document.getElementById('live') && document.body.innerText.toLowerCase().includes('stopped') && !!document.getElementById('checkpoints-table')`)
+	b.screenshot(t, "2-stopped")
+	b.checkClean(t)
+}

@@ -88,6 +88,17 @@
     scheduleRender();
   });
 
+  // A run's page follows the run while it trains; when it ends, a reload
+  // brings its epochs, checkpoints and log up to date. (Before the swap:
+  // the status line is replaced whole, and a replaced element's events no
+  // longer reach the body.)
+  body.addEventListener('htmx:sseBeforeMessage', function (evt) {
+    var live = document.getElementById('live');
+    if (!live || !live.hasAttribute('data-reload-when-ended') || evt.target.id !== 'status-line') return;
+    var m = /data-state="([a-z]+)"/.exec(evt.detail.data || '');
+    if (m && m[1] !== 'training' && m[1] !== 'stopping') setTimeout(function () { location.reload(); }, 0);
+  });
+
   // The log's scroll box runs in reverse, so new lines stay in view by themselves.
   body.addEventListener('htmx:sseMessage', function (evt) {
     var list = evt.target;
