@@ -22,6 +22,15 @@ type evaluation struct {
 // It returns fmnist.ErrNoModel before any checkpoint exists and fmnist.ErrDatasetNotReady
 // without the dataset.
 func (s *Service) Predict(ctx context.Context, count int) (*fmnist.Predictions, error) {
+	return s.PredictFrom(ctx, fmnist.PredictionRequest{Count: count})
+}
+
+// PredictFrom classifies test images with the checkpoint req names (the
+// newest one by default). Predictions of the newest model become the
+// dashboard's; those of a chosen checkpoint are only returned. A run or
+// checkpoint that does not exist gives ENOTFOUND, an index outside the test
+// set EINVALID.
+func (s *Service) PredictFrom(ctx context.Context, req fmnist.PredictionRequest) (*fmnist.Predictions, error) {
 	s.predictMu.Lock()
 	defer s.predictMu.Unlock()
 
@@ -31,12 +40,14 @@ func (s *Service) Predict(ctx context.Context, count int) (*fmnist.Predictions, 
 	if ds == nil {
 		return nil, fmnist.ErrDatasetNotReady
 	}
-	ckpt, ok, err := s.store.LatestCheckpoint(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("find the latest checkpoint: %w", err)
+	for _, i := range req.Indices {
+		if i < 0 || i >= ds.Test.Count {
+			return nil, fmnist.FieldError("indices", fmt.Sprintf("%d is not a test image (there are %d, from 0)", i, ds.Test.Count))
+		}
 	}
-	if !ok {
-		return nil, fmnist.ErrNoModel
+	ckpt, err := s.checkpointFor(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	model, err := train.LoadModel(ckpt.Path)
 	if err != nil {
@@ -50,19 +61,58 @@ func (s *Service) Predict(ctx context.Context, count int) (*fmnist.Predictions, 
 		}
 		s.evaluated = &evaluation{checkpoint: ckpt.ID, accuracy: acc}
 	}
-	if count > ds.Test.Count {
-		count = ds.Test.Count
+	indices := req.Indices
+	if indices == nil {
+		indices = train.RandomIndices(ds.Test.Count, min(req.Count, ds.Test.Count), time.Now().UnixNano())
 	}
-	indices := train.RandomIndices(ds.Test.Count, count, time.Now().UnixNano())
 	items, err := train.PredictIndices(model.Net, &ds.Test, indices)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	p := &fmnist.Predictions{Checkpoint: ckpt.Path, RunID: ckpt.RunID, Accuracy: s.evaluated.accuracy, Items: items, MadeAt: time.Now()}
-	s.mu.Lock()
-	s.predictions = p
-	s.mu.Unlock()
+	p := &fmnist.Predictions{Checkpoint: ckpt.Path, CheckpointID: ckpt.ID, RunID: ckpt.RunID,
+		Accuracy: s.evaluated.accuracy, Items: items, MadeAt: time.Now()}
+	if req.RunID == 0 {
+		s.mu.Lock()
+		s.predictions = p
+		s.mu.Unlock()
+	}
 	return p, nil
+}
+
+// checkpointFor finds the checkpoint a prediction request names.
+func (s *Service) checkpointFor(ctx context.Context, req fmnist.PredictionRequest) (fmnist.Checkpoint, error) {
+	if req.RunID == 0 {
+		if req.CheckpointID != 0 {
+			return fmnist.Checkpoint{}, fmnist.FieldError("run_id", "name the run of the checkpoint")
+		}
+		ckpt, ok, err := s.store.LatestCheckpoint(ctx)
+		if err != nil {
+			return fmnist.Checkpoint{}, fmt.Errorf("find the latest checkpoint: %w", err)
+		}
+		if !ok {
+			return fmnist.Checkpoint{}, fmnist.ErrNoModel
+		}
+		return ckpt, nil
+	}
+	cks, err := s.store.Checkpoints(ctx, req.RunID)
+	if err != nil {
+		return fmnist.Checkpoint{}, fmt.Errorf("find the checkpoints of run %d: %w", req.RunID, err)
+	}
+	if len(cks) == 0 {
+		if _, err := s.store.Run(ctx, req.RunID); err != nil {
+			return fmnist.Checkpoint{}, err
+		}
+		return fmnist.Checkpoint{}, fmnist.Errorf(fmnist.ECONFLICT, "Run %d has no checkpoint yet.", req.RunID)
+	}
+	if req.CheckpointID == 0 {
+		return cks[len(cks)-1], nil
+	}
+	for _, c := range cks {
+		if c.ID == req.CheckpointID {
+			return c, nil
+		}
+	}
+	return fmnist.Checkpoint{}, fmnist.Errorf(fmnist.ENOTFOUND, "Run %d has no checkpoint %d.", req.RunID, req.CheckpointID)
 }
 
 // LastPredictions returns the predictions made last, or nil.

@@ -33,9 +33,19 @@ type Accuracy struct {
 // Predictions are a model's answers on some test images, with its accuracy
 // on the whole test set.
 type Predictions struct {
-	Checkpoint string // the model file used
-	RunID      int64
-	Accuracy   Accuracy
-	Items      []Prediction
-	MadeAt     time.Time
+	Checkpoint   string // the model file used
+	CheckpointID int64
+	RunID        int64
+	Accuracy     Accuracy
+	Items        []Prediction
+	MadeAt       time.Time
+}
+
+// PredictionRequest says which model predicts which test images. The zero
+// value asks the newest checkpoint about random images.
+type PredictionRequest struct {
+	RunID        int64 // 0: the newest checkpoint of any run
+	CheckpointID int64 // 0: the run's newest checkpoint; needs RunID
+	Indices      []int // test images; nil: Count random ones
+	Count        int
 }

@@ -58,6 +58,9 @@ type Checkpoint struct {
 	// if no epoch had been evaluated yet.
 	TestAccuracy *float64
 	CreatedAt    time.Time
+	// Size is the file's size in bytes where the app looked (its run page),
+	// -1 if the file is missing; 0 otherwise.
+	Size int64
 }
 
 // RunReader reads the history of runs: what the pages and the API show.
@@ -81,6 +84,7 @@ type RunReader interface {
 // (errors.Is) and stores nothing, so it can be tried again.
 type RunStore interface {
 	RunReader
+	RunHistory
 	CreateRun(ctx context.Context, cfg Config, startedAt time.Time) (Run, error)
 	SetRunStatus(ctx context.Context, id int64, status Status, reason string, endedAt time.Time) error
 	// MarkInterrupted ends every run still training or stopping, which after

@@ -305,6 +305,9 @@ func (s *Server) apiStopTraining(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, s.statusJSON(s.state.State()))
 }
 
+// maxPredictIndices caps the images one POST /api/predictions asks about.
+const maxPredictIndices = 1000
+
 type apiPrediction struct {
 	Index         int                        `json:"index"`
 	Predicted     int                        `json:"predicted"`
@@ -316,20 +319,35 @@ type apiPrediction struct {
 	Image         string                     `json:"image"`
 }
 
+// predictExample is a body of POST /api/predictions, for error messages.
+const predictExample = `{"run_id":1,"checkpoint_id":2,"indices":[0,1,2]}`
+
 func (s *Server) apiPredict(c echo.Context) error {
-	if err := emptyJSON(c); err != nil {
+	var in struct {
+		RunID        int64 `json:"run_id"`
+		CheckpointID int64 `json:"checkpoint_id"`
+		Indices      []int `json:"indices"`
+	}
+	if err := decodeJSON(c, &in, predictExample); err != nil {
 		return err
 	}
-	p, err := s.predictor.Predict(c.Request().Context(), predictionCount)
+	if len(in.Indices) > maxPredictIndices {
+		return fmnist.FieldError("indices", fmt.Sprintf("at most %d images at a time", maxPredictIndices))
+	}
+	p, err := s.predictor.PredictFrom(c.Request().Context(), fmnist.PredictionRequest{
+		RunID: in.RunID, CheckpointID: in.CheckpointID, Indices: in.Indices, Count: predictionCount})
 	if err != nil {
 		return err
 	}
 	out := struct {
-		Checkpoint  string             `json:"checkpoint"`
-		Accuracy    float64            `json:"test_accuracy"`
-		PerClass    map[string]float64 `json:"per_class_accuracy"`
-		Predictions []apiPrediction    `json:"predictions"`
-	}{Checkpoint: p.Checkpoint, Accuracy: p.Accuracy.Overall, PerClass: map[string]float64{}}
+		RunID        int64              `json:"run_id"`
+		CheckpointID int64              `json:"checkpoint_id"`
+		Checkpoint   string             `json:"checkpoint"`
+		Accuracy     float64            `json:"test_accuracy"`
+		PerClass     map[string]float64 `json:"per_class_accuracy"`
+		Predictions  []apiPrediction    `json:"predictions"`
+	}{RunID: p.RunID, CheckpointID: p.CheckpointID, Checkpoint: p.Checkpoint, Accuracy: p.Accuracy.Overall,
+		PerClass: map[string]float64{}}
 	for i, a := range p.Accuracy.PerClass {
 		out.PerClass[fmnist.ClassNames[i]] = a
 	}

@@ -205,3 +205,15 @@ func mustRequest(t *testing.T, url string) *http.Request {
 	}
 	return req
 }
+
+func (f *fakeService) PredictFrom(context.Context, fmnist.PredictionRequest) (*fmnist.Predictions, error) {
+	return nil, f.err
+}
+func (f *fakeService) RunSummaries(context.Context) ([]fmnist.RunSummary, error) { return nil, f.err }
+func (f *fakeService) RunLogs(context.Context, int64, fmnist.LogQuery) ([]fmnist.LogEntry, int, error) {
+	return nil, 0, f.err
+}
+func (f *fakeService) DeleteRun(context.Context, int64) error { return f.err }
+func (f *fakeService) RunCheckpoints(context.Context, int64) ([]fmnist.Checkpoint, error) {
+	return nil, f.err
+}

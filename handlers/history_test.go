@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
-	"github.com/fmnist/trainer/store"
 )
 
 // runListJSON is GET /api/runs as a script reads it.
@@ -39,7 +38,7 @@ func (l runListJSON) ids() []int64 {
 
 // seedRuns writes n ended runs through the store, alternating finished and
 // failed, each with two evaluated epochs, and returns their ids.
-func seedRuns(t *testing.T, db *store.DB, n int) []int64 {
+func seedRuns(t *testing.T, db fmnist.RunStore, n int) []int64 {
 	t.Helper()
 	ctx := context.Background()
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

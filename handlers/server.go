@@ -60,8 +60,19 @@ type Trainer interface {
 // Predictor answers from the newest checkpoint.
 type Predictor interface {
 	Predict(ctx context.Context, count int) (*fmnist.Predictions, error)
+	PredictFrom(ctx context.Context, req fmnist.PredictionRequest) (*fmnist.Predictions, error)
 	LastPredictions() *fmnist.Predictions
 	TestImage(i int) (pixels []uint8, rows, cols, label int, err error)
+}
+
+// RunKeeper serves the runs pages: summaries, a run's log, deletion.
+type RunKeeper interface {
+	RunSummaries(ctx context.Context) ([]fmnist.RunSummary, error)
+	RunLogs(ctx context.Context, runID int64, q fmnist.LogQuery) ([]fmnist.LogEntry, int, error)
+	// RunCheckpoints are a run's checkpoints with their file sizes.
+	RunCheckpoints(ctx context.Context, runID int64) ([]fmnist.Checkpoint, error)
+	// DeleteRun removes a run with its files; ECONFLICT while it trains.
+	DeleteRun(ctx context.Context, id int64) error
 }
 
 // Service is everything the web layer needs; *app.Service is one.
@@ -70,6 +81,7 @@ type Service interface {
 	Trainer
 	Predictor
 	fmnist.RunReader
+	RunKeeper
 }
 
 // Server is the HTTP handler of the app. It implements fmnist.Publisher,
@@ -80,6 +92,7 @@ type Server struct {
 	trainer     Trainer
 	predictor   Predictor
 	runs        fmnist.RunReader
+	history     RunKeeper
 	hub         *live.Hub
 	hosts       hostPolicy
 	log         *slog.Logger
@@ -105,7 +118,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
 	}
-	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc,
+	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc,
 		hub: live.NewHub(logger), hosts: newHostPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
@@ -180,6 +193,12 @@ func New(svc Service, opts Options) *Server {
 	e.POST("/training", s.startTraining)
 	e.POST("/training/stop", s.stopTraining)
 	e.POST("/predictions", s.predict)
+	e.Match(getOrHead, "/runs", s.runsPage)
+	e.Match(getOrHead, "/runs/compare", s.comparePage)
+	e.Match(getOrHead, "/runs/:id/delete", s.confirmDeleteRun)
+	e.POST("/runs/:id/delete", s.deleteRun)
+	e.Match(getOrHead, "/runs/:id", s.runPage)
+	e.POST("/runs/:id/predictions", s.runPredict)
 
 	api := e.Group("/api")
 	api.Match(getOrHead, "/status", s.apiStatus)
@@ -188,6 +207,7 @@ func New(svc Service, opts Options) *Server {
 	api.Match(getOrHead, "/runs.csv", s.exportRuns)
 	api.Match(getOrHead, "/runs/:id/loss.csv", s.exportLoss)
 	api.Match(getOrHead, "/runs/:id/epochs.csv", s.exportEpochs)
+	api.DELETE("/runs/:id", s.apiDeleteRun)
 	api.POST("/dataset", s.apiPrepareDataset, requireJSON)
 	api.POST("/dataset/cancel", s.apiCancelDownload, requireJSON)
 	api.POST("/training", s.apiStartTraining, requireJSON)

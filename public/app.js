@@ -22,7 +22,7 @@
   };
 
   var el = document.getElementById('loss-chart');
-  var chart = null, points = [], run = '', maxPoints = 2000, labelStep = 1, pending = false;
+  var chart = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1, pending = false;
   var STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
   // Ticks stay every 0.1 epoch; labels go every labelStep tenths so that they
@@ -50,6 +50,7 @@
     var option = JSON.parse(el.dataset.options);
     maxPoints = parseInt(el.dataset.maxPoints, 10) || maxPoints;
     run = el.dataset.run || '';
+    oneRun = el.dataset.oneRun === 'true';
     points = option.series[0].data.map(function (d) { return d.value || d; });
     option.series[0].data = points;
     option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
@@ -60,15 +61,42 @@
     window.addEventListener('resize', function () { chart.resize(); scheduleRender(); });
   }
 
+  // Charts whose whole options the server writes (a run's epochs, a
+  // comparison): drawn once, no live data.
+  document.querySelectorAll('[data-echarts]').forEach(function (node) {
+    if (!window.echarts) return;
+    var option = JSON.parse(node.getAttribute('data-echarts'));
+    option.tooltip = Object.assign({}, option.tooltip, {
+      valueFormatter: function (v) { return typeof v === 'number' ? v.toFixed(4) : v; }
+    });
+    var c = echarts.init(node);
+    c.setOption(option);
+    window.addEventListener('resize', function () { c.resize(); });
+  });
+
   body.addEventListener('htmx:sseBeforeMessage', function (evt) {
     if (evt.target.id !== 'loss-feed') return;
     evt.preventDefault(); // the chart takes the data; nothing to swap
     var msg;
     try { msg = JSON.parse(evt.detail.data); } catch (e) { return; }
-    if (String(msg.run) !== run) { run = String(msg.run); points = []; }
+    if (String(msg.run) !== run) {
+      if (oneRun) return; // a run's page shows that run only
+      run = String(msg.run); points = [];
+    }
     points.push([msg.epoch, msg.loss]);
     if (points.length > maxPoints) points.splice(0, points.length - maxPoints);
     scheduleRender();
+  });
+
+  // A run's page follows the run while it trains; when it ends, a reload
+  // brings its epochs, checkpoints and log up to date. (Before the swap:
+  // the status line is replaced whole, and a replaced element's events no
+  // longer reach the body.)
+  body.addEventListener('htmx:sseBeforeMessage', function (evt) {
+    var live = document.getElementById('live');
+    if (!live || !live.hasAttribute('data-reload-when-ended') || evt.target.id !== 'status-line') return;
+    var m = /data-state="([a-z]+)"/.exec(evt.detail.data || '');
+    if (m && m[1] !== 'training' && m[1] !== 'stopping') setTimeout(function () { location.reload(); }, 0);
   });
 
   // The log's scroll box runs in reverse, so new lines stay in view by themselves.

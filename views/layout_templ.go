@@ -196,7 +196,7 @@ func pageFrame() templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		templ_7745c5c3_Var8 := templ.GetChildren(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<header class=\"border-b border-slate-200 bg-white\"><div class=\"mx-auto flex max-w-7xl items-center gap-3 px-4 py-3 sm:px-6\"><a href=\"/\" class=\"flex items-center gap-3 rounded focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-500\"><span class=\"grid h-9 w-9 place-items-center rounded-lg bg-blue-600 text-sm font-bold text-white\" aria-hidden=\"true\">FM</span> <span><span class=\"block text-base font-semibold leading-tight text-slate-900\">Fashion-MNIST Trainer</span> <span class=\"block text-xs text-slate-500\">Train a CNN and watch it learn</span></span></a></div></header><main class=\"mx-auto max-w-7xl px-4 py-4 sm:px-6 sm:py-6\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<header class=\"border-b border-slate-200 bg-white\"><div class=\"mx-auto flex max-w-7xl items-center gap-3 px-4 py-3 sm:px-6\"><a href=\"/\" class=\"flex items-center gap-3 rounded focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-500\"><span class=\"grid h-9 w-9 place-items-center rounded-lg bg-blue-600 text-sm font-bold text-white\" aria-hidden=\"true\">FM</span> <span><span class=\"block text-base font-semibold leading-tight text-slate-900\">Fashion-MNIST Trainer</span> <span class=\"block text-xs text-slate-500\">Train a CNN and watch it learn</span></span></a><nav class=\"ml-auto flex gap-4 text-sm font-medium\" aria-label=\"Pages\"><a href=\"/\" class=\"text-slate-600 hover:text-blue-700\">Dashboard</a> <a href=\"/runs\" class=\"text-slate-600 hover:text-blue-700\">Runs</a></nav></div></header><main class=\"mx-auto max-w-7xl px-4 py-4 sm:px-6 sm:py-6\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -240,7 +240,7 @@ func csrfField(csrf string) templ.Component {
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(csrf).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 70, Col: 48}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 74, Col: 48}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 			if templ_7745c5c3_Err != nil {
@@ -280,7 +280,7 @@ func panelHeading(title, subtitle string) templ.Component {
 		var templ_7745c5c3_Var12 string
 		templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 77, Col: 82}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 81, Col: 82}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 		if templ_7745c5c3_Err != nil {
@@ -298,7 +298,7 @@ func panelHeading(title, subtitle string) templ.Component {
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(subtitle)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 79, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 83, Col: 50}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 			if templ_7745c5c3_Err != nil {

@@ -150,6 +150,9 @@ type ChartView struct {
 	Run       int64 // id of the run the points belong to
 	MaxPoints int   // history length kept in the browser; <= 0 means DefaultMaxPoints
 	Points    []LossPoint
+	// OneRun keeps the chart on Run: live points of other runs are ignored
+	// (a run's page) rather than starting a new curve (the dashboard).
+	OneRun bool
 }
 
 // DefaultMaxPoints is the chart's history length when ChartView.MaxPoints is unset.
