@@ -7,7 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/fmnist/trainer/fmnist"
-	"github.com/fmnist/trainer/handlers"
+	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/server"
 )
 
@@ -55,7 +55,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, fmt.Errorf("--min-free-mb must be between 0 and %d, got %d", 1<<30, o.minFreeMB)
 	}
 	var err error
-	if o.allowed, err = handlers.ParseHosts(*allowed); err != nil {
+	if o.allowed, err = guard.ParseHosts(*allowed); err != nil {
 		return o, fmt.Errorf("--allowed-hosts %w", err)
 	}
 	return o, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
@@ -35,7 +36,7 @@ type Options struct {
 	// app answers to the loopback names with its port (see hosts.go).
 	Listen net.Addr
 	// AllowedHosts are the other host names the app answers to, as
-	// ParseHosts returns them.
+	// guard.ParseHosts returns them.
 	AllowedHosts []string
 }
 
@@ -94,7 +95,7 @@ type Server struct {
 	runs        fmnist.RunReader
 	history     RunKeeper
 	hub         *live.Hub
-	hosts       hostPolicy
+	hosts       guard.Policy
 	log         *slog.Logger
 	chartPoints int
 }
@@ -119,7 +120,7 @@ func New(svc Service, opts Options) *Server {
 		opts.BodyLimit = "64K"
 	}
 	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc,
-		hub: live.NewHub(logger), hosts: newHostPolicy(opts.Listen, opts.AllowedHosts),
+		hub: live.NewHub(logger), hosts: guard.NewPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
 		if k.Snapshot() {
@@ -158,14 +159,14 @@ func New(svc Service, opts Options) *Server {
 		ReferrerPolicy:        "same-origin",
 	}))
 	// Before anything else reads the request or sets a cookie.
-	e.Use(s.hosts.checkHost, s.hosts.checkOrigin)
+	e.Use(s.hosts.CheckHost, s.hosts.CheckOrigin)
 	e.Use(middleware.BodyLimit(opts.BodyLimit))
 	e.Use(readForm)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The JSON API needs no token: it accepts only application/json,
 		// which a foreign page cannot send without CORS, and we allow none.
 		// Pages under a foreign host name (DNS rebinding) and posts from
-		// other sites never get here (checkHost, checkOrigin).
+		// other sites never get here (guard.Policy).
 		// The request path, not the route: an unknown /api/ address is a
 		// JSON 404, not a CSRF refusal.
 		Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") },
@@ -255,7 +256,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 func (s *Server) Close() { s.hub.Close() }
 
 // AllowedHosts lists the hosts the app answers to.
-func (s *Server) AllowedHosts() []string { return s.hosts.hosts() }
+func (s *Server) AllowedHosts() []string { return s.hosts.Hosts() }
 
 // Hub gives tests access to the event hub.
 func (s *Server) Hub() *live.Hub { return s.hub }

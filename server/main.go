@@ -18,6 +18,7 @@ import (
 	"github.com/fmnist/trainer/app"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
+	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/store"
 )
@@ -34,7 +35,7 @@ type Main struct {
 	ChartPoints int           // 0 means the web layer's default
 	Logger      *slog.Logger  // nil means slog.Default()
 	// AllowedHosts are the host names, besides the loopback ones, that the
-	// app answers to: "name" on any port or "name:port" (handlers.ParseHosts).
+	// app answers to: "name" on any port or "name:port" (guard.ParseHosts).
 	// They are required when Addr is not a loopback address.
 	AllowedHosts []string
 	// Limits on clients; zero means the Default* constant. They do not cut
@@ -111,11 +112,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "addr",
 			Message: fmt.Sprintf("cannot listen on %s: %v", m.Addr, innermost(err))}
 	}
-	hosts, err := handlers.ParseHosts(strings.Join(m.AllowedHosts, ","))
+	hosts, err := guard.ParseHosts(strings.Join(m.AllowedHosts, ","))
 	if err != nil {
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "allowed-hosts", Message: err.Error()}
 	}
-	exposed := !handlers.IsLoopback(m.ln.Addr())
+	exposed := !guard.IsLoopback(m.ln.Addr())
 	if exposed && len(hosts) == 0 {
 		// Other machines reach it by names the app cannot guess.
 		return &fmnist.Error{Code: fmnist.EINVALID, Field: "allowed-hosts", Message: fmt.Sprintf(

@@ -1,4 +1,8 @@
-package handlers
+// Package guard decides who may talk to the app: the Host name it was reached
+// by (against DNS rebinding) and the site a request that changes something
+// comes from (against cross-site posts). It is echo middleware; package
+// handlers installs it in front of every route.
+package guard
 
 import (
 	"fmt"
@@ -50,17 +54,17 @@ func (h hostPattern) String() string {
 	return name + ":" + h.port
 }
 
-// hostPolicy holds the allowed hosts.
-type hostPolicy struct{ allowed []hostPattern }
+// Policy holds the allowed hosts.
+type Policy struct{ allowed []hostPattern }
 
 // loopbackNames are the names of the loopback interface.
 var loopbackNames = []string{"localhost", "127.0.0.1", "::1"}
 
-// newHostPolicy allows the loopback names with listen's port, when listen
+// NewPolicy allows the loopback names with listen's port, when listen
 // is a loopback or wildcard address, and the extra hosts (as ParseHosts
 // returns them; a bad one is skipped).
-func newHostPolicy(listen net.Addr, extra []string) hostPolicy {
-	var p hostPolicy
+func NewPolicy(listen net.Addr, extra []string) Policy {
+	var p Policy
 	if tcp, ok := listen.(*net.TCPAddr); ok && (tcp.IP.IsLoopback() || tcp.IP.IsUnspecified()) {
 		for _, name := range loopbackNames {
 			p.allowed = append(p.allowed, hostPattern{name, strconv.Itoa(tcp.Port)})
@@ -152,7 +156,7 @@ func splitHost(hostport string) (name, port string, ok bool) {
 }
 
 // allows reports whether the Host header hostport names this app.
-func (p hostPolicy) allows(hostport string) bool {
+func (p Policy) allows(hostport string) bool {
 	name, port, ok := splitHost(hostport)
 	if !ok {
 		return false
@@ -162,7 +166,7 @@ func (p hostPolicy) allows(hostport string) bool {
 
 // allowsOrigin reports whether origin (the Origin header) is a page of
 // this app.
-func (p hostPolicy) allowsOrigin(origin string) bool {
+func (p Policy) allowsOrigin(origin string) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
 		return false // "null" among others
@@ -179,7 +183,7 @@ func (p hostPolicy) allowsOrigin(origin string) bool {
 
 // match reports whether name with port (or, when port is "", one of
 // defaultPorts) is allowed.
-func (p hostPolicy) match(name, port string, defaultPorts ...string) bool {
+func (p Policy) match(name, port string, defaultPorts ...string) bool {
 	for _, h := range p.allowed {
 		if h.name != name {
 			continue
@@ -191,8 +195,8 @@ func (p hostPolicy) match(name, port string, defaultPorts ...string) bool {
 	return false
 }
 
-// hosts lists the allowed hosts, for the log.
-func (p hostPolicy) hosts() []string {
+// Hosts lists the allowed hosts, for the log.
+func (p Policy) Hosts() []string {
 	out := make([]string, len(p.allowed))
 	for i, h := range p.allowed {
 		out[i] = h.String()
@@ -200,8 +204,8 @@ func (p hostPolicy) hosts() []string {
 	return out
 }
 
-// checkHost refuses a request whose Host header is not one of the app's.
-func (p hostPolicy) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
+// CheckHost refuses a request whose Host header is not one of the app's.
+func (p Policy) CheckHost(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		host := c.Request().Host
 		if p.allows(host) {
@@ -220,9 +224,9 @@ func (p hostPolicy) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// checkOrigin refuses a request that changes something when a browser
+// CheckOrigin refuses a request that changes something when a browser
 // says it comes from another site.
-func (p hostPolicy) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+func (p Policy) CheckOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		switch r.Method {
