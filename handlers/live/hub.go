@@ -212,7 +212,10 @@ func (h *Hub) Publish(e Event) {
 	} else {
 		h.recent = append(h.recent, en)
 		if len(h.recent) > h.maxKept {
-			h.recent = slices.Delete(h.recent, 0, len(h.recent)-h.maxKept)
+			// Reslice rather than shift 4,000 pointers on every event: append
+			// copies the kept ones to a new array now and then.
+			h.recent[0] = nil
+			h.recent = h.recent[1:]
 		}
 	}
 	for id, v := range h.clients {
