@@ -74,11 +74,12 @@ type watcher struct {
 	stderr io.Writer // the bar and notices
 	tty    bool
 
-	stream   *sseclient.Client
-	loss     float64  // the latest batch's
-	accuracy *float64 // the latest epoch's test accuracy
-	bar      *progressbar.ProgressBar
-	barEpoch int
+	stream    *sseclient.Client
+	loss      float64  // the latest batch's
+	accuracy  *float64 // the latest epoch's test accuracy
+	evaluated int      // the latest epoch evaluated: its bar is over
+	bar       *progressbar.ProgressBar
+	barEpoch  int
 }
 
 // The JSON events the watcher reads (see GET /events?format=json).
@@ -107,6 +108,7 @@ type (
 	}
 	watchEpoch struct {
 		Run          int64   `json:"run"`
+		Epoch        int     `json:"epoch"`
 		TestAccuracy float64 `json:"test_accuracy"`
 	}
 	watchRun struct {
@@ -232,7 +234,7 @@ func (w *watcher) handle(ev sseclient.Event) error {
 		if json.Unmarshal(data, &e) == nil && e.Run == w.run {
 			// The log has a line on the epoch: the bar ends, the line says it.
 			w.endBar()
-			w.accuracy = &e.TestAccuracy
+			w.accuracy, w.evaluated = &e.TestAccuracy, e.Epoch
 		}
 	case fmnist.EventLog:
 		var l watchLog
@@ -272,7 +274,7 @@ func (w *watcher) ended(status fmnist.Status, reason string) {
 
 // progress shows a bar per epoch when stderr is a terminal.
 func (w *watcher) progress(p watchProgress) {
-	if !w.tty {
+	if !w.tty || p.Epoch <= w.evaluated {
 		return
 	}
 	if w.bar == nil || w.barEpoch != p.Epoch {
