@@ -174,6 +174,8 @@ func (w *watcher) eventsURL() string {
 
 // getJSON reads an API answer into v.
 func (w *watcher) getJSON(ctx context.Context, path string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second) // a stream may last, an answer may not
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+path, nil)
 	if err != nil {
 		return err
