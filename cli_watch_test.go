@@ -66,6 +66,8 @@ func TestWatchResumesAfterDroppedConnections(t *testing.T) {
 	defer cancel()
 	go func() { exited <- run(ctx, []string{"watch", "--addr", proxy.url()}, stdout, stderr) }()
 	waitFor(t, "watch to wait for a run", func() bool { return strings.Contains(stderr.tail(1<<20), "Waiting for a run") })
+	// Both streams open before the run starts: each sees its first line.
+	waitFor(t, "two viewers", func() bool { return serverStatus(t, server).Viewers == 2 })
 
 	resp, err := http.Post(server+"/api/training", "application/json", strings.NewReader(`{"epochs":4,"batch_size":4}`))
 	if err != nil {
@@ -77,7 +79,7 @@ func TestWatchResumesAfterDroppedConnections(t *testing.T) {
 	}
 	for _, after := range []int64{10, 40} {
 		waitFor(t, "loss events through the proxy", func() bool { return proxy.lossEvents.Load() >= after })
-		if st := trainingStatus(t, server); st != "training" {
+		if st := serverStatus(t, server).Training.Status; st != "training" {
 			t.Fatalf("the run is %s already: it ended before the cut", st)
 		}
 		proxy.cut(300 * time.Millisecond)
@@ -142,21 +144,21 @@ func TestWatchResumesAfterDroppedConnections(t *testing.T) {
 	}
 }
 
-// trainingStatus reads the training status from /api/status.
-func trainingStatus(t *testing.T, server string) string {
+// serverStatus reads /api/status.
+func serverStatus(t *testing.T, server string) (st struct {
+	Training struct{ Status string }
+	Viewers  int
+}) {
 	t.Helper()
 	resp, err := http.Get(server + "/api/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st struct {
-		Training struct{ Status string } `json:"training"`
-	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	return st.Training.Status
+	return st
 }
 
 func waitFor(t *testing.T, what string, done func() bool) {
