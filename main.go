@@ -4,6 +4,7 @@
 //	fmnist [serve] [flags]   the web app (the default)
 //	fmnist prepare [flags]   download and verify the dataset
 //	fmnist train [flags]     train headless, with progress in the terminal
+//	fmnist watch [flags]     follow a server's run in the terminal
 //
 // Run a subcommand with -h for its flags.
 package main
@@ -44,11 +45,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPrepare(ctx, args, stdout, stderr)
 	case "train":
 		return runTrain(ctx, args, stdout, stderr)
+	case "watch":
+		return runWatch(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: fmnist [serve|prepare|train] [flags]  (fmnist CMD -h lists a command's flags)")
+		fmt.Fprintln(stdout, "usage: fmnist [serve|prepare|train|watch] [flags]  (fmnist CMD -h lists a command's flags)")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "fmnist: unknown command %q (want serve, prepare or train)\n", cmd)
+		fmt.Fprintf(stderr, "fmnist: unknown command %q (want serve, prepare, train or watch)\n", cmd)
 		return exitUsage
 	}
 }

@@ -1,8 +1,9 @@
 package fmnist
 
 // EventKind names an event on the live stream (GET /events): the name a
-// viewer listens for. Each kind carries either an HTML fragment of the page
-// or a JSON object (see JSON).
+// viewer listens for. For the page each kind carries either an HTML fragment
+// or a JSON object (see JSON); for scripts (GET /events?format=json) every
+// kind carries one line of JSON, under the same id.
 type EventKind string
 
 // The kinds of the live stream.
@@ -36,5 +37,6 @@ func (k EventKind) Snapshot() bool {
 	return false
 }
 
-// JSON reports whether events of this kind carry JSON rather than HTML.
+// JSON reports whether events of this kind carry JSON rather than HTML in
+// the page's format.
 func (k EventKind) JSON() bool { return k == EventLoss || k == EventEpoch }

@@ -82,25 +82,9 @@ func (s *Server) apiStatus(c echo.Context) error {
 }
 
 func (s *Server) statusJSON(st fmnist.State) apiStatus {
-	d, t := st.Dataset, st.Training
-	out := apiStatus{
-		Dataset: apiDataset{Status: d.Status, Reason: d.Reason, File: d.Progress.File,
-			BytesDone: d.Progress.Done, BytesAll: d.Progress.Total, Train: d.Train, Test: d.Test},
-		Training: apiTraining{Status: t.Status, Reason: t.Reason, RunID: t.RunID, Checkpoint: t.Checkpoint.Path,
-			Progress: apiProgress(t.Progress)},
-		HasModel:    st.HasModel,
-		LastEventID: s.hub.LastID(),
-		Viewers:     s.hub.Viewers(),
-	}
-	if t.RunID > 0 {
-		cfg := t.Config
-		out.Training.Config = &cfg
-	}
-	if r := d.Retry; r != nil {
-		out.Dataset.Retry = &apiRetry{File: r.File, Mirror: r.Mirror, Attempt: r.Attempt, Attempts: r.Attempts,
-			WaitSeconds: r.Wait.Seconds(), Message: r.Message()}
-	}
-	return out
+	ev := statusEventJSON(st)
+	return apiStatus{Dataset: ev.Dataset, Training: ev.Training, HasModel: ev.HasModel,
+		LastEventID: s.hub.LastID(), Viewers: s.hub.Viewers()}
 }
 
 type apiRun struct {
@@ -339,24 +323,6 @@ func (s *Server) apiPredict(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		RunID        int64              `json:"run_id"`
-		CheckpointID int64              `json:"checkpoint_id"`
-		Checkpoint   string             `json:"checkpoint"`
-		Accuracy     float64            `json:"test_accuracy"`
-		PerClass     map[string]float64 `json:"per_class_accuracy"`
-		Predictions  []apiPrediction    `json:"predictions"`
-	}{RunID: p.RunID, CheckpointID: p.CheckpointID, Checkpoint: p.Checkpoint, Accuracy: p.Accuracy.Overall,
-		PerClass: map[string]float64{}}
-	for i, a := range p.Accuracy.PerClass {
-		out.PerClass[fmnist.ClassNames[i]] = a
-	}
-	for _, it := range p.Items {
-		out.Predictions = append(out.Predictions, apiPrediction{
-			Index: it.Index, Predicted: it.Predicted, PredictedName: fmnist.ClassNames[it.Predicted],
-			Label: it.Label, LabelName: fmnist.ClassNames[it.Label], Correct: it.Predicted == it.Label,
-			Probabilities: it.Probabilities, Image: fmt.Sprintf("/predictions/image/%d.png", it.Index),
-		})
-	}
+	out := predictionsJSON(p)
 	return c.JSON(http.StatusOK, out)
 }

@@ -22,23 +22,26 @@ func (s *Server) catchUp(ctx context.Context, join func([]live.Panel)) error {
 		if err != nil {
 			return fmt.Errorf("read the log: %w", err)
 		}
+		run, pred := st.Training.RunID, s.predictor.LastPredictions()
 		parts := []struct {
 			kind fmnist.EventKind
+			run  int64
 			c    templ.Component
+			json any
 		}{
-			{fmnist.EventDataset, views.DatasetPanel(datasetView(st.Dataset), "")},
-			{fmnist.EventStatus, views.StatusEvent(statusView(st), buttonsView(st))},
-			{fmnist.EventProgress, views.ProgressPanel(progressView(st.Training))},
-			{fmnist.EventPredictions, views.PredictionsPanel(predictionsView(st, s.predictor.LastPredictions()), "")},
-			{fmnist.EventLogs, views.LogEntries(logViews(logs))},
+			{fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), datasetJSON(st.Dataset)},
+			{fmnist.EventStatus, run, views.StatusEvent(statusView(st), buttonsView(st)), statusEventJSON(st)},
+			{fmnist.EventProgress, run, views.ProgressPanel(progressView(st.Training)), progressJSON(st.Training)},
+			{fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, pred), ""), predictionsJSON(pred)},
+			{fmnist.EventLogs, 0, views.LogEntries(logViews(logs)), logsJSON(logs)},
 		}
 		panels := make([]live.Panel, len(parts))
 		for i, p := range parts {
-			data, err := renderFragment(ctx, p.c)
+			ev, err := renderEvent(ctx, p.kind, p.run, p.c, p.json)
 			if err != nil {
 				return fmt.Errorf("render the %s panel: %w", p.kind, err)
 			}
-			panels[i] = live.Panel{Name: string(p.kind), Data: data}
+			panels[i] = ev
 		}
 		join(panels)
 		return nil

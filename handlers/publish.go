@@ -8,15 +8,17 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/views"
 )
 
-// Publish turns one update of the service into Server-Sent Events: HTML
-// fragments for htmx (dataset, status, progress, log) and JSON for scripts
-// and the chart (loss, epoch). It implements fmnist.Publisher; it never waits
-// for a viewer.
+// Publish turns one update of the service into Server-Sent Events, each
+// rendered twice: as the page reads it (HTML fragments for htmx; JSON for
+// the chart's loss and epoch) and as scripts read it (?format=json, see
+// eventjson.go). It implements fmnist.Publisher; it never waits for a viewer.
 func (s *Server) Publish(u fmnist.Update) {
 	datasetChanged, statusChanged, progressed := false, false, false
+	var statusRun int64 // the run whose status changed; 0 if only the dataset's did
 	for _, e := range u.Dataset {
 		switch e := e.(type) {
 		case fmnist.DownloadProgress, fmnist.DownloadRetry:
@@ -24,7 +26,7 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.StatusChange:
 			datasetChanged, statusChanged = true, true
 		case fmnist.LogEntry:
-			s.sendFragment(fmnist.EventLog, views.LogEntry(logView(e)))
+			s.send(fmnist.EventLog, 0, views.LogEntry(logView(e)), logJSON(e, 0))
 		}
 	}
 	for _, e := range u.Train {
@@ -32,26 +34,27 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.Progress:
 			progressed = true
 		case fmnist.LossPoint:
-			s.sendJSON(fmnist.EventLoss, lossEvent{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
+			s.sendJSON(fmnist.EventLoss, u.RunID, lossEvent{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
 		case fmnist.LogEntry:
-			s.sendFragment(fmnist.EventLog, views.LogEntry(logView(e)))
+			s.send(fmnist.EventLog, u.RunID, views.LogEntry(logView(e)), logJSON(e, u.RunID))
 		case fmnist.EpochResult:
 			progressed = true
-			s.sendJSON(fmnist.EventEpoch, epochEvent{Run: u.RunID, apiEpoch: epochJSON(e)})
+			s.sendJSON(fmnist.EventEpoch, u.RunID, epochEvent{Run: u.RunID, apiEpoch: epochJSON(e)})
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
-			statusChanged, progressed = true, true
+			statusChanged, progressed, statusRun = true, true, u.RunID
 		}
 	}
 	st := u.State
 	if datasetChanged {
-		s.sendFragment(fmnist.EventDataset, views.DatasetPanel(datasetView(st.Dataset), ""))
+		s.send(fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), datasetJSON(st.Dataset))
 	}
 	if progressed {
-		s.sendFragment(fmnist.EventProgress, views.ProgressPanel(progressView(st.Training)))
+		s.send(fmnist.EventProgress, u.RunID, views.ProgressPanel(progressView(st.Training)), progressJSON(st.Training))
 	}
 	if statusChanged {
-		s.sendFragment(fmnist.EventStatus, views.StatusEvent(statusView(st), buttonsView(st)))
-		s.sendFragment(fmnist.EventPredictions, views.PredictionsPanel(predictionsView(st, s.predictor.LastPredictions()), ""))
+		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(statusView(st), buttonsView(st)), statusEventJSON(st))
+		p := s.predictor.LastPredictions()
+		s.send(fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, p), ""), predictionsJSON(p))
 	}
 }
 
@@ -69,27 +72,39 @@ type epochEvent struct {
 	apiEpoch
 }
 
-func (s *Server) sendFragment(kind fmnist.EventKind, c templ.Component) {
-	data, err := renderFragment(context.Background(), c)
+// send publishes an event rendered as an HTML fragment for the page and as
+// v in JSON for scripts; run is the run it is about (0: none).
+func (s *Server) send(kind fmnist.EventKind, run int64, c templ.Component, v any) {
+	ev, err := renderEvent(context.Background(), kind, run, c, v)
 	if err != nil {
-		s.log.Error("render event fragment", "event", kind, "err", err)
+		s.log.Error("render event", "event", kind, "err", err)
 		return
 	}
-	s.hub.Send(string(kind), data)
+	s.hub.Publish(ev)
 }
 
-// renderFragment renders the HTML fragment an event carries.
-func renderFragment(ctx context.Context, c templ.Component) ([]byte, error) {
+// renderEvent renders an event in both formats.
+func renderEvent(ctx context.Context, kind fmnist.EventKind, run int64, c templ.Component, v any) (live.Event, error) {
+	ev := live.Event{Name: string(kind), Run: run}
 	var buf bytes.Buffer
-	err := c.Render(ctx, &buf)
-	return buf.Bytes(), err
+	if err := c.Render(ctx, &buf); err != nil {
+		return ev, err
+	}
+	ev.HTML = buf.Bytes()
+	data, err := json.Marshal(v)
+	if err != nil {
+		return ev, err
+	}
+	ev.JSON = data
+	return ev, nil
 }
 
-func (s *Server) sendJSON(kind fmnist.EventKind, v any) {
+// sendJSON publishes an event that is JSON for the page as well.
+func (s *Server) sendJSON(kind fmnist.EventKind, run int64, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("encode event", "event", kind, "err", err)
 		return
 	}
-	s.hub.Send(string(kind), data)
+	s.hub.Publish(live.Event{Name: string(kind), Run: run, HTML: data, JSON: data})
 }

@@ -1,13 +1,18 @@
 // Package live is the app's event stream (GET /events): a hub over
 // github.com/r3labs/sse that numbers events, keeps what a resuming viewer
 // needs, never lets a slow viewer hold up the others, and catches up a
-// viewer whose page outlived a restart.
+// viewer whose page outlived a restart. Each event is rendered twice, as
+// HTML for the page and as JSON for scripts (?format=json), under one id,
+// and names the run it is about, so a viewer can follow one run (?run=ID).
 package live
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -44,29 +49,56 @@ type Hub struct {
 	serving      sync.WaitGroup // ServeHTTP calls in progress
 	streams      atomic.Uint64
 
-	mu       sync.Mutex
-	bootID   uint64 // the ids of this process's events are greater
-	lastID   uint64
-	recent   []*sse.Event          // replayable events, oldest first
-	latest   map[string]*sse.Event // the newest snapshot of each snapshot event
-	clients  map[string]*viewer
-	closed   bool
-	maxKept  int
-	snapshot map[string]bool // event names that are snapshots: only the latest counts
-	catchUp  CatchUp
+	mu        sync.Mutex
+	bootID    uint64 // the ids of this process's events are greater
+	lastID    uint64
+	recent    []*entry                    // replayable events, oldest first
+	latest    map[string]*entry           // the newest snapshot of each snapshot event
+	latestRun map[int64]map[string]*entry // the same per run, for the viewers of one run
+	clients   map[string]*viewer
+	closed    bool
+	maxKept   int
+	snapshot  map[string]bool // event names that are snapshots: only the latest counts
+	catchUp   CatchUp
+}
+
+// An Event is one update for the viewers, rendered once per format.
+type Event struct {
+	Name string
+	Run  int64  // the run it is about; 0 for none (the dataset, predictions)
+	HTML []byte // for the page: an HTML fragment (or JSON the page's script reads)
+	JSON []byte // for ?format=json: one line of JSON
 }
 
 // A Panel is a part of the page as it is now, sent as an event to one
 // viewer only.
-type Panel struct {
-	Name string
-	Data []byte
-}
+type Panel = Event
 
 // CatchUp renders the page's panels for a viewer whose page outlived a
 // restart and hands them to join. It must call join while no event can be
 // published, so that the panels and the events after them fit together.
 type CatchUp func(ctx context.Context, join func([]Panel)) error
+
+// entry is an event as the hub keeps it: numbered, in both renderings,
+// ready to hand to r3labs. Both share the id, so a viewer may resume in
+// either format after an id it saw in the other.
+type entry struct {
+	id   uint64
+	name string
+	run  int64
+	html *sse.Event
+	json *sse.Event
+}
+
+func newEntry(id uint64, e Event) *entry {
+	idText := []byte(strconv.FormatUint(id, 10))
+	html := &sse.Event{ID: idText, Event: []byte(e.Name), Data: e.HTML}
+	en := &entry{id: id, name: e.Name, run: e.Run, html: html, json: html}
+	if !bytes.Equal(e.JSON, e.HTML) {
+		en.json = &sse.Event{ID: idText, Event: []byte(e.Name), Data: e.JSON}
+	}
+	return en
+}
 
 // viewer is one connection to /events.
 type viewer struct {
@@ -74,16 +106,38 @@ type viewer struct {
 	// client it is the last id when it connected, so events published while
 	// r3labs sets up its subscription are not lost.
 	after  uint64
-	panels []*sse.Event    // sent first: a caught-up viewer's panels, ids up to after
+	panels []*entry        // sent first: a caught-up viewer's panels, ids up to after
 	replay bool            // false for a new client: it gets every latest snapshot
 	live   bool            // subscribed: publish to it
 	client context.Context // the request's: done once the viewer has left
 	conn   *viewerConn
+	view
+}
+
+// view is what a viewer asked for: a format and, optionally, one run.
+type view struct {
+	json bool  // ?format=json
+	run  int64 // ?run=ID: only the events of that run; 0 for all
+}
+
+// wants reports whether the viewer is sent e.
+func (v view) wants(e *entry) bool { return v.run == 0 || e.run == v.run }
+
+// render is e as this viewer reads it.
+func (v view) render(e *entry) *sse.Event {
+	if v.json {
+		return e.json
+	}
+	return e.html
 }
 
 // hubBuffer is how many events may wait for one viewer before it counts as
 // stalled; it also bounds what a replay can send.
 const hubBuffer = 4096
+
+// keptRuns is how many runs' snapshots are kept for the viewers of one run:
+// enough for a viewer to learn how its run ended after a few runs more.
+const keptRuns = 8
 
 // NewHub starts a hub; Close stops it.
 func NewHub(logger *slog.Logger) *Hub {
@@ -93,7 +147,8 @@ func NewHub(logger *slog.Logger) *Hub {
 		writeTimeout: 10 * time.Second,
 		bootID:       boot,
 		lastID:       boot,
-		latest:       map[string]*sse.Event{},
+		latest:       map[string]*entry{},
+		latestRun:    map[int64]map[string]*entry{},
 		clients:      map[string]*viewer{},
 		maxKept:      hubBuffer - 16,
 		snapshot:     map[string]bool{},
@@ -136,28 +191,56 @@ func (h *Hub) LastID() uint64 {
 	return h.lastID
 }
 
-// Send publishes one event to every live viewer without waiting for any.
+// Send publishes an event that reads the same in both formats and is about
+// no run.
 func (h *Hub) Send(name string, data []byte) {
+	h.Publish(Event{Name: name, HTML: data, JSON: data})
+}
+
+// Publish publishes one event to every live viewer that wants it, without
+// waiting for any.
+func (h *Hub) Publish(e Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return
 	}
 	h.lastID++
-	ev := &sse.Event{ID: []byte(strconv.FormatUint(h.lastID, 10)), Event: []byte(name), Data: data}
-	if h.snapshot[name] {
-		h.latest[name] = ev
+	en := newEntry(h.lastID, e)
+	if h.snapshot[e.Name] {
+		h.keepSnapshot(en)
 	} else {
-		h.recent = append(h.recent, ev)
+		h.recent = append(h.recent, en)
 		if len(h.recent) > h.maxKept {
-			h.recent = slices.Delete(h.recent, 0, len(h.recent)-h.maxKept)
+			// Reslice rather than shift 4,000 pointers on every event: append
+			// copies the kept ones to a new array now and then.
+			h.recent[0] = nil
+			h.recent = h.recent[1:]
 		}
 	}
 	for id, v := range h.clients {
-		if v.live {
-			h.deliver(id, v, ev)
+		if v.live && v.wants(en) {
+			h.deliver(id, v, v.render(en))
 		}
 	}
+}
+
+// keepSnapshot keeps en as the newest of its name, overall and for its run;
+// h.mu is held. Only the newest keptRuns runs keep theirs.
+func (h *Hub) keepSnapshot(en *entry) {
+	h.latest[en.name] = en
+	if en.run == 0 {
+		return
+	}
+	byName := h.latestRun[en.run]
+	if byName == nil {
+		byName = map[string]*entry{}
+		h.latestRun[en.run] = byName
+		if len(h.latestRun) > keptRuns {
+			delete(h.latestRun, slices.Min(slices.Collect(maps.Keys(h.latestRun))))
+		}
+	}
+	byName[en.name] = en
 }
 
 // deliver hands ev to one viewer's stream; h.mu is held.
@@ -187,21 +270,30 @@ func (h *Hub) subscribed(streamID string, _ *sse.Subscriber) {
 	if !ok || h.closed {
 		return // gone already
 	}
-	replay := slices.Clone(v.panels)
-	for _, ev := range h.latest {
-		if !v.replay || eventID(ev) > v.after {
-			replay = append(replay, ev)
+	var replay []*entry
+	for _, en := range v.panels {
+		if v.wants(en) {
+			replay = append(replay, en)
 		}
 	}
-	for _, ev := range h.recent {
-		if eventID(ev) > v.after {
-			replay = append(replay, ev)
+	latest := h.latest
+	if v.run != 0 {
+		latest = h.latestRun[v.run]
+	}
+	for _, en := range latest {
+		if !v.replay || en.id > v.after {
+			replay = append(replay, en)
 		}
 	}
-	slices.SortFunc(replay, func(a, b *sse.Event) int { return compareUint(eventID(a), eventID(b)) })
+	for _, en := range h.recent {
+		if en.id > v.after && v.wants(en) {
+			replay = append(replay, en)
+		}
+	}
+	slices.SortFunc(replay, func(a, b *entry) int { return cmp.Compare(a.id, b.id) })
 	v.live = true
-	for _, ev := range replay {
-		h.deliver(streamID, v, ev)
+	for _, en := range replay {
+		h.deliver(streamID, v, v.render(en))
 		if !v.live {
 			return
 		}
@@ -211,9 +303,15 @@ func (h *Hub) subscribed(streamID string, _ *sse.Subscriber) {
 // ServeHTTP streams events to one viewer until it leaves or the hub closes.
 // A viewer resumes after the id in the Last-Event-ID header (sent by
 // EventSource on reconnect) or in the "after" query parameter (set by the
-// page, which already shows everything up to that id).
+// page, which already shows everything up to that id). ?format=json asks
+// for the JSON renderings, ?run=ID for one run's events only.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	after, replay, err := resumePoint(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	vw, err := viewOf(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -226,7 +324,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn := &viewerConn{ResponseWriter: w, rc: http.NewResponseController(w), timeout: h.writeTimeout,
 		cancel: cancel, log: h.log, stream: streamID}
 
-	v := &viewer{after: after, replay: replay, client: r.Context(), conn: conn}
+	v := &viewer{after: after, replay: replay, client: r.Context(), conn: conn, view: vw}
 	joined := false
 	join := func(panels []Panel) { joined = h.register(streamID, v, panels) }
 	if catchUp, earlier := h.fromEarlierProcess(after, replay); !earlier {
@@ -286,7 +384,7 @@ func (h *Hub) register(streamID string, v *viewer, panels []Panel) bool {
 	}
 	for _, p := range panels {
 		h.lastID++
-		v.panels = append(v.panels, &sse.Event{ID: []byte(strconv.FormatUint(h.lastID, 10)), Event: []byte(p.Name), Data: p.Data})
+		v.panels = append(v.panels, newEntry(h.lastID, p))
 		v.after, v.replay = h.lastID, true
 	}
 	h.clients[streamID] = v
@@ -308,6 +406,27 @@ func resumePoint(r *http.Request) (after uint64, replay bool, err error) {
 		return 0, false, errors.New("Last-Event-ID (or after) must be an event id, a whole number")
 	}
 	return after, true, nil
+}
+
+// viewOf reads the format and the run a viewer asks for.
+func viewOf(r *http.Request) (view, error) {
+	var v view
+	q := r.URL.Query()
+	switch q.Get("format") {
+	case "", "html":
+	case "json":
+		v.json = true
+	default:
+		return v, errors.New("format must be html (the default) or json")
+	}
+	if s := q.Get("run"); s != "" {
+		run, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || run < 1 {
+			return v, errors.New("run must be a run id, a positive whole number")
+		}
+		v.run = run
+	}
+	return v, nil
 }
 
 // Close ends every stream, waits for their handlers to return and stops the
@@ -352,21 +471,6 @@ func (h *Hub) beat(every time.Duration) {
 			h.mu.Unlock()
 		}
 	}
-}
-
-func eventID(ev *sse.Event) uint64 {
-	n, _ := strconv.ParseUint(string(ev.ID), 10, 64)
-	return n
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // viewerConn is the response to one viewer. Each write is bounded by a

@@ -92,13 +92,6 @@ func TestHubResumesAfterLastEventID(t *testing.T) {
 	s2l2 := hub.LastID()
 	hub.Send("log", []byte("l3"))
 
-	datas := func(evs []ssetest.Event) string {
-		var out []string
-		for _, e := range evs {
-			out = append(out, e.Data)
-		}
-		return strings.Join(out, " ")
-	}
 	check := func(what, lastID, query, want string) {
 		t.Helper()
 		c := ssetest.Connect(t, ts.Client(), ts.URL+query, lastID)
