@@ -62,7 +62,8 @@ func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
 }
 
 // runColumns is the select list scanRun reads.
-const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss`
+const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss,
+	parent_run_id, parent_checkpoint_id, fork_epoch, fork_batch`
 
 // Run returns run id, or an ENOTFOUND error.
 func (db *DB) Run(ctx context.Context, id int64) (fmnist.Run, error) {
@@ -119,8 +120,11 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 		endedAt   sql.NullInt64
 		accuracy  sql.NullFloat64
 		loss      sql.NullFloat64
+		// A fork's link; fork_epoch is NULL for a run started afresh.
+		parentRun, parentCheckpoint, forkEpoch, forkBatch sql.NullInt64
 	)
-	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss); err != nil {
+	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss,
+		&parentRun, &parentCheckpoint, &forkEpoch, &forkBatch); err != nil {
 		return fmnist.Run{}, err
 	}
 	if err := json.Unmarshal([]byte(cfgJSON), &r.Config); err != nil {
@@ -134,6 +138,10 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 	if r.EpochsDone > 0 {
 		acc, l := nanIfNull(accuracy), nanIfNull(loss)
 		r.TestAccuracy, r.TestLoss = &acc, &l
+	}
+	if forkEpoch.Valid {
+		r.Parent = &fmnist.ForkPoint{RunID: parentRun.Int64, CheckpointID: parentCheckpoint.Int64,
+			Epoch: int(forkEpoch.Int64), Batch: int(forkBatch.Int64)}
 	}
 	return r, nil
 }
