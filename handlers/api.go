@@ -112,11 +112,23 @@ type apiRun struct {
 	EndedAt      *time.Time    `json:"ended_at,omitempty"`
 	TestAccuracy *float64      `json:"test_accuracy,omitempty"`
 	TestLoss     *float64      `json:"test_loss,omitempty"`
+	Parent       *apiForkPoint `json:"parent,omitempty"`
+}
+
+// apiForkPoint is where a fork left its parent; the ids are 0 once deleted.
+type apiForkPoint struct {
+	RunID        int64 `json:"run_id"`
+	CheckpointID int64 `json:"checkpoint_id"`
+	Epoch        int   `json:"epoch"`
+	Batch        int   `json:"batch"`
 }
 
 func runJSON(r fmnist.Run) apiRun {
 	out := apiRun{ID: r.ID, Config: r.Config, Status: r.Status, Reason: r.Reason, StartedAt: r.StartedAt,
 		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss)}
+	if p := r.Parent; p != nil {
+		out.Parent = &apiForkPoint{RunID: p.RunID, CheckpointID: p.CheckpointID, Epoch: p.Epoch, Batch: p.Batch}
+	}
 	if !r.EndedAt.IsZero() {
 		t := r.EndedAt
 		out.EndedAt = &t
@@ -159,10 +171,20 @@ type apiEpoch struct {
 }
 
 type apiCheckpoint struct {
+	ID        int64     `json:"id"`
 	Path      string    `json:"path"`
 	Epoch     int       `json:"epoch"`
 	Batch     int       `json:"batch"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// apiResume marks where a run was resumed: x is the epoch on its curve.
+type apiResume struct {
+	CheckpointID int64     `json:"checkpoint_id"`
+	Epoch        int       `json:"epoch"`
+	Batch        int       `json:"batch"`
+	X            float64   `json:"x"`
+	ResumedAt    time.Time `json:"resumed_at"`
 }
 
 func (s *Server) apiRun(c echo.Context) error {
@@ -188,13 +210,21 @@ func (s *Server) apiRun(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("read run %d: %w", id, err)
 	}
+	resumes, err := db.Resumes(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
 	out := struct {
 		apiRun
 		Points      []apiPoint      `json:"points"`
 		Epochs      []apiEpoch      `json:"epochs"`
 		Checkpoints []apiCheckpoint `json:"checkpoints"`
+		Resumes     []apiResume     `json:"resumes"`
 	}{apiRun: runJSON(run), Points: make([]apiPoint, len(points)), Epochs: make([]apiEpoch, len(epochs)),
-		Checkpoints: make([]apiCheckpoint, len(ckpts))}
+		Checkpoints: make([]apiCheckpoint, len(ckpts)), Resumes: make([]apiResume, len(resumes))}
+	for i, r := range resumes {
+		out.Resumes[i] = apiResume{CheckpointID: r.CheckpointID, Epoch: r.Epoch, Batch: r.Batch, X: r.X, ResumedAt: r.ResumedAt}
+	}
 	for i, p := range points {
 		out.Points[i] = apiPoint(p)
 	}
@@ -202,7 +232,7 @@ func (s *Server) apiRun(c echo.Context) error {
 		out.Epochs[i] = apiEpoch(e)
 	}
 	for i, k := range ckpts {
-		out.Checkpoints[i] = apiCheckpoint{Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
+		out.Checkpoints[i] = apiCheckpoint{ID: k.ID, Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
 	}
 	return c.JSON(http.StatusOK, out)
 }
