@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
@@ -42,7 +43,7 @@ func (s *Service) resume(ctx context.Context, ds *data.Dataset, runID int64, epo
 	case run.Status == fmnist.StatusFinished && cfg.Epochs <= run.Config.Epochs:
 		return fmnist.Errorf(fmnist.ECONFLICT, "Run %d has finished its %d epochs; give more epochs to extend it.", runID, run.Config.Epochs)
 	case run.Status != fmnist.StatusStopped && run.Status != fmnist.StatusInterrupted && run.Status != fmnist.StatusFinished:
-		return fmnist.Errorf(fmnist.ECONFLICT, "Run %d is %s; only a stopped or interrupted run can resume.", runID, run.Status.Label())
+		return fmnist.Errorf(fmnist.ECONFLICT, "Run %d has status %q; only a stopped or interrupted run can resume.", runID, strings.ToLower(run.Status.Label()))
 	}
 	cks, err := s.store.Checkpoints(ctx, runID)
 	if err != nil {

@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +199,72 @@ func TestForkLinksItsParent(t *testing.T) {
 	}
 	if again := a.resumableRun(parent); len(again.Points) != len(p.Points) || again.Status != p.Status {
 		t.Errorf("the parent changed: %d points (was %d), %s", len(again.Points), len(p.Points), again.Status)
+	}
+}
+
+// TestResumeAnInterruptedRun leaves a run as a killed process does (status
+// training, its curve reported past its last checkpoint, which is epoch
+// 1's), restarts, and resumes it: the curve past the checkpoint is drawn
+// again by the resumed run, not twice.
+func TestResumeAnInterruptedRun(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	first := startApp(t, appConfig{dataDir: dataDir, prepared: true})
+	donor := first.startTraining(`{"epochs":1,"batch_size":32}`)
+	first.waitRunEnded(donor, 60*time.Second)
+	epoch1 := first.resumableRun(donor).Checkpoints[0]
+
+	ctx := context.Background()
+	cfg := fmnist.Config{Epochs: 2, BatchSize: 32, LR: 0.001, Seed: 1}
+	crashed, err := first.DB.CreateRun(ctx, cfg, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := []fmnist.LossPoint{{Epoch: 0.5, Loss: 2}, {Epoch: 1, Loss: 1.5}, {Epoch: 1.25, Loss: 9}, {Epoch: 1.5, Loss: 9}}
+	if err := first.DB.AddLossPoints(ctx, crashed.ID, stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.DB.AddEpochResult(ctx, crashed.ID, fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.6}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(epoch1.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(first.Layout.Checkpoints(), "run-"+itoa(crashed.ID)+"-e01.ckpt")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.DB.AddCheckpoint(ctx, crashed.ID, path, 1, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	first.Stop()
+
+	second := startApp(t, appConfig{dataDir: dataDir, source: first.Source})
+	if st := second.status(); st.Training.RunID != crashed.ID || st.Training.Status != string(fmnist.StatusInterrupted) {
+		t.Fatalf("after the restart: %+v; want run %d interrupted", st.Training, crashed.ID)
+	}
+	if page := second.get("/"); !strings.Contains(page.Body, `name="run_id" value="`+itoa(crashed.ID)+`"`) {
+		t.Errorf("the dashboard offers no Resume for the interrupted run")
+	}
+	if r := second.postJSON("/api/runs/"+itoa(crashed.ID)+"/resume", ``, nil); r.Status != http.StatusAccepted {
+		t.Fatalf("resume: %d %s", r.Status, r.Body)
+	}
+	if st := second.waitRunEnded(crashed.ID, 60*time.Second); st.Training.Status != string(fmnist.StatusFinished) {
+		t.Fatalf("resumed run ended as %s (%s)", st.Training.Status, st.Training.Reason)
+	}
+	run := second.resumableRun(crashed.ID)
+	if len(run.Resumes) != 1 || run.Resumes[0].X != 1 || run.Resumes[0].Epoch != 1 || run.Resumes[0].Batch != 0 {
+		t.Errorf("resumes %+v; want one at epoch 1", run.Resumes)
+	}
+	if len(run.Points) < 3 || run.Points[0] != pointJSON(stale[0]) || run.Points[1] != pointJSON(stale[1]) {
+		t.Fatalf("points %+v; want the two up to the checkpoint kept", run.Points)
+	}
+	for i, p := range run.Points[2:] {
+		if p.Epoch <= 1 || p.Loss == 9 || i > 0 && p.Epoch <= run.Points[i+1].Epoch {
+			t.Errorf("point %+v after the resume: want new points after epoch 1, in order, none of the stale ones", p)
+		}
+	}
+	if len(run.Epochs) != 2 || run.Epochs[0].TestAccuracy != 0.6 {
+		t.Errorf("epochs %+v; want the old epoch 1 and a new epoch 2", run.Epochs)
 	}
 }

@@ -174,7 +174,10 @@ func (r *trainRun) run(ctx context.Context) error {
 			return err
 		}
 		firstEpoch, start = from.next()
-		verb = fmt.Sprintf("resumed from %s at epoch %d, batch %d", filepath.Base(from.Path), firstEpoch, start.batch)
+		verb = fmt.Sprintf("resumed from %s at the start of epoch %d", filepath.Base(from.Path), firstEpoch)
+		if start.batch > 0 {
+			verb = fmt.Sprintf("resumed from %s in epoch %d after batch %d", filepath.Base(from.Path), firstEpoch, start.batch)
+		}
 	}
 	r.logLine(fmnist.LevelInfo, "Training %s: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
 		verb, epochsPhrase(r.cfg.Epochs), r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
