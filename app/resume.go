@@ -69,7 +69,13 @@ func (s *Service) resume(ctx context.Context, ds *data.Dataset, runID int64, epo
 	s.log.Info("run resumed", "run", runID, "checkpoint", last.Path, "epochs", cfg.Epochs)
 	st := fmnist.TrainingState{Status: fmnist.StatusTraining, RunID: runID, Config: cfg, StartedAt: run.StartedAt,
 		Checkpoint: last, Progress: startProgress(ck, cfg, ds)}
-	if results, err := s.store.EpochResults(ctx, runID); err == nil && len(results) > 0 {
+	results, err := s.store.EpochResults(ctx, runID)
+	if err != nil {
+		// Only the progress panel's last accuracy is missing until the
+		// next epoch; the run itself is sound.
+		s.log.Warn("read the resumed run's epochs", "run", runID, "err", err)
+	}
+	if len(results) > 0 {
 		st.LastEpoch = results[len(results)-1]
 	}
 	s.launch(ds, st, ck)
