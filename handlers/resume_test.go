@@ -2,7 +2,11 @@ package handlers_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"hash/crc32"
 	"net/http"
 	"net/url"
 	"os"
@@ -266,5 +270,66 @@ func TestResumeAnInterruptedRun(t *testing.T) {
 	}
 	if len(run.Epochs) != 2 || run.Epochs[0].TestAccuracy != 0.6 {
 		t.Errorf("epochs %+v; want the old epoch 1 and a new epoch 2", run.Epochs)
+	}
+}
+
+// TestResumeRefusesAVersion1Checkpoint rewrites a run's checkpoint in the
+// first format (weights only): predictions still use it, a resume is
+// refused with a 409 that says why.
+func TestResumeRefusesAVersion1Checkpoint(t *testing.T) {
+	a := startApp(t, appConfig{prepared: true})
+	id := a.startTraining(`{"epochs":1,"batch_size":64}`)
+	a.waitRunEnded(id, 60*time.Second)
+	ck := a.resumableRun(id).Checkpoints[0]
+	downgradeToVersion1(t, ck.Path)
+
+	var preds predictionsJSON
+	if r := a.postJSON("/api/predictions", `{}`, &preds); r.Status != http.StatusOK || preds.Checkpoint != ck.Path {
+		t.Fatalf("predictions from a version-1 checkpoint: %d from %q", r.Status, preds.Checkpoint)
+	}
+	r := a.postJSON("/api/runs/"+itoa(id)+"/resume", `{"epochs":2}`, nil)
+	wantAPIError(t, "resume from version 1", r, http.StatusConflict, fmnist.ECONFLICT, "")
+	if !strings.Contains(r.Body, "predates resumable checkpoints") {
+		t.Errorf("the refusal does not say why: %s", r.Body)
+	}
+	if st := a.status(); st.Training.Status != string(fmnist.StatusFinished) {
+		t.Errorf("after a refused resume the run is %s", st.Training.Status)
+	}
+}
+
+// downgradeToVersion1 rewrites the checkpoint at path as format version 1
+// wrote it: the header without optimizer, config and position, and the
+// weights alone (the first third of a version-2 payload).
+func downgradeToVersion1(t *testing.T, path string) {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefix = 20
+	headerLen := int(binary.LittleEndian.Uint32(file[12:]))
+	var header map[string]any
+	if err := json.Unmarshal(file[prefix:prefix+headerLen], &header); err != nil {
+		t.Fatal(err)
+	}
+	delete(header, "optimizer")
+	meta := header["meta"].(map[string]any)
+	delete(meta, "config")
+	delete(meta, "position")
+	payload := file[prefix+headerLen:]
+	weights := payload[:len(payload)/3]
+	sum := sha256.Sum256(weights)
+	header["payload_bytes"] = len(weights)
+	header["payload_sha256"] = hex.EncodeToString(sum[:])
+	headerJSON, err := json.Marshal(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte("FMNISTCK"), binary.LittleEndian.AppendUint32(nil, 1)...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(headerJSON)))
+	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(headerJSON, crc32.MakeTable(crc32.Castagnoli)))
+	out = append(append(out, headerJSON...), weights...)
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
