@@ -49,9 +49,10 @@ type Result struct {
 	Stopped        bool    // the context was cancelled and the run stopped early
 }
 
-// Run trains a new network on ds with cfg, or continues one (Options.From). It runs in the caller's
-// goroutine and reports everything through events, whose Push never blocks
-// (events may be nil). A checkpoint is written after every epoch.
+// Run trains a new network on ds with cfg, or continues one (Options.From).
+// It runs in the caller's goroutine and reports everything through events,
+// whose Push never blocks (events may be nil). A checkpoint is written after
+// every epoch.
 //
 // When ctx is cancelled, training stops before the next batch, writes a
 // checkpoint and returns the result with Stopped set and a nil error. Any
