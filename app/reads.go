@@ -165,3 +165,8 @@ func (s *Service) RecentLogs(ctx context.Context, limit int) (entries []fmnist.L
 	})
 	return entries, err
 }
+
+// Resumes are the store's: the unsaved writes never hold one.
+func (s *Service) Resumes(ctx context.Context, runID int64) ([]fmnist.Resume, error) {
+	return s.store.Resumes(ctx, runID)
+}

@@ -145,26 +145,14 @@ func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, 
 		return 0, err
 	}
 
-	runCtx, cancel := context.WithCancel(s.workers)
-	s.mu.Lock()
-	s.cancelTrain = cancel
-	s.trainRun = run.ID
-	s.failure, s.failureFull = "", false
-	s.predictionsOutdated()
-	s.state.Training = fmnist.TrainingState{Status: fmnist.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
-		Progress: fmnist.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}
-	box := s.trainBox
-	s.mu.Unlock()
-
-	s.workerWG.Add(1)
-	go s.train(runCtx, cancel, ds, cfg, run.ID, box)
-	s.notify()
+	s.launch(ds, fmnist.TrainingState{Status: fmnist.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
+		Progress: fmnist.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}, nil)
 	return run.ID, nil
 }
 
-// createRun records a new run once the store has taken every earlier
-// event and the data dir has the free space a run needs.
-func (s *Service) createRun(ctx context.Context, cfg fmnist.Config, now time.Time) (fmnist.Run, error) {
+// roomForARun refuses (ESTORAGE) to start, resume or fork a run while
+// earlier events wait unsaved or the data dir lacks its minimum free space.
+func (s *Service) roomForARun() error {
 	if n := s.unsaved.len(); n > 0 {
 		s.mu.Lock()
 		storeErr := s.storeErr
@@ -173,10 +161,16 @@ func (s *Service) createRun(ctx context.Context, cfg fmnist.Config, now time.Tim
 		if storeErr != nil {
 			what = s.failureReason("earlier events", storeErr)
 		}
-		return fmnist.Run{}, fmnist.Errorf(fmnist.ESTORAGE, "%d events of earlier work are not saved yet (%s). "+
+		return fmnist.Errorf(fmnist.ESTORAGE, "%d events of earlier work are not saved yet (%s). "+
 			"Free up space: they are saved as soon as it returns, and then a run can start.", n, what)
 	}
-	if err := s.checkFreeSpace(); err != nil {
+	return s.checkFreeSpace()
+}
+
+// createRun records a new run once the store has taken every earlier
+// event and the data dir has the free space a run needs.
+func (s *Service) createRun(ctx context.Context, cfg fmnist.Config, now time.Time) (fmnist.Run, error) {
+	if err := s.roomForARun(); err != nil {
 		return fmnist.Run{}, err
 	}
 	run, err := s.store.CreateRun(ctx, cfg, now)
@@ -190,13 +184,37 @@ func (s *Service) createRun(ctx context.Context, cfg fmnist.Config, now time.Tim
 	return run, nil
 }
 
-func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, box *fmnist.Mailbox) {
+// launch starts the training goroutine of the run that st describes, which
+// the store already holds, from a checkpoint when from is not nil. The
+// caller has claimed the trainer (s.training). The events first are the
+// run's before the trainer's own.
+func (s *Service) launch(ds *data.Dataset, st fmnist.TrainingState, from *train.Checkpoint, first ...fmnist.Event) {
+	runCtx, cancel := context.WithCancel(s.workers)
+	s.mu.Lock()
+	s.cancelTrain = cancel
+	s.trainRun = st.RunID
+	s.failure, s.failureFull = "", false
+	s.predictionsOutdated()
+	s.state.Training = st
+	box := s.trainBox
+	for _, e := range first {
+		box.Push(e)
+	}
+	s.mu.Unlock()
+
+	s.workerWG.Add(1)
+	go s.train(runCtx, cancel, ds, st.Config, st.RunID, from, box)
+	s.notify()
+}
+
+func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, from *train.Checkpoint, box *fmnist.Mailbox) {
 	defer s.workerWG.Done()
 	defer cancel()
 	_, err := train.Run(ctx, ds, cfg, train.Options{
 		CheckpointDir: s.ckptDir,
-		RunID:         fmt.Sprintf("run-%d", runID),
+		RunID:         runFilePrefix(runID),
 		Logger:        s.log.With("run", runID),
+		From:          from,
 	}, box)
 	if err != nil {
 		s.log.Error("training failed", "run", runID, "err", err)
@@ -217,6 +235,9 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 	// the machine, so return them now (one collection per run).
 	debug.FreeOSMemory()
 }
+
+// runFilePrefix starts the names of run runID's checkpoint files.
+func runFilePrefix(runID int64) string { return fmt.Sprintf("run-%d", runID) }
 
 // StopTraining asks the running training to stop after its current batch;
 // it then writes a checkpoint and reports stopped.

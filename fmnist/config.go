@@ -68,3 +68,33 @@ func (c Config) Validate(trainSize int) error {
 	}
 	return nil
 }
+
+// ConfigChanges are the fields of a Config to change, nil for those kept:
+// a fork's overrides of its parent's config. The JSON names are Config's.
+type ConfigChanges struct {
+	Epochs     *int     `json:"epochs,omitempty"`
+	BatchSize  *int     `json:"batch_size,omitempty"`
+	LR         *float64 `json:"lr,omitempty"`
+	Seed       *int64   `json:"seed,omitempty"`
+	TrainLimit *int     `json:"train_limit,omitempty"`
+}
+
+// Apply returns c with the changes made; validate the result.
+func (ch ConfigChanges) Apply(c Config) Config {
+	if ch.Epochs != nil {
+		c.Epochs = *ch.Epochs
+	}
+	if ch.BatchSize != nil {
+		c.BatchSize = *ch.BatchSize
+	}
+	if ch.LR != nil {
+		c.LR = *ch.LR
+	}
+	if ch.Seed != nil {
+		c.Seed = *ch.Seed
+	}
+	if ch.TrainLimit != nil {
+		c.TrainLimit = *ch.TrainLimit
+	}
+	return c
+}

@@ -25,6 +25,9 @@ type Run struct {
 	// nil until an epoch reports one.
 	BestTestAccuracy *float64
 	ImagesPerSec     *float64
+	// Parent is where a fork left the run it came from; nil for a run
+	// started afresh.
+	Parent *ForkPoint
 }
 
 // Duration is how long the run trained: until it ended, or until now while
@@ -42,6 +45,29 @@ type RunFilter struct {
 	Status Status // "" means any status
 	Limit  int    // at most this many; <= 0 means all
 	Offset int    // skip this many of the newest first
+}
+
+// ForkPoint is where a fork started: a checkpoint of its parent run. The
+// position stays known after the parent or the checkpoint is deleted.
+type ForkPoint struct {
+	RunID        int64 // the parent run; 0 once it is deleted
+	CheckpointID int64 // 0 once the checkpoint is deleted
+	Epoch        int   // the checkpoint's epoch and batch (see Checkpoint)
+	Batch        int
+}
+
+// Resume marks where a run continued from a checkpoint after a stop or an
+// interruption: a marker on its curve.
+type Resume struct {
+	ID           int64
+	RunID        int64
+	CheckpointID int64 // 0 once the checkpoint is deleted
+	Epoch        int   // the checkpoint's epoch and batch
+	Batch        int
+	// X is the fractional epoch on the curve (as LossPoint.Epoch) where the
+	// run continued; points after it are the resumed run's.
+	X         float64
+	ResumedAt time.Time
 }
 
 // InterruptedReason is the reason a run gets when the process died under it.
@@ -76,6 +102,8 @@ type RunReader interface {
 	Checkpoints(ctx context.Context, runID int64) ([]Checkpoint, error)
 	LatestCheckpoint(ctx context.Context) (c Checkpoint, ok bool, err error)
 	RecentLogs(ctx context.Context, limit int) ([]LogEntry, error)
+	// Resumes lists where run runID was resumed, oldest first.
+	Resumes(ctx context.Context, runID int64) ([]Resume, error)
 }
 
 // RunStore keeps runs and everything they report. The store package
@@ -86,6 +114,14 @@ type RunStore interface {
 	RunReader
 	RunHistory
 	CreateRun(ctx context.Context, cfg Config, startedAt time.Time) (Run, error)
+	// ForkRun stores a new run like CreateRun, linked to where it forked.
+	ForkRun(ctx context.Context, cfg Config, startedAt time.Time, parent ForkPoint) (Run, error)
+	// ResumeRun puts a stopped run back to training from a checkpoint, with
+	// cfg (its config, perhaps with more epochs), and records r. What the
+	// run reported beyond the checkpoint (loss points after r.X, epochs
+	// after the checkpoint's last whole one) is dropped: the resumed run
+	// reports it again.
+	ResumeRun(ctx context.Context, r Resume, cfg Config) error
 	SetRunStatus(ctx context.Context, id int64, status Status, reason string, endedAt time.Time) error
 	// MarkInterrupted ends every run still training or stopping, which after
 	// a restart means the process died under it, and says how many.

@@ -97,10 +97,19 @@ type apiRun struct {
 	DurationSeconds float64       `json:"duration_seconds"` // until now while it trains
 	EpochsDone      int           `json:"epochs_done"`
 	// TestAccuracy and TestLoss are the final ones: of the latest epoch.
-	TestAccuracy     *float64 `json:"test_accuracy,omitempty"`
-	TestLoss         *float64 `json:"test_loss,omitempty"`
-	BestTestAccuracy *float64 `json:"best_test_accuracy,omitempty"`
-	ImagesPerSec     *float64 `json:"images_per_sec,omitempty"` // mean over its epochs
+	TestAccuracy     *float64      `json:"test_accuracy,omitempty"`
+	TestLoss         *float64      `json:"test_loss,omitempty"`
+	BestTestAccuracy *float64      `json:"best_test_accuracy,omitempty"`
+	ImagesPerSec     *float64      `json:"images_per_sec,omitempty"` // mean over its epochs
+	Parent           *apiForkPoint `json:"parent,omitempty"`
+}
+
+// apiForkPoint is where a fork left its parent; the ids are 0 once deleted.
+type apiForkPoint struct {
+	RunID        int64 `json:"run_id"`
+	CheckpointID int64 `json:"checkpoint_id"`
+	Epoch        int   `json:"epoch"`
+	Batch        int   `json:"batch"`
 }
 
 func runJSON(r fmnist.Run) apiRun {
@@ -108,6 +117,9 @@ func runJSON(r fmnist.Run) apiRun {
 		DurationSeconds: r.Duration(time.Now()).Seconds(), EpochsDone: r.EpochsDone,
 		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss),
 		BestTestAccuracy: optional(r.BestTestAccuracy), ImagesPerSec: optional(r.ImagesPerSec)}
+	if p := r.Parent; p != nil {
+		out.Parent = &apiForkPoint{RunID: p.RunID, CheckpointID: p.CheckpointID, Epoch: p.Epoch, Batch: p.Batch}
+	}
 	if !r.EndedAt.IsZero() {
 		t := r.EndedAt
 		out.EndedAt = &t
@@ -187,10 +199,20 @@ func epochJSON(e fmnist.EpochResult) apiEpoch {
 }
 
 type apiCheckpoint struct {
+	ID        int64     `json:"id"`
 	Path      string    `json:"path"`
 	Epoch     int       `json:"epoch"`
 	Batch     int       `json:"batch"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// apiResume marks where a run was resumed: x is the epoch on its curve.
+type apiResume struct {
+	CheckpointID int64     `json:"checkpoint_id"`
+	Epoch        int       `json:"epoch"`
+	Batch        int       `json:"batch"`
+	X            float64   `json:"x"`
+	ResumedAt    time.Time `json:"resumed_at"`
 }
 
 // apiRun is a run with its curve (?from=&to= in epochs picks a window of
@@ -223,18 +245,26 @@ func (s *Server) apiRun(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("read run %d: %w", id, err)
 	}
+	resumes, err := db.Resumes(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read run %d: %w", id, err)
+	}
 	out := struct {
 		apiRun
 		Points      []apiPoint      `json:"points"`
 		Epochs      []apiEpoch      `json:"epochs"`
 		Checkpoints []apiCheckpoint `json:"checkpoints"`
+		Resumes     []apiResume     `json:"resumes"`
 	}{apiRun: runJSON(run), Points: pointsJSON(points), Epochs: make([]apiEpoch, len(epochs)),
-		Checkpoints: make([]apiCheckpoint, len(ckpts))}
+		Checkpoints: make([]apiCheckpoint, len(ckpts)), Resumes: make([]apiResume, len(resumes))}
+	for i, r := range resumes {
+		out.Resumes[i] = apiResume{CheckpointID: r.CheckpointID, Epoch: r.Epoch, Batch: r.Batch, X: r.X, ResumedAt: r.ResumedAt}
+	}
 	for i, e := range epochs {
 		out.Epochs[i] = epochJSON(e)
 	}
 	for i, k := range ckpts {
-		out.Checkpoints[i] = apiCheckpoint{Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
+		out.Checkpoints[i] = apiCheckpoint{ID: k.ID, Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -66,6 +66,13 @@ func (f *fakeService) LatestCheckpoint(context.Context) (fmnist.Checkpoint, bool
 func (f *fakeService) RecentLogs(context.Context, int) ([]fmnist.LogEntry, error) {
 	return nil, nil
 }
+func (f *fakeService) Resumes(context.Context, int64) ([]fmnist.Resume, error) {
+	return nil, nil
+}
+func (f *fakeService) Resume(context.Context, int64, int) error { return f.err }
+func (f *fakeService) Fork(context.Context, int64, int64, fmnist.ConfigChanges) (int64, error) {
+	return 0, f.err
+}
 
 // serveFake serves the web layer over svc on a real loopback server.
 func serveFake(t *testing.T, svc handlers.Service) (*handlers.Server, *httptest.Server) {

@@ -125,10 +125,15 @@ func checkpointWhen(c fmnist.Checkpoint) string {
 }
 
 func buttonsView(st fmnist.State) views.ButtonsView {
-	return views.ButtonsView{
+	b := views.ButtonsView{
 		CanStart: st.Dataset.Status == fmnist.StatusReady && !st.Busy(),
 		CanStop:  st.Training.Status == fmnist.StatusTraining,
 	}
+	t := st.Training
+	if b.CanStart && (t.Status == fmnist.StatusStopped || t.Status == fmnist.StatusInterrupted) && t.Checkpoint.Path != "" {
+		b.ResumeRunID = t.RunID
+	}
+	return b
 }
 
 // formValues fills the training form from a config (the last run's, or the

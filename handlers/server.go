@@ -56,6 +56,12 @@ type Trainer interface {
 	CancelDownload() error
 	StartTraining(ctx context.Context, cfg fmnist.Config) (runID int64, err error)
 	StopTraining() error
+	// Resume continues a stopped or interrupted run from its last
+	// checkpoint, to its configured epochs or to epochs when above 0.
+	Resume(ctx context.Context, runID int64, epochs int) error
+	// Fork starts a new run from a checkpoint of runID, with the parent's
+	// config changed by overrides, and returns its id.
+	Fork(ctx context.Context, runID, checkpointID int64, overrides fmnist.ConfigChanges) (int64, error)
 }
 
 // Predictor answers from the newest checkpoint.
@@ -214,6 +220,7 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/training", s.apiStartTraining, requireJSON)
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
+	s.resumeRoutes(e, api)
 
 	e.Match(getOrHead, "/public/*", echo.StaticDirectoryHandler(public.FS, !e.EnablePathUnescapingStaticFiles)) // as e.StaticFS does
 	return s

@@ -66,7 +66,8 @@ func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
 // primary key). SQL's max and avg skip NULL, which is how a NaN is stored.
 const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss,
 	(SELECT max(test_accuracy) FROM epoch_results e WHERE e.run_id = runs.id),
-	(SELECT avg(images_per_sec) FROM epoch_results e WHERE e.run_id = runs.id)`
+	(SELECT avg(images_per_sec) FROM epoch_results e WHERE e.run_id = runs.id),
+	parent_run_id, parent_checkpoint_id, fork_epoch, fork_batch`
 
 // Run returns run id, or an ENOTFOUND error.
 func (db *DB) Run(ctx context.Context, id int64) (fmnist.Run, error) {
@@ -135,9 +136,11 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 		loss      sql.NullFloat64
 		best      sql.NullFloat64
 		speed     sql.NullFloat64
+		// A fork's link; fork_epoch is NULL for a run started afresh.
+		parentRun, parentCheckpoint, forkEpoch, forkBatch sql.NullInt64
 	)
 	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss,
-		&best, &speed); err != nil {
+		&best, &speed, &parentRun, &parentCheckpoint, &forkEpoch, &forkBatch); err != nil {
 		return fmnist.Run{}, err
 	}
 	if err := json.Unmarshal([]byte(cfgJSON), &r.Config); err != nil {
@@ -153,6 +156,10 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 		r.TestAccuracy, r.TestLoss = &acc, &l
 	}
 	r.BestTestAccuracy, r.ImagesPerSec = pointerIfValid(best), pointerIfValid(speed)
+	if forkEpoch.Valid {
+		r.Parent = &fmnist.ForkPoint{RunID: parentRun.Int64, CheckpointID: parentCheckpoint.Int64,
+			Epoch: int(forkEpoch.Int64), Batch: int(forkBatch.Int64)}
+	}
 	return r, nil
 }
 

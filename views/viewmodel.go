@@ -125,10 +125,14 @@ func NewFormValues(cfg fmnist.Config) FormValues {
 	return v
 }
 
-// ButtonsView says which training buttons work. The zero value disables both.
+// ButtonsView says which training buttons work. The zero value disables both
+// and shows no Resume button.
 type ButtonsView struct {
 	CanStart bool // dataset ready and nothing running
 	CanStop  bool // a run is training
+	// ResumeRunID is the stopped or interrupted run that the Resume button
+	// continues; 0 shows no button.
+	ResumeRunID int64
 }
 
 // ProgressView is the live state of a training run. The zero value (Epochs

@@ -146,7 +146,7 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 	d := render(t, Page(samplePage()))
 	forms := d.tag("form")
-	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/predictions": false}
+	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/training/resume": false, "/predictions": false}
 	p := samplePage()
 	for _, st := range []DatasetState{DatasetIdle, DatasetDownloading} { // the ready panel has no form
 		p.Dataset.State = st
@@ -162,7 +162,7 @@ func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 		}
 		// The handler of each route answers htmx with this panel.
 		wantTarget := map[string]string{"/dataset": "#dataset-panel", "/dataset/cancel": "#dataset-panel", "/training": "#training-controls",
-			"/training/stop": "#training-controls", "/predictions": "#predictions-panel"}[action]
+			"/training/stop": "#training-controls", "/training/resume": "#training-controls", "/predictions": "#predictions-panel"}[action]
 		if target := attrOr(f, "hx-target"); target != wantTarget || !d.hasID(target[1:]) {
 			t.Errorf("form %s: hx-target %q, want %q on the page", action, target, wantTarget)
 		}
@@ -384,6 +384,28 @@ func TestControlButtons(t *testing.T) {
 	d := render(t, controlButtons(ButtonsView{CanStop: true}, true))
 	if got := attrOr(d.byID("control-buttons"), "hx-swap-oob"); got != "outerHTML" {
 		t.Errorf("OOB buttons hx-swap-oob = %q, want outerHTML", got)
+	}
+}
+
+// TestResumeButton: shown only for a run to resume, it submits the resume
+// form with that run's id, both kept current by the status event.
+func TestResumeButton(t *testing.T) {
+	if d := render(t, controlButtons(ButtonsView{CanStart: true}, false)); d.hasID("resume-button") {
+		t.Error("a Resume button with no run to resume")
+	}
+	d := render(t, controlButtons(ButtonsView{CanStart: true, ResumeRunID: 7}, true))
+	button := d.byID("resume-button")
+	if attrOr(button, "type") != "submit" || attrOr(button, "form") != "resume-form" || !strings.Contains(text(button), "Resume run 7") {
+		t.Errorf("resume button: type %q, form %q, text %q", attrOr(button, "type"), attrOr(button, "form"), text(button))
+	}
+	ids := d.all(func(n *html.Node) bool { return n.Data == "input" && attrOr(n, "name") == "run_id" })
+	if len(ids) != 1 || attrOr(ids[0], "value") != "7" || attrOr(ids[0], "form") != "resume-form" || attrOr(ids[0], "type") != "hidden" {
+		t.Errorf("want one hidden run_id=7 input of the resume form")
+	}
+	page := samplePage()
+	page.Controls.Buttons.ResumeRunID = 7
+	if f := render(t, Page(page)).byID("resume-form"); attrOr(f, "action") != "/training/resume" {
+		t.Errorf("resume form posts to %q", attrOr(f, "action"))
 	}
 }
 

@@ -25,9 +25,13 @@ import (
 const (
 	checkpointExt   = ".ckpt"
 	checkpointMagic = "FMNISTCK"
-	// CheckpointVersion is the format version this code writes and reads.
-	CheckpointVersion = 1
-	checkpointDType   = "float32"
+	// CheckpointVersion is the format version this code writes. It also
+	// reads version 1 (weights only), for predictions.
+	CheckpointVersion = 2
+	// checkpointVersionWeightsOnly is the first format: no optimiser state,
+	// no data position, so a run cannot continue from it.
+	checkpointVersionWeightsOnly = 1
+	checkpointDType              = "float32"
 	// checkpointPrefixLen covers magic, version, header length and header CRC.
 	checkpointPrefixLen = 8 + 4 + 4 + 4
 	// maxCheckpointHeader bounds what we allocate for a header read from disk.
@@ -45,6 +49,32 @@ type CheckpointMeta struct {
 	Batch        int       `json:"batch"`         // batches done in Epoch when stopped; 0 at an epoch's end
 	TestAccuracy float64   `json:"test_accuracy"` // 0..1 after the last evaluation; 0 if none yet
 	SavedAt      time.Time `json:"saved_at"`
+	// From version 2: the run's configuration and how far it had got, which
+	// with the optimiser state let a run continue exactly (see Resumable).
+	Config   *fmnist.Config `json:"config,omitempty"`
+	Position *Position      `json:"position,omitempty"`
+}
+
+// Position is how far a run had got through its data when a checkpoint was
+// taken: Meta.Epoch and Meta.Batch say where, and the order of epoch e is
+// data.Shuffle(TrainImages, Config.Seed, e), so a run continued from here
+// takes the same batches in the same order. The running sums of the epoch
+// in progress let it report the same epoch loss and loss points too.
+type Position struct {
+	TrainImages     int     `json:"train_images"`      // images per epoch: the data order's n
+	EpochLossSum    float64 `json:"epoch_loss_sum"`    // Σ batch loss × batch size over the epoch's batches done
+	EpochImages     int     `json:"epoch_images"`      // images of the epoch's batches done
+	IntervalLossSum float64 `json:"interval_loss_sum"` // Σ batch loss since the last loss point
+	IntervalBatches int     `json:"interval_batches"`  // batches since the last loss point
+}
+
+// checkpointOptimizer describes the optimiser state in a version-2 payload.
+type checkpointOptimizer struct {
+	Name  string  `json:"name"` // "adam"
+	Step  int     `json:"step"`
+	Beta1 float64 `json:"beta1"`
+	Beta2 float64 `json:"beta2"`
+	Eps   float64 `json:"eps"`
 }
 
 type checkpointParam struct {
@@ -59,19 +89,23 @@ type checkpointHeader struct {
 	PayloadBytes  int64             `json:"payload_bytes"`
 	PayloadSHA256 string            `json:"payload_sha256"`
 	Meta          CheckpointMeta    `json:"meta"`
+	// Optimizer is set from version 2 on; its moments follow the weights
+	// in the payload.
+	Optimizer *checkpointOptimizer `json:"optimizer,omitempty"`
 }
 
 // Checkpoint is a checkpoint file read from disk whose magic, version,
 // architecture, dtype and checksums have all been verified.
 //
-// # File format, version 1
+// # File format, version 2
 //
-// A checkpoint holds the weights of one nn.Network plus a little metadata about
-// the run that produced it. All integers are little-endian.
+// A checkpoint holds the weights of one nn.Network, the state of its Adam
+// optimiser and a little metadata about the run that produced it, enough to
+// continue that run exactly. All integers are little-endian.
 //
 //	offset  size  field
 //	0       8     magic "FMNISTCK"
-//	8       4     format version, uint32 (currently 1)
+//	8       4     format version, uint32 (2; 1 is still read)
 //	12      4     header length H, uint32 (at most 1 MiB)
 //	16      4     CRC-32C (Castagnoli) of the header bytes, uint32
 //	20      H     header, a UTF-8 JSON object (see checkpointHeader):
@@ -80,9 +114,17 @@ type checkpointHeader struct {
 //	                params         [{name, shape}] in nn.Network.Params order
 //	                payload_bytes  length of the payload
 //	                payload_sha256 hex SHA-256 of the payload
-//	                meta           run_id, epoch, batch, test_accuracy, saved_at
+//	                meta           run_id, epoch, batch, test_accuracy, saved_at,
+//	                               config, position (see Position)
+//	                optimizer      name "adam", step, beta1, beta2, eps
 //	20+H    P     payload: every parameter's values as little-endian IEEE-754
-//	              float32, parameters in header order, each row-major
+//	              float32, parameters in header order, each row-major; then
+//	              Adam's first moments in the same layout, then its second
+//	              moments
+//
+// Version 1 is the same without optimizer, config and position, and with
+// the weights alone in the payload: it loads for predictions, but a run
+// cannot continue from it.
 //
 // The file ends right after the payload. The header is JSON so that a person
 // (or another tool) can read it with `tail -c +21 file | head -c H`; the
@@ -93,9 +135,11 @@ type checkpointHeader struct {
 // rename, fsync of the directory), so a reader never sees half a checkpoint
 // under the final name, even after a crash.
 type Checkpoint struct {
-	Path   string
-	Meta   CheckpointMeta
-	Params []nn.Param // copies, not tied to any network
+	Path    string
+	Version int
+	Meta    CheckpointMeta
+	Params  []nn.Param    // copies, not tied to any network
+	Adam    *nn.AdamState // nil in version 1
 }
 
 // Model is a network restored from a checkpoint, ready for predictions.
@@ -112,12 +156,14 @@ func (m *Model) Close() {
 	}
 }
 
-// SaveCheckpoint writes net's weights and meta to path atomically.
+// SaveCheckpoint writes net's weights and optimiser state and meta to path
+// atomically. A run can continue from it when meta has Config and Position.
 func SaveCheckpoint(path string, net *nn.Network, meta CheckpointMeta) error {
 	if meta.SavedAt.IsZero() {
 		meta.SavedAt = time.Now().UTC()
 	}
-	data, err := encodeCheckpoint(net.Params(), meta)
+	adam := net.AdamState()
+	data, err := encodeCheckpoint(net.Params(), &adam, meta)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -132,21 +178,44 @@ func SaveCheckpoint(path string, net *nn.Network, meta CheckpointMeta) error {
 
 // encodeCheckpoint lays out a whole checkpoint file in memory; a model is a
 // few megabytes, and having the bytes first lets the header carry the
-// payload's checksum.
-func encodeCheckpoint(params []nn.Param, meta CheckpointMeta) ([]byte, error) {
+// payload's checksum. Without adam it writes version 1 (weights only),
+// which only tests still need.
+func encodeCheckpoint(params []nn.Param, adam *nn.AdamState, meta CheckpointMeta) ([]byte, error) {
+	version := uint32(CheckpointVersion)
 	header := checkpointHeader{Architecture: nn.Architecture, DType: checkpointDType, Meta: meta}
+	if adam == nil {
+		version = checkpointVersionWeightsOnly
+		header.Meta.Config, header.Meta.Position = nil, nil
+	} else {
+		header.Optimizer = &checkpointOptimizer{Name: "adam", Step: adam.Step, Beta1: adam.Beta1, Beta2: adam.Beta2, Eps: adam.Eps}
+		if len(adam.M) != len(params) || len(adam.V) != len(params) {
+			return nil, fmt.Errorf("optimiser state has %d and %d moments for %d parameters", len(adam.M), len(adam.V), len(params))
+		}
+	}
 	var total int64
-	for _, p := range params {
+	for i, p := range params {
 		if n := shapeSize(p.Shape); n != len(p.Data) {
 			return nil, fmt.Errorf("parameter %s: shape %v holds %d values but there are %d", p.Name, p.Shape, n, len(p.Data))
+		}
+		if adam != nil && (len(adam.M[i]) != len(p.Data) || len(adam.V[i]) != len(p.Data)) {
+			return nil, fmt.Errorf("parameter %s: %d values but %d and %d moments", p.Name, len(p.Data), len(adam.M[i]), len(adam.V[i]))
 		}
 		header.Params = append(header.Params, checkpointParam{Name: p.Name, Shape: slices.Clone(p.Shape)})
 		total += int64(len(p.Data))
 	}
-	payload := make([]byte, 0, total*4)
-	for _, p := range params {
-		for _, v := range p.Data {
-			payload = binary.LittleEndian.AppendUint32(payload, math.Float32bits(v))
+	blocks := [][][]float32{make([][]float32, len(params))}
+	for i, p := range params {
+		blocks[0][i] = p.Data
+	}
+	if adam != nil {
+		blocks = append(blocks, adam.M, adam.V)
+	}
+	payload := make([]byte, 0, total*4*int64(len(blocks)))
+	for _, block := range blocks {
+		for _, values := range block {
+			for _, v := range values {
+				payload = binary.LittleEndian.AppendUint32(payload, math.Float32bits(v))
+			}
 		}
 	}
 	sum := sha256.Sum256(payload)
@@ -158,7 +227,7 @@ func encodeCheckpoint(params []nn.Param, meta CheckpointMeta) ([]byte, error) {
 	}
 	out := make([]byte, 0, checkpointPrefixLen+len(headerJSON)+len(payload))
 	out = append(out, checkpointMagic...)
-	out = binary.LittleEndian.AppendUint32(out, CheckpointVersion)
+	out = binary.LittleEndian.AppendUint32(out, version)
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(headerJSON)))
 	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(headerJSON, castagnoli))
 	out = append(out, headerJSON...)
@@ -188,8 +257,9 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 	if magic := string(data[:len(checkpointMagic)]); magic != checkpointMagic {
 		return nil, fmt.Errorf("magic %q does not match %q: not a checkpoint file", magic, checkpointMagic)
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != CheckpointVersion {
-		return nil, fmt.Errorf("format version %d is not supported (this program reads version %d)", v, CheckpointVersion)
+	version := int(binary.LittleEndian.Uint32(data[8:]))
+	if version != CheckpointVersion && version != checkpointVersionWeightsOnly {
+		return nil, fmt.Errorf("format version %d is not supported (this program reads versions %d and %d)", version, checkpointVersionWeightsOnly, CheckpointVersion)
 	}
 	headerLen := int64(binary.LittleEndian.Uint32(data[12:]))
 	if headerLen > maxCheckpointHeader {
@@ -214,6 +284,17 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 	if header.DType != checkpointDType {
 		return nil, fmt.Errorf("dtype %q does not match %q", header.DType, checkpointDType)
 	}
+	blocks := int64(1) // the weights; version 2 adds Adam's two moments
+	switch {
+	case version == checkpointVersionWeightsOnly && (header.Optimizer != nil || header.Meta.Config != nil || header.Meta.Position != nil):
+		return nil, errors.New("a version-1 header has no optimizer, config or position")
+	case version == CheckpointVersion && header.Optimizer == nil:
+		return nil, errors.New("a version-2 header lacks its optimizer")
+	case version == CheckpointVersion && header.Optimizer.Name != "adam":
+		return nil, fmt.Errorf("optimizer %q is not adam", header.Optimizer.Name)
+	case version == CheckpointVersion:
+		blocks = 3
+	}
 	var values int64
 	for _, p := range header.Params {
 		n := shapeSize(p.Shape)
@@ -221,12 +302,12 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 			return nil, fmt.Errorf("parameter %s has invalid shape %v", p.Name, p.Shape)
 		}
 		values += int64(n)
-		if values*4 > maxCheckpointPayload {
+		if blocks*values*4 > maxCheckpointPayload {
 			return nil, fmt.Errorf("parameters exceed the %d-byte payload limit", maxCheckpointPayload)
 		}
 	}
-	if header.PayloadBytes != values*4 {
-		return nil, fmt.Errorf("payload length %d does not match the %d bytes the parameter shapes need", header.PayloadBytes, values*4)
+	if header.PayloadBytes != blocks*values*4 {
+		return nil, fmt.Errorf("payload length %d does not match the %d bytes the parameter shapes need", header.PayloadBytes, blocks*values*4)
 	}
 	payload := data[checkpointPrefixLen+headerLen:]
 	if int64(len(payload)) < header.PayloadBytes {
@@ -240,15 +321,27 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("payload checksum mismatch (SHA-256 %s, expected %s): file is corrupted", got, header.PayloadSHA256)
 	}
 
-	ck := &Checkpoint{Meta: header.Meta, Params: make([]nn.Param, len(header.Params))}
+	ck := &Checkpoint{Version: version, Meta: header.Meta, Params: make([]nn.Param, len(header.Params))}
 	offset := 0
-	for i, p := range header.Params {
+	next := func(p checkpointParam) []float32 {
 		values := make([]float32, shapeSize(p.Shape))
 		for j := range values {
 			values[j] = math.Float32frombits(binary.LittleEndian.Uint32(payload[offset:]))
 			offset += 4
 		}
-		ck.Params[i] = nn.Param{Name: p.Name, Shape: p.Shape, Data: values}
+		return values
+	}
+	for i, p := range header.Params {
+		ck.Params[i] = nn.Param{Name: p.Name, Shape: p.Shape, Data: next(p)}
+	}
+	if o := header.Optimizer; o != nil {
+		ck.Adam = &nn.AdamState{Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
+		for _, p := range header.Params {
+			ck.Adam.M = append(ck.Adam.M, next(p))
+		}
+		for _, p := range header.Params {
+			ck.Adam.V = append(ck.Adam.V, next(p))
+		}
 	}
 	return ck, nil
 }

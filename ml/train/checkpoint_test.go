@@ -128,8 +128,12 @@ func TestCheckpointRefusesDamagedOrForeignFiles(t *testing.T) {
 		b[at] ^= 0x40
 		return b
 	}
-	version2 := slices.Clone(file)
-	binary.LittleEndian.PutUint32(version2[8:], 2)
+	version3 := slices.Clone(file)
+	binary.LittleEndian.PutUint32(version3[8:], 3)
+	// A version-2 file relabelled as version 1 (weights only) must not be
+	// read as weights followed by stray bytes.
+	relabelled := slices.Clone(file)
+	binary.LittleEndian.PutUint32(relabelled[8:], 1)
 
 	tests := []struct {
 		name string
@@ -144,7 +148,9 @@ func TestCheckpointRefusesDamagedOrForeignFiles(t *testing.T) {
 		{"empty file", nil, "truncated"},
 		{"trailing bytes", append(slices.Clone(file), 0, 0, 0, 0), "unexpected bytes after the payload"},
 		{"wrong magic", append([]byte("GGUFxxxx"), file[8:]...), `magic "GGUFxxxx" does not match "FMNISTCK"`},
-		{"wrong version", version2, "format version 2 is not supported"},
+		{"wrong version", version3, "format version 3 is not supported"},
+		{"version 1 with an optimizer", relabelled, "a version-1 header has no optimizer"},
+		{"version 2 without its optimizer", rewriteHeader(t, file, func(h *checkpointHeader) { h.Optimizer = nil }), "lacks its optimizer"},
 		{"wrong architecture", rewriteHeader(t, file, func(h *checkpointHeader) { h.Architecture = "foo" }),
 			`architecture "foo" does not match "` + nn.Architecture + `"`},
 		{"wrong dtype", rewriteHeader(t, file, func(h *checkpointHeader) { h.DType = "float64" }), `dtype "float64" does not match "float32"`},
@@ -394,7 +400,8 @@ func TestCheckpointReadersNeverSeeAPartialFile(t *testing.T) {
 func TestCheckpointHeaderIsReadableJSON(t *testing.T) {
 	ds := loadSynthetic(t, 100, 20)
 	net := trainedNetwork(t, ds, 1)
-	data, err := encodeCheckpoint(net.Params(), CheckpointMeta{RunID: "doc"})
+	adam := net.AdamState()
+	data, err := encodeCheckpoint(net.Params(), &adam, CheckpointMeta{RunID: "doc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +413,7 @@ func TestCheckpointHeaderIsReadableJSON(t *testing.T) {
 	if err := json.Unmarshal(data[checkpointPrefixLen:checkpointPrefixLen+headerLen], &h); err != nil {
 		t.Fatalf("header is not JSON: %v", err)
 	}
-	for _, key := range []string{"architecture", "dtype", "params", "payload_bytes", "payload_sha256", "meta"} {
+	for _, key := range []string{"architecture", "dtype", "params", "payload_bytes", "payload_sha256", "meta", "optimizer"} {
 		if _, ok := h[key]; !ok {
 			t.Errorf("header lacks %q", key)
 		}
@@ -415,7 +422,8 @@ func TestCheckpointHeaderIsReadableJSON(t *testing.T) {
 	for _, p := range net.Params() {
 		values += len(p.Data)
 	}
-	if got := len(data) - checkpointPrefixLen - int(headerLen); got != 4*values {
-		t.Errorf("payload is %d bytes, want 4 per value = %d", got, 4*values)
+	// The weights, then Adam's first and second moments.
+	if got := len(data) - checkpointPrefixLen - int(headerLen); got != 3*4*values {
+		t.Errorf("payload is %d bytes, want 3×4 per value = %d", got, 3*4*values)
 	}
 }

@@ -29,6 +29,12 @@ type Options struct {
 	RunID         string       // starts the checkpoint files' names; derived from StartedAt when empty
 	StartedAt     time.Time    // defaults to now
 	Logger        *slog.Logger // defaults to slog.Default()
+	// From continues a run from this checkpoint (see Checkpoint.CanContinue):
+	// its weights, optimiser state and position in the data, so that the
+	// steps taken are those an uninterrupted run would have taken. The new
+	// run's config may differ (a longer run, another learning rate) as far
+	// as CanContinue allows.
+	From *Checkpoint
 }
 
 // Result summarises a run that ended without failing.
@@ -43,9 +49,10 @@ type Result struct {
 	Stopped        bool    // the context was cancelled and the run stopped early
 }
 
-// Run trains a new network on ds with cfg. It runs in the caller's
-// goroutine and reports everything through events, whose Push never blocks
-// (events may be nil). A checkpoint is written after every epoch.
+// Run trains a new network on ds with cfg, or continues one (Options.From).
+// It runs in the caller's goroutine and reports everything through events,
+// whose Push never blocks (events may be nil). A checkpoint is written after
+// every epoch.
 //
 // When ctx is cancelled, training stops before the next batch, writes a
 // checkpoint and returns the result with Stopped set and a nil error. Any
@@ -69,6 +76,9 @@ func Run(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, opts Options,
 	}
 	r := &trainRun{cfg: cfg, opts: opts, ds: ds, events: events, log: opts.Logger.With("run", opts.RunID)}
 	r.result.RunID = opts.RunID
+	if from := opts.From; from != nil {
+		r.result.Epochs, r.result.TestAccuracy, r.result.CheckpointPath = from.EpochsDone(), from.Meta.TestAccuracy, from.Path
+	}
 	events.Push(fmnist.StatusChange{Status: fmnist.StatusTraining})
 	err := r.run(ctx)
 	r.result.Seconds = time.Since(opts.StartedAt).Seconds()
@@ -89,6 +99,7 @@ type trainRun struct {
 	events  *fmnist.Mailbox
 	log     *slog.Logger
 	net     *nn.Network
+	images  int // per epoch
 	batches int // per epoch
 	result  Result
 
@@ -98,10 +109,21 @@ type trainRun struct {
 
 // epochStats is what one epoch's training yields for its fmnist.EpochResult.
 type epochStats struct {
-	batchesDone int // fewer than the epoch's batches when ctx was cancelled
-	trainLoss   float64
-	duration    time.Duration
-	images      int
+	sums      epochSums
+	trainLoss float64
+	duration  time.Duration
+	images    int // trained in this call, for the rate (a resumed epoch did some before)
+}
+
+// epochSums is the state of an epoch's batches done so far: what a
+// checkpoint in mid-epoch keeps (see Position) so that a run continued from
+// it reports the same epoch loss and loss points.
+type epochSums struct {
+	batch           int // batches done; fewer than the epoch's when ctx was cancelled
+	lossSum         float64
+	images          int
+	intervalSum     float64
+	intervalBatches int
 }
 
 func (r *trainRun) logLine(level fmnist.Level, format string, args ...any) {
@@ -145,29 +167,46 @@ func (r *trainRun) run(ctx context.Context) error {
 
 	n := r.cfg.TrainImages(r.ds.Train.Count)
 	batches := r.cfg.BatchesPerEpoch(r.ds.Train.Count)
-	r.batches = batches
-	r.logLine(fmnist.LevelInfo, "Training started: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
-		epochsPhrase(r.cfg.Epochs), r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
-	r.log.Info("training started", "epochs", r.cfg.Epochs, "batch_size", r.cfg.BatchSize, "lr", r.cfg.LR,
+	r.images, r.batches = n, batches
+	firstEpoch, start := 1, epochSums{}
+	verb := "started"
+	if from := r.opts.From; from != nil {
+		if err := r.continueFrom(from); err != nil {
+			return err
+		}
+		firstEpoch, start = from.next()
+		verb = fmt.Sprintf("resumed from %s at the start of epoch %d", filepath.Base(from.Path), firstEpoch)
+		if start.batch > 0 {
+			verb = fmt.Sprintf("resumed from %s in epoch %d after batch %d", filepath.Base(from.Path), firstEpoch, start.batch)
+		}
+	}
+	r.logLine(fmnist.LevelInfo, "Training %s: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
+		verb, epochsPhrase(r.cfg.Epochs), r.cfg.BatchSize, r.cfg.LR, r.cfg.Seed, n, r.ds.Train.Count, r.ds.Test.Count, batches)
+	r.log.Info("training "+verb, "epochs", r.cfg.Epochs, "batch_size", r.cfg.BatchSize, "lr", r.cfg.LR,
 		"seed", r.cfg.Seed, "train_images", n, "test_images", r.ds.Test.Count)
 
-	for epoch := 1; epoch <= r.cfg.Epochs; epoch++ {
-		stats, err := r.trainEpoch(ctx, epoch, n, batches)
+	for epoch := firstEpoch; epoch <= r.cfg.Epochs; epoch++ {
+		stats, err := r.trainEpoch(ctx, epoch, start)
 		if err != nil {
 			return err
 		}
-		if stats.batchesDone == 0 && ctx.Err() != nil {
-			return r.stop(epoch-1, 0) // cancelled before this epoch began
+		if stats.sums.batch == start.batch && ctx.Err() != nil {
+			// Cancelled before this epoch (or its resumed part) began.
+			if start.batch == 0 {
+				return r.stop(epoch-1, 0, epochSums{})
+			}
+			return r.stop(epoch, start.batch, start)
 		}
-		if stats.batchesDone < batches {
-			return r.stop(epoch, stats.batchesDone)
+		start = epochSums{}
+		if stats.sums.batch < batches {
+			return r.stop(epoch, stats.sums.batch, stats.sums)
 		}
 		stopped, err := r.evaluateEpoch(ctx, epoch, stats)
 		if err != nil {
 			return err
 		}
 		if stopped {
-			return r.stop(epoch, 0)
+			return r.stop(epoch, 0, epochSums{})
 		}
 	}
 	r.result.ImagesPerSec = r.imagesPerSec()
@@ -179,26 +218,45 @@ func (r *trainRun) run(ctx context.Context) error {
 	return nil
 }
 
-// trainEpoch runs the batches of one epoch, checking ctx before each.
-func (r *trainRun) trainEpoch(ctx context.Context, epoch, n, batches int) (stats epochStats, err error) {
+// continueFrom loads from's weights and optimiser state into the network.
+func (r *trainRun) continueFrom(from *Checkpoint) error {
+	if err := from.CanContinue(r.cfg, r.ds.Train.Count); err != nil {
+		return err
+	}
+	if err := from.LoadInto(r.net); err != nil {
+		return err
+	}
+	if err := r.net.SetAdamState(*from.Adam); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", from.Path, err)
+	}
+	return nil
+}
+
+// trainEpoch runs the batches of one epoch after those start says are done
+// (none for a fresh epoch), checking ctx before each.
+func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (stats epochStats, err error) {
 	set := &r.ds.Train
 	pixels := set.Rows * set.Cols
 	x := make([]float32, r.cfg.BatchSize*pixels)
 	labels := make([]uint8, r.cfg.BatchSize)
+	n, batches := r.images, r.batches
 	order := data.Shuffle(n, r.cfg.Seed, epoch)
 
-	var (
-		start         = time.Now()
-		lossSum       float64 // over the epoch, weighted by batch size
-		intervalSum   float64 // since the last loss point
-		intervalCount int
-		nextLog       = 1 // next k of the LogEntriesPerEpoch lines
-	)
+	began := time.Now()
+	s := &stats.sums
+	*s = start
+	nextLog := 1 // next k of the LogEntriesPerEpoch lines
+	for nextLog <= LogEntriesPerEpoch && markBatch(nextLog, batches, LogEntriesPerEpoch) <= start.batch {
+		nextLog++
+	}
 	defer func() {
-		stats.duration = time.Since(start)
+		stats.duration = time.Since(began)
 		r.trainingTime += stats.duration
 	}()
-	for batch := 1; batch <= batches; batch++ {
+	if s.images > 0 {
+		stats.trainLoss = s.lossSum / float64(s.images)
+	}
+	for batch := start.batch + 1; batch <= batches; batch++ {
 		if ctx.Err() != nil {
 			return stats, nil
 		}
@@ -217,14 +275,15 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch, n, batches int) (stats
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return stats, fmt.Errorf("epoch %d batch %d: loss diverged (%v); try a lower learning rate", epoch, batch, loss)
 		}
-		stats.batchesDone = batch
+		s.batch = batch
+		s.images += m
 		stats.images += m
 		r.trainedImages += m
-		lossSum += loss * float64(m)
-		stats.trainLoss = lossSum / float64(stats.images)
-		intervalSum += loss
-		intervalCount++
-		rate := float64(stats.images) / time.Since(start).Seconds()
+		s.lossSum += loss * float64(m)
+		stats.trainLoss = s.lossSum / float64(s.images)
+		s.intervalSum += loss
+		s.intervalBatches++
+		rate := float64(stats.images) / time.Since(began).Seconds()
 		percent := 100 * float64(batch) / float64(batches)
 		r.events.Push(fmnist.Progress{
 			Epoch: epoch, Epochs: r.cfg.Epochs, Batch: batch, Batches: batches,
@@ -233,8 +292,8 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch, n, batches int) (stats
 		if isEvenMark(batch, batches, LossPointsPerEpoch) {
 			// A point carries the mean loss since the previous one: a single
 			// batch's loss is too noisy to read a trend from.
-			r.events.Push(fmnist.LossPoint{Epoch: float64(epoch-1) + float64(batch)/float64(batches), Loss: intervalSum / float64(intervalCount)})
-			intervalSum, intervalCount = 0, 0
+			r.events.Push(fmnist.LossPoint{Epoch: float64(epoch-1) + float64(batch)/float64(batches), Loss: s.intervalSum / float64(s.intervalBatches)})
+			s.intervalSum, s.intervalBatches = 0, 0
 		}
 		// Line k goes after batch ⌈k·B/6⌉; with fewer than six batches one
 		// batch carries several lines, so an epoch always has exactly six.
@@ -268,18 +327,20 @@ func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStat
 	})
 	r.logLine(fmnist.LevelInfo, "Epoch %d/%d evaluated: test accuracy %.2f%%, test loss %.4f; trained in %.1f s at %.0f img/s, evaluated in %.1f s",
 		epoch, r.cfg.Epochs, 100*acc.Overall, acc.Loss, stats.duration.Seconds(), rate, time.Since(evalStart).Seconds())
-	return false, r.saveCheckpoint(epoch, 0)
+	return false, r.saveCheckpoint(epoch, 0, epochSums{})
 }
 
 // stop ends a cancelled run: it keeps what was learnt in a checkpoint.
-// (epoch, batch) is how far training got; batch 0 means epoch was complete.
-func (r *trainRun) stop(epoch, batch int) error {
+// (epoch, batch) is how far training got; batch 0 means epoch was complete,
+// and sums are the state of the epoch's batches done.
+func (r *trainRun) stop(epoch, batch int, sums epochSums) error {
 	r.events.Push(fmnist.StatusChange{Status: fmnist.StatusStopping})
 	r.result.Stopped = true
 	r.result.ImagesPerSec = r.imagesPerSec()
-	if epoch == 0 && batch == 0 {
+	if r.trainedImages == 0 {
 		// Nothing was trained: a checkpoint of the initial weights would
-		// only hide an earlier, trained model.
+		// only hide an earlier, trained model, and a resumed run's
+		// checkpoint already holds what it would.
 		r.logLine(fmnist.LevelWarn, "Training stopped before the first batch; no checkpoint written")
 		r.log.Warn("training stopped before the first batch")
 		r.events.Push(fmnist.StatusChange{Status: fmnist.StatusStopped})
@@ -288,7 +349,7 @@ func (r *trainRun) stop(epoch, batch int) error {
 	// A stop right after an epoch's end already has that epoch's
 	// checkpoint; saving it again would report one file twice.
 	if r.result.CheckpointPath != r.checkpointPath(epoch, batch) {
-		if err := r.saveCheckpoint(epoch, batch); err != nil {
+		if err := r.saveCheckpoint(epoch, batch, sums); err != nil {
 			return err
 		}
 	}
@@ -309,9 +370,12 @@ func (r *trainRun) stop(epoch, batch int) error {
 	return nil
 }
 
-func (r *trainRun) saveCheckpoint(epoch, batch int) error {
+func (r *trainRun) saveCheckpoint(epoch, batch int, sums epochSums) error {
 	path := r.checkpointPath(epoch, batch)
-	meta := CheckpointMeta{RunID: r.opts.RunID, Epoch: epoch, Batch: batch, TestAccuracy: r.result.TestAccuracy, SavedAt: time.Now().UTC()}
+	cfg := r.cfg
+	meta := CheckpointMeta{RunID: r.opts.RunID, Epoch: epoch, Batch: batch, TestAccuracy: r.result.TestAccuracy, SavedAt: time.Now().UTC(),
+		Config: &cfg, Position: &Position{TrainImages: r.images, EpochLossSum: sums.lossSum, EpochImages: sums.images,
+			IntervalLossSum: sums.intervalSum, IntervalBatches: sums.intervalBatches}}
 	if err := SaveCheckpoint(path, r.net, meta); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
