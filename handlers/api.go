@@ -2,15 +2,14 @@ package handlers
 
 import (
 	"fmt"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/apijson"
 )
 
 // The JSON API, for scripts. Errors come back as
@@ -28,111 +27,14 @@ func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-type apiDataset struct {
-	Status    fmnist.Status `json:"status"`
-	Reason    string        `json:"reason,omitempty"`
-	File      string        `json:"file,omitempty"`
-	BytesDone int64         `json:"bytes_done"`
-	BytesAll  int64         `json:"bytes_total"`
-	Train     int           `json:"train_images"`
-	Test      int           `json:"test_images"`
-	Retry     *apiRetry     `json:"retry,omitempty"`
-}
-
-// apiRetry is the latest retry of a download in progress.
-type apiRetry struct {
-	File        string  `json:"file"`
-	Mirror      string  `json:"mirror"`
-	Attempt     int     `json:"attempt"`
-	Attempts    int     `json:"attempts"`
-	WaitSeconds float64 `json:"wait_seconds"`
-	Message     string  `json:"message"`
-}
-
-type apiProgress struct {
-	Epoch        int     `json:"epoch"`
-	Epochs       int     `json:"epochs"`
-	Batch        int     `json:"batch"`
-	Batches      int     `json:"batches"`
-	Loss         float64 `json:"loss"`
-	AvgLoss      float64 `json:"avg_loss"`
-	Percent      float64 `json:"percent"`
-	ImagesPerSec float64 `json:"images_per_sec"`
-}
-
-type apiTraining struct {
-	Status     fmnist.Status  `json:"status"`
-	Reason     string         `json:"reason,omitempty"`
-	RunID      int64          `json:"run_id,omitempty"`
-	Config     *fmnist.Config `json:"config,omitempty"`
-	Progress   apiProgress    `json:"progress"`
-	Checkpoint string         `json:"checkpoint,omitempty"`
-}
-
-type apiStatus struct {
-	Dataset     apiDataset  `json:"dataset"`
-	Training    apiTraining `json:"training"`
-	HasModel    bool        `json:"has_model"`
-	LastEventID uint64      `json:"last_event_id"`
-	Viewers     int         `json:"viewers"`
-}
-
 func (s *Server) apiStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.statusJSON(s.state.State()))
 }
 
-func (s *Server) statusJSON(st fmnist.State) apiStatus {
-	ev := statusEventJSON(st)
-	return apiStatus{Dataset: ev.Dataset, Training: ev.Training, HasModel: ev.HasModel,
+func (s *Server) statusJSON(st fmnist.State) apijson.Status {
+	ev := apijson.StatusEventOf(st)
+	return apijson.Status{Dataset: ev.Dataset, Training: ev.Training, HasModel: ev.HasModel,
 		LastEventID: s.hub.LastID(), Viewers: s.hub.Viewers()}
-}
-
-type apiRun struct {
-	ID              int64         `json:"id"`
-	Config          fmnist.Config `json:"config"`
-	Status          fmnist.Status `json:"status"`
-	Reason          string        `json:"reason,omitempty"`
-	StartedAt       time.Time     `json:"started_at"`
-	EndedAt         *time.Time    `json:"ended_at,omitempty"`
-	DurationSeconds float64       `json:"duration_seconds"` // until now while it trains
-	EpochsDone      int           `json:"epochs_done"`
-	// TestAccuracy and TestLoss are the final ones: of the latest epoch.
-	TestAccuracy     *float64      `json:"test_accuracy,omitempty"`
-	TestLoss         *float64      `json:"test_loss,omitempty"`
-	BestTestAccuracy *float64      `json:"best_test_accuracy,omitempty"`
-	ImagesPerSec     *float64      `json:"images_per_sec,omitempty"` // mean over its epochs
-	Parent           *apiForkPoint `json:"parent,omitempty"`
-}
-
-// apiForkPoint is where a fork left its parent; the ids are 0 once deleted.
-type apiForkPoint struct {
-	RunID        int64 `json:"run_id"`
-	CheckpointID int64 `json:"checkpoint_id"`
-	Epoch        int   `json:"epoch"`
-	Batch        int   `json:"batch"`
-}
-
-func runJSON(r fmnist.Run) apiRun {
-	out := apiRun{ID: r.ID, Config: r.Config, Status: r.Status, Reason: r.Reason, StartedAt: r.StartedAt,
-		DurationSeconds: r.Duration(time.Now()).Seconds(), EpochsDone: r.EpochsDone,
-		TestAccuracy: optional(r.TestAccuracy), TestLoss: optional(r.TestLoss),
-		BestTestAccuracy: optional(r.BestTestAccuracy), ImagesPerSec: optional(r.ImagesPerSec)}
-	if p := r.Parent; p != nil {
-		out.Parent = &apiForkPoint{RunID: p.RunID, CheckpointID: p.CheckpointID, Epoch: p.Epoch, Batch: p.Batch}
-	}
-	if !r.EndedAt.IsZero() {
-		t := r.EndedAt
-		out.EndedAt = &t
-	}
-	return out
-}
-
-// optional drops a value JSON cannot carry (a diverged loss is NaN).
-func optional(f *float64) *float64 {
-	if f == nil || math.IsNaN(*f) || math.IsInf(*f, 0) {
-		return nil
-	}
-	return f
 }
 
 // apiRuns lists runs newest first, a page at a time (?status=&limit=&offset=).
@@ -149,70 +51,20 @@ func (s *Server) apiRuns(c echo.Context) error {
 		return fmt.Errorf("list runs: %w", err)
 	}
 	out := struct {
-		Runs       []apiRun `json:"runs"`
-		Limit      int      `json:"limit"`
-		Offset     int      `json:"offset"`
-		NextOffset *int     `json:"next_offset,omitempty"` // absent on the last page
-	}{Runs: make([]apiRun, 0, len(runs)), Limit: f.Limit, Offset: f.Offset}
+		Runs       []apijson.Run `json:"runs"`
+		Limit      int           `json:"limit"`
+		Offset     int           `json:"offset"`
+		NextOffset *int          `json:"next_offset,omitempty"` // absent on the last page
+	}{Runs: make([]apijson.Run, 0, len(runs)), Limit: f.Limit, Offset: f.Offset}
 	if len(runs) > f.Limit {
 		runs = runs[:f.Limit]
 		next := f.Offset + f.Limit
 		out.NextOffset = &next
 	}
 	for _, r := range runs {
-		out.Runs = append(out.Runs, runJSON(r))
+		out.Runs = append(out.Runs, apijson.RunOf(r))
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// apiPoint is a point of the loss curve; a NaN loss (a diverged run) is null.
-type apiPoint struct {
-	Epoch float64  `json:"epoch"`
-	Loss  *float64 `json:"loss"`
-}
-
-// pointsJSON converts a curve; the losses share one backing array rather
-// than one allocation each, as a long run has hundreds of thousands.
-func pointsJSON(points []fmnist.LossPoint) []apiPoint {
-	out, losses := make([]apiPoint, len(points)), make([]float64, len(points))
-	for i, p := range points {
-		losses[i] = p.Loss
-		out[i] = apiPoint{Epoch: p.Epoch, Loss: optional(&losses[i])}
-	}
-	return out
-}
-
-// apiEpoch is an epoch's result; what JSON cannot carry (the NaN loss of a
-// diverged run) is null.
-type apiEpoch struct {
-	Epoch        int      `json:"epoch"`
-	TestAccuracy *float64 `json:"test_accuracy"`
-	TestLoss     *float64 `json:"test_loss"`
-	TrainLoss    *float64 `json:"train_loss"`
-	ImagesPerSec *float64 `json:"images_per_sec"`
-	Seconds      *float64 `json:"seconds"`
-}
-
-func epochJSON(e fmnist.EpochResult) apiEpoch {
-	return apiEpoch{Epoch: e.Epoch, TestAccuracy: optional(&e.TestAccuracy), TestLoss: optional(&e.TestLoss),
-		TrainLoss: optional(&e.TrainLoss), ImagesPerSec: optional(&e.ImagesPerSec), Seconds: optional(&e.Seconds)}
-}
-
-type apiCheckpoint struct {
-	ID        int64     `json:"id"`
-	Path      string    `json:"path"`
-	Epoch     int       `json:"epoch"`
-	Batch     int       `json:"batch"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// apiResume marks where a run was resumed: x is the epoch on its curve.
-type apiResume struct {
-	CheckpointID int64     `json:"checkpoint_id"`
-	Epoch        int       `json:"epoch"`
-	Batch        int       `json:"batch"`
-	X            float64   `json:"x"`
-	ResumedAt    time.Time `json:"resumed_at"`
 }
 
 // apiRun is a run with its curve (?from=&to= in epochs picks a window of
@@ -250,21 +102,21 @@ func (s *Server) apiRun(c echo.Context) error {
 		return fmt.Errorf("read run %d: %w", id, err)
 	}
 	out := struct {
-		apiRun
-		Points      []apiPoint      `json:"points"`
-		Epochs      []apiEpoch      `json:"epochs"`
-		Checkpoints []apiCheckpoint `json:"checkpoints"`
-		Resumes     []apiResume     `json:"resumes"`
-	}{apiRun: runJSON(run), Points: pointsJSON(points), Epochs: make([]apiEpoch, len(epochs)),
-		Checkpoints: make([]apiCheckpoint, len(ckpts)), Resumes: make([]apiResume, len(resumes))}
+		apijson.Run
+		Points      []apijson.Point       `json:"points"`
+		Epochs      []apijson.EpochResult `json:"epochs"`
+		Checkpoints []apijson.Checkpoint  `json:"checkpoints"`
+		Resumes     []apijson.Resume      `json:"resumes"`
+	}{Run: apijson.RunOf(run), Points: apijson.Points(points), Epochs: make([]apijson.EpochResult, len(epochs)),
+		Checkpoints: make([]apijson.Checkpoint, len(ckpts)), Resumes: make([]apijson.Resume, len(resumes))}
 	for i, r := range resumes {
-		out.Resumes[i] = apiResume{CheckpointID: r.CheckpointID, Epoch: r.Epoch, Batch: r.Batch, X: r.X, ResumedAt: r.ResumedAt}
+		out.Resumes[i] = apijson.Resume{CheckpointID: r.CheckpointID, Epoch: r.Epoch, Batch: r.Batch, X: r.X, ResumedAt: r.ResumedAt}
 	}
 	for i, e := range epochs {
-		out.Epochs[i] = epochJSON(e)
+		out.Epochs[i] = apijson.EpochResultOf(e)
 	}
 	for i, k := range ckpts {
-		out.Checkpoints[i] = apiCheckpoint{ID: k.ID, Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
+		out.Checkpoints[i] = apijson.Checkpoint{ID: k.ID, Path: k.Path, Epoch: k.Epoch, Batch: k.Batch, CreatedAt: k.CreatedAt}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -322,17 +174,6 @@ func (s *Server) apiStopTraining(c echo.Context) error {
 // maxPredictIndices caps the images one POST /api/predictions asks about.
 const maxPredictIndices = 1000
 
-type apiPrediction struct {
-	Index         int                        `json:"index"`
-	Predicted     int                        `json:"predicted"`
-	PredictedName string                     `json:"predicted_name"`
-	Label         int                        `json:"label"`
-	LabelName     string                     `json:"label_name"`
-	Correct       bool                       `json:"correct"`
-	Probabilities [fmnist.NumClasses]float64 `json:"probabilities"`
-	Image         string                     `json:"image"`
-}
-
 // predictExample is a body of POST /api/predictions, for error messages.
 const predictExample = `{"run_id":1,"checkpoint_id":2,"indices":[0,1,2]}`
 
@@ -353,6 +194,6 @@ func (s *Server) apiPredict(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := predictionsJSON(p)
+	out := apijson.PredictionsOf(p)
 	return c.JSON(http.StatusOK, out)
 }

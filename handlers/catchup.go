@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/apijson"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/views"
 )
@@ -29,11 +30,11 @@ func (s *Server) catchUp(ctx context.Context, join func([]live.Panel)) error {
 			c    templ.Component
 			json any
 		}{
-			{fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), datasetJSON(st.Dataset)},
-			{fmnist.EventStatus, run, views.StatusEvent(statusView(st), buttonsView(st)), statusEventJSON(st)},
-			{fmnist.EventProgress, run, views.ProgressPanel(progressView(st.Training)), progressJSON(st.Training)},
-			{fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, pred), ""), predictionsJSON(pred)},
-			{fmnist.EventLogs, 0, views.LogEntries(logViews(logs)), logsJSON(logs)},
+			{fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), apijson.DatasetOf(st.Dataset)},
+			{fmnist.EventStatus, run, views.StatusEvent(statusView(st), buttonsView(st)), apijson.StatusEventOf(st)},
+			{fmnist.EventProgress, run, views.ProgressPanel(progressView(st.Training)), apijson.ProgressOf(st.Training)},
+			{fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, pred), ""), apijson.PredictionsOf(pred)},
+			{fmnist.EventLogs, 0, views.LogEntries(logViews(logs)), apijson.LogsOf(logs)},
 		}
 		panels := make([]live.Panel, len(parts))
 		for i, p := range parts {

@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/apijson"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/views"
 )
@@ -26,7 +27,7 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.StatusChange:
 			datasetChanged, statusChanged = true, true
 		case fmnist.LogEntry:
-			s.send(fmnist.EventLog, 0, views.LogEntry(logView(e)), logJSON(e, 0))
+			s.send(fmnist.EventLog, 0, views.LogEntry(logView(e)), apijson.LogOf(e, 0))
 		}
 	}
 	for _, e := range u.Train {
@@ -34,42 +35,28 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.Progress:
 			progressed = true
 		case fmnist.LossPoint:
-			s.sendJSON(fmnist.EventLoss, u.RunID, lossEvent{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
+			s.sendJSON(fmnist.EventLoss, u.RunID, apijson.Loss{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
 		case fmnist.LogEntry:
-			s.send(fmnist.EventLog, u.RunID, views.LogEntry(logView(e)), logJSON(e, u.RunID))
+			s.send(fmnist.EventLog, u.RunID, views.LogEntry(logView(e)), apijson.LogOf(e, u.RunID))
 		case fmnist.EpochResult:
 			progressed = true
-			s.sendJSON(fmnist.EventEpoch, u.RunID, epochEvent{Run: u.RunID, apiEpoch: epochJSON(e)})
+			s.sendJSON(fmnist.EventEpoch, u.RunID, apijson.EpochEvent{Run: u.RunID, EpochResult: apijson.EpochResultOf(e)})
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed, statusRun = true, true, u.RunID
 		}
 	}
 	st := u.State
 	if datasetChanged {
-		s.send(fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), datasetJSON(st.Dataset))
+		s.send(fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), apijson.DatasetOf(st.Dataset))
 	}
 	if progressed {
-		s.send(fmnist.EventProgress, u.RunID, views.ProgressPanel(progressView(st.Training)), progressJSON(st.Training))
+		s.send(fmnist.EventProgress, u.RunID, views.ProgressPanel(progressView(st.Training)), apijson.ProgressOf(st.Training))
 	}
 	if statusChanged {
-		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(statusView(st), buttonsView(st)), statusEventJSON(st))
+		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(statusView(st), buttonsView(st)), apijson.StatusEventOf(st))
 		p := s.predictor.LastPredictions()
-		s.send(fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, p), ""), predictionsJSON(p))
+		s.send(fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, p), ""), apijson.PredictionsOf(p))
 	}
-}
-
-// lossEvent is the JSON of the "loss" event: one point of a run's curve.
-type lossEvent struct {
-	Run   int64   `json:"run"`
-	Epoch float64 `json:"epoch"`
-	Loss  float64 `json:"loss"`
-}
-
-// epochEvent is the JSON of the "epoch" event: an epoch as the API shows
-// it, with its run.
-type epochEvent struct {
-	Run int64 `json:"run"`
-	apiEpoch
 }
 
 // send publishes an event rendered as an HTML fragment for the page and as

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/apijson"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) apiResume(c echo.Context) error {
 	}
 	st := s.state.State()
 	return c.JSON(http.StatusAccepted, map[string]any{"run_id": id, "config": st.Training.Config,
-		"from": apiCheckpoint{ID: st.Training.Checkpoint.ID, Path: st.Training.Checkpoint.Path,
+		"from": apijson.Checkpoint{ID: st.Training.Checkpoint.ID, Path: st.Training.Checkpoint.Path,
 			Epoch: st.Training.Checkpoint.Epoch, Batch: st.Training.Checkpoint.Batch, CreatedAt: st.Training.Checkpoint.CreatedAt}})
 }
 
@@ -101,5 +102,5 @@ func (s *Server) apiFork(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, runJSON(run))
+	return c.JSON(http.StatusCreated, apijson.RunOf(run))
 }
