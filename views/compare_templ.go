@@ -93,7 +93,7 @@ func ComparePage(v CompareView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = seriesChart("compare-chart", "Loss curves of the compared runs", compareSeries(v.Runs), "loss", "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = seriesChart("compare-chart", "Loss curves of the compared runs", compareSeries(v), "loss", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
