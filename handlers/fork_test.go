@@ -179,6 +179,21 @@ func checkForkOverlay(t *testing.T, a *testApp, parent, child int64) {
 		fs.MarkLine.Data[0].Name != "fork of run "+itoa(parent) {
 		t.Errorf("the fork's mark: %+v; want 'fork of run %d' at x 1", fs.MarkLine, parent)
 	}
+	// The epoch results: the fork has none for epoch 1, its result of
+	// epoch 2 sits in epoch 2's row.
+	table := r.Body[strings.Index(r.Body, `id="compare-epochs-table"`):]
+	table = table[strings.Index(table, "<tbody>"):strings.Index(table, "</tbody>")]
+	var cells [][]string
+	for _, row := range strings.Split(table, "<tr")[1:] {
+		var cs []string
+		for _, c := range regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(row, -1) {
+			cs = append(cs, strings.TrimSpace(c[1]))
+		}
+		cells = append(cells, cs)
+	}
+	if len(cells) != 2 || len(cells[0]) != 3 || cells[0][2] != "—" || len(cells[1]) != 3 || !strings.Contains(cells[1][2], "%") {
+		t.Errorf("the epoch results %q; want the fork's in epoch 2's row only", cells)
+	}
 	mark := `<line class="series-mark" x1="`
 	if i := strings.Index(r.Body, mark); i < 0 || !strings.Contains(r.Body[i:], `data-series="run `+itoa(child)+`" data-x="1"`) ||
 		!strings.Contains(r.Body, ">fork of run "+itoa(parent)+"</text>") {

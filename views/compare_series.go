@@ -89,3 +89,14 @@ func parentLossAt(v CompareView, parent int64, x float64) (loss float64, ok bool
 	}
 	return loss, ok
 }
+
+// epoch is the run's result of epoch e. A fork's results start after its
+// fork point, so they are looked up by number, not position.
+func (r CompareRun) epoch(e int) (EpochView, bool) {
+	for _, ep := range r.Epochs {
+		if ep.Epoch == e {
+			return ep, true
+		}
+	}
+	return EpochView{}, false
+}
