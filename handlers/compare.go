@@ -25,7 +25,7 @@ func (s *Server) comparePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var v views.CompareView
+	v := views.CompareView{TrainImages: s.state.State().Dataset.Train}
 	for i, id := range ids {
 		run, err := s.runs.Run(ctx, id)
 		if err != nil {
@@ -39,24 +39,13 @@ func (s *Server) comparePage(c echo.Context) error {
 		if err != nil {
 			return fmt.Errorf("read run %d: %w", id, err)
 		}
-		r := views.CompareRun{Row: views.NewRunRow(fmnist.RunSummary{Run: run}), Color: views.RunColor(i), Loss: loss.Points}
+		v.Runs = append(v.Runs, views.CompareRun{Row: views.NewRunRow(fmnist.RunSummary{Run: run}), Color: views.RunColor(i),
+			Loss: loss.Points, Epochs: views.EpochViews(results)})
 		for _, e := range results {
-			r.Epochs = append(r.Epochs, views.EpochView{Epoch: e.Epoch, TrainLoss: e.TrainLoss, TestLoss: e.TestLoss,
-				Accuracy: e.TestAccuracy, ImagesPerSec: e.ImagesPerSec, Seconds: e.Seconds})
 			v.MaxEpoch = max(v.MaxEpoch, e.Epoch)
 		}
-		v.Runs = append(v.Runs, r)
 	}
-	for f := range views.ConfigFields(fmnist.Config{}) {
-		row := views.ConfigRow{}
-		for _, r := range v.Runs {
-			field := views.ConfigFields(r.Row.Config)[f]
-			row.Name = field[0]
-			row.Values = append(row.Values, field[1])
-			row.Differ = row.Differ || field[1] != row.Values[0]
-		}
-		v.Configs = append(v.Configs, row)
-	}
+	v.Configs = views.CompareConfigs(v.Runs)
 	return render(c, http.StatusOK, views.ComparePage(v))
 }
 

@@ -16,9 +16,10 @@ import (
 // run from any checkpoint of another.
 
 // resumeRoutes adds the routes of resume and fork: the dashboard's Resume
-// button (a form post) and the API.
+// button and the run page's Fork forms (form posts), and the API.
 func (s *Server) resumeRoutes(e *echo.Echo, api *echo.Group) {
 	e.POST("/training/resume", s.resumeTraining)
+	e.POST("/runs/:id/fork", s.forkRun)
 	api.POST("/runs/:id/resume", s.apiResume, requireJSON)
 	api.POST("/runs/:id/fork", s.apiFork, requireJSON)
 }
@@ -103,4 +104,66 @@ func (s *Server) apiFork(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, apijson.RunOf(run))
+}
+
+// forkRun is a checkpoint's Fork form on the run page: a new run from it,
+// with the learning rate and epochs typed (empty keeps the parent's). It
+// answers 303 to the new run's page (for htmx, HX-Redirect there), or the
+// run page with the error (for htmx, its checkpoints panel).
+func (s *Server) forkRun(c echo.Context) error {
+	parent, err := pageRunID(c)
+	if err != nil {
+		return err
+	}
+	form := views.ForkForm{LR: strings.TrimSpace(c.FormValue(fmnist.FieldLR)),
+		Epochs: strings.TrimSpace(c.FormValue(fmnist.FieldEpochs))}
+	form.CheckpointID, err = strconv.ParseInt(strings.TrimSpace(c.FormValue(fieldCheckpointID)), 10, 64)
+	if err != nil || form.CheckpointID < 1 {
+		return s.refuseFork(c, parent, form, fmnist.FieldError(fieldCheckpointID, "names no checkpoint: reload the page and pick one"))
+	}
+	var changes fmnist.ConfigChanges
+	if form.LR != "" {
+		lr, err := strconv.ParseFloat(form.LR, 64)
+		if err != nil {
+			return s.refuseFork(c, parent, form, fmnist.FieldError(fmnist.FieldLR, "must be a number such as 0.001"))
+		}
+		changes.LR = &lr
+	}
+	if form.Epochs != "" {
+		epochs, err := formInt(form.Epochs, fmnist.FieldEpochs, 0)
+		if err != nil {
+			return s.refuseFork(c, parent, form, err)
+		}
+		changes.Epochs = &epochs
+	}
+	id, err := s.trainer.Fork(c.Request().Context(), parent, form.CheckpointID, changes)
+	if err != nil {
+		return s.refuseFork(c, parent, form, err)
+	}
+	to := "/runs/" + strconv.FormatInt(id, 10)
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// refuseFork shows the run page again (for htmx, its checkpoints panel)
+// with the fork form as typed and why it was refused, under the error's
+// status. Internal errors go to handleError.
+func (s *Server) refuseFork(c echo.Context, parent int64, form views.ForkForm, err error) error {
+	p := problemOf(err, c)
+	if p.Code == fmnist.EINTERNAL {
+		return err
+	}
+	v, verr := s.runView(c, parent)
+	if verr != nil {
+		return verr
+	}
+	form.Error, form.Field = p.Message, p.Field
+	v.Fork = form
+	if isHTMX(c) {
+		return render(c, p.Status, views.CheckpointsPanel(v))
+	}
+	return render(c, p.Status, views.RunPage(v))
 }

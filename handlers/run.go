@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -76,9 +75,8 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		if err != nil {
 			return fmt.Errorf("read run %d: %w", id, err)
 		}
+		v.Epochs = views.EpochViews(epochs)
 		for _, e := range epochs {
-			v.Epochs = append(v.Epochs, views.EpochView{Epoch: e.Epoch, TrainLoss: e.TrainLoss, TestLoss: e.TestLoss,
-				Accuracy: e.TestAccuracy, ImagesPerSec: e.ImagesPerSec, Seconds: e.Seconds})
 			sums.ImagesPerSec += e.ImagesPerSec / float64(len(epochs))
 			if sums.BestAccuracy == nil || e.TestAccuracy > *sums.BestAccuracy {
 				sums.BestAccuracy = &e.TestAccuracy
@@ -122,12 +120,7 @@ func (s *Server) checkpointViews(ctx context.Context, id int64) ([]views.Checkpo
 	if err != nil {
 		return nil, fmt.Errorf("read run %d: %w", id, err)
 	}
-	out := make([]views.CheckpointView, len(cks))
-	for i, k := range cks {
-		out[i] = views.CheckpointView{ID: k.ID, File: filepath.Base(k.Path), Epoch: k.Epoch, Batch: k.Batch,
-			Accuracy: nanIfNil(k.TestAccuracy), Size: k.Size}
-	}
-	return out, nil
+	return views.CheckpointViews(cks), nil
 }
 
 // runLogView is the page of the run's log that ?page= and ?level= ask for.
@@ -148,11 +141,4 @@ func (s *Server) runLogView(c echo.Context, id int64) (views.LogPageView, error)
 	}
 	l.Entries, l.Total, l.Pages = logViews(entries), total, max(1, (total+runLogPage-1)/runLogPage)
 	return l, nil
-}
-
-func nanIfNil(f *float64) float64 {
-	if f == nil {
-		return math.NaN()
-	}
-	return *f
 }

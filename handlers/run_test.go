@@ -44,7 +44,7 @@ func TestRunPageShowsCurvesConfigCheckpointsAndLog(t *testing.T) {
 		Checkpoints []struct{ Path string } `json:"checkpoints"`
 	}
 	a.getJSON("/api/runs/"+itoa(id), &run)
-	ckptID := regexp.MustCompile(`name="checkpoint_id" value="(\d+)"`).FindAllStringSubmatch(r.Body, -1)
+	ckptID := regexp.MustCompile(`(?s)action="/runs/\d+/predictions">.*?name="checkpoint_id" value="(\d+)"`).FindAllStringSubmatch(r.Body, -1)
 	if len(ckptID) != 2 {
 		t.Fatalf("want a predict form per checkpoint, got %d", len(ckptID))
 	}

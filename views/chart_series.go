@@ -16,6 +16,14 @@ type Series struct {
 	Points [][2]float64 // [epoch, value]; non-finite values are left out
 	Right  bool         // on the second y axis
 	Dashed bool
+	Mark   *SeriesMark // a labelled vertical line, e.g. where a fork starts
+}
+
+// SeriesMark is a vertical line across the chart at X (epochs), in its
+// series' colour, with a label at the top.
+type SeriesMark struct {
+	X     float64
+	Label string
 }
 
 // SeriesChartOptions builds the ECharts option object (JSON) for series
@@ -60,11 +68,19 @@ func SeriesChartOptions(series []Series, leftName, rightName string) (string, er
 		if s.Dashed {
 			style.Type = "dashed"
 		}
-		line.AddSeries(s.Name, data,
+		seriesOpts := []charts.SeriesOpts{
 			charts.WithLineChartOpts(opts.LineChart{YAxisIndex: axis, ShowSymbol: opts.Bool(len(data) < 50)}),
 			charts.WithLineStyleOpts(style),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}),
-		)
+		}
+		if m := s.Mark; m != nil && finite(m.X) {
+			seriesOpts = append(seriesOpts,
+				charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: m.Label, XAxis: m.X}),
+				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
+					Label:     &opts.Label{Show: opts.Bool(true), Formatter: m.Label, Position: "insideEndTop", Color: s.Color},
+					LineStyle: &opts.LineStyle{Color: s.Color, Type: "dashed", Width: 1}}))
+		}
+		line.AddSeries(s.Name, data, seriesOpts...)
 	}
 	line.Validate()
 	out, err := json.Marshal(line.JSON())

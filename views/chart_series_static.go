@@ -24,6 +24,13 @@ type staticLine struct {
 	Name, Color, Polyline string
 	Dashed                bool
 	LegendX               float64
+	Mark                  *staticMark
+}
+
+// staticMark is a SeriesMark drawn: at pixel X, for the epoch it marks.
+type staticMark struct {
+	X, Epoch float64
+	Label    string
 }
 
 func newSeriesSVG(series []Series, right bool) seriesSVG {
@@ -76,6 +83,9 @@ func newSeriesSVG(series []Series, right bool) seriesSVG {
 			b.WriteString(svgNum(x) + "," + svgNum(y) + " ")
 		}
 		l.Polyline = strings.TrimSpace(b.String())
+		if m := s.Mark; m != nil && finite(m.X) {
+			l.Mark = &staticMark{X: c.Left + m.X/c.xMax*(c.Rgt-c.Left), Epoch: m.X, Label: m.Label}
+		}
 		c.Lines = append(c.Lines, l)
 	}
 	c.XMax = strconv.FormatFloat(c.xMax, 'g', 4, 64)

@@ -46,13 +46,15 @@ type RunRow struct {
 	BestAccuracy float64 // NaN before the first evaluated epoch
 	TestAccuracy float64 // of the latest epoch; NaN before the first
 	ImagesPerSec float64 // mean over epochs; 0 before the first
+	// Parent is where the run forked from another; nil for a fresh run.
+	Parent *fmnist.ForkPoint
 }
 
 // NewRunRow turns a run summary into a row.
 func NewRunRow(s fmnist.RunSummary) RunRow {
 	r := RunRow{ID: s.ID, Status: s.Status, Reason: s.Reason, StartedAt: s.StartedAt, Config: s.Config,
 		EpochsDone: s.EpochsDone, BestAccuracy: nan(s.BestAccuracy), TestAccuracy: nan(s.TestAccuracy),
-		ImagesPerSec: s.ImagesPerSec}
+		ImagesPerSec: s.ImagesPerSec, Parent: s.Parent}
 	if !s.EndedAt.IsZero() {
 		r.Duration = s.EndedAt.Sub(s.StartedAt)
 	}
@@ -117,6 +119,44 @@ type RunView struct {
 	PredictedFrom string
 	// PredictionError says why predictions failed.
 	PredictionError string
+	// Fork is the fork form that was sent and refused; zero otherwise.
+	Fork ForkForm
+}
+
+// ForkForm is a checkpoint's fork form as it was sent, with why the fork
+// was refused: the form shows it again as typed.
+type ForkForm struct {
+	CheckpointID int64
+	LR, Epochs   string // as typed; empty keeps the parent's
+	Error        string
+	Field        string // the field at fault (fmnist.FieldLR, …); "" for the whole form
+}
+
+// typed is what field of checkpoint id's form shows: what was typed into
+// it, if this is the form that was refused.
+func (f ForkForm) typed(id int64, field string) string {
+	switch {
+	case f.CheckpointID != id:
+		return ""
+	case field == fmnist.FieldLR:
+		return f.LR
+	}
+	return f.Epochs
+}
+
+// invalid reports whether field of checkpoint id's form is the one at fault.
+func (f ForkForm) invalid(id int64, field string) bool {
+	return f.CheckpointID == id && f.Field == field
+}
+
+// forkPhrase says where a fork left its parent: "at epoch 1 (batch 0)".
+func forkPhrase(p fmnist.ForkPoint) string {
+	return fmt.Sprintf("at epoch %d (batch %d)", p.Epoch, p.Batch)
+}
+
+// compareWithParentURL is the comparison of a fork with its parent.
+func compareWithParentURL(r RunRow) string {
+	return fmt.Sprintf("/runs/compare?ids=%d,%d", r.Parent.RunID, r.ID)
 }
 
 // LogPageView is one page of a run's log, newest first.
@@ -134,6 +174,9 @@ type CompareView struct {
 	Configs []ConfigRow
 	// MaxEpoch is the most epochs any run has results for.
 	MaxEpoch int
+	// TrainImages is the size of the training set (0 if unknown): it
+	// places a fork from the middle of an epoch on the curve.
+	TrainImages int
 }
 
 // CompareRun is one run in a comparison.
@@ -249,19 +292,6 @@ func epochSeries(epochs []EpochView) []Series {
 		{Name: "test loss", Color: runColors[1], Points: test},
 		{Name: "test accuracy", Color: runColors[2], Points: acc, Right: true, Dashed: true},
 	}
-}
-
-// compareSeries are the compared runs' loss curves, one colour each.
-func compareSeries(runs []CompareRun) []Series {
-	out := make([]Series, len(runs))
-	for i, r := range runs {
-		pts := make([][2]float64, len(r.Loss))
-		for j, p := range r.Loss {
-			pts[j] = [2]float64{p.Epoch, p.Loss}
-		}
-		out[i] = Series{Name: "run " + strconv.FormatInt(r.Row.ID, 10), Color: r.Color, Points: pts}
-	}
-	return out
 }
 
 func checkpointWhen(c CheckpointView) string {

@@ -51,7 +51,7 @@ func bucketEdge(i, inner, k int) int {
 	return 1 + i*inner/k
 }
 
-// meanXY is the mean of pts[lo:hi] (clipped to the points before the last),
+// meanXY is the mean of the points from lo up to hi (clipped to the points before the last),
 // skipping non-finite coordinates so that one NaN does not blind a bucket.
 func meanXY[P any](pts []P, lo, hi int, xy func(P) (x, y float64)) (float64, float64) {
 	hi = min(hi, len(pts)-1)
