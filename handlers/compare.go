@@ -25,7 +25,7 @@ func (s *Server) comparePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var v views.CompareView
+	v := views.CompareView{Smooth: smoothParam(c)}
 	for i, id := range ids {
 		run, err := s.runs.Run(ctx, id)
 		if err != nil {

@@ -88,7 +88,11 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		if v.Loss, err = s.runLoss(ctx, id); err != nil {
 			return err
 		}
-		v.Loss.OneRun = true
+		resumes, err := s.runs.Resumes(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read run %d: %w", id, err)
+		}
+		v.Loss.OneRun, v.Loss.Smooth, v.Loss.Markers = true, smoothParam(c), runMarkers(epochs, resumes)
 		if v.Checkpoints, err = s.checkpointViews(ctx, id); err != nil {
 			return err
 		}

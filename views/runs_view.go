@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
@@ -134,6 +135,8 @@ type CompareView struct {
 	Configs []ConfigRow
 	// MaxEpoch is the most epochs any run has results for.
 	MaxEpoch int
+	// Smooth is the ?smooth= weight the server smooths its SVG with (JS off).
+	Smooth float64
 }
 
 // CompareRun is one run in a comparison.
@@ -276,4 +279,13 @@ func formatSize(n int64) string {
 		return "missing"
 	}
 	return formatBytes(n)
+}
+
+// compareIDParams keeps a comparison's runs in its smoothing form.
+func compareIDParams(runs []CompareRun) [][2]string {
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = strconv.FormatInt(r.Row.ID, 10)
+	}
+	return [][2]string{{"ids", strings.Join(ids, ",")}}
 }
