@@ -39,9 +39,9 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 		if err != nil {
 			return fmt.Errorf("read the epochs: %w", err)
 		}
-		resumes, err := s.runs.Resumes(ctx, st.Training.RunID)
+		markers, err := s.runMarkersOf(ctx, st.Training.RunID, st.Training.Config, epochs, st.Dataset.Train)
 		if err != nil {
-			return fmt.Errorf("read the resumes: %w", err)
+			return err
 		}
 		logs, err := s.runs.RecentLogs(ctx, views.MaxLogEntries)
 		if err != nil {
@@ -58,7 +58,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			Logs:        logViews(logs),
 			Predictions: predictionsView(st, s.predictor.LastPredictions()),
 		}
-		p.Chart.Markers = runMarkers(epochs, resumes)
+		p.Chart.Markers = markers
 		return nil
 	})
 	return p, err

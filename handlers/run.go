@@ -88,11 +88,10 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		if v.Loss, err = s.runLoss(ctx, id); err != nil {
 			return err
 		}
-		resumes, err := s.runs.Resumes(ctx, id)
-		if err != nil {
-			return fmt.Errorf("read run %d: %w", id, err)
+		if v.Loss.Markers, err = s.runMarkersOf(ctx, id, run.Config, epochs, st.Dataset.Train); err != nil {
+			return err
 		}
-		v.Loss.OneRun, v.Loss.Smooth, v.Loss.Markers = true, smoothParam(c), runMarkers(epochs, resumes)
+		v.Loss.OneRun, v.Loss.Smooth = true, smoothParam(c)
 		if v.Checkpoints, err = s.checkpointViews(ctx, id); err != nil {
 			return err
 		}
