@@ -1,7 +1,6 @@
 package views
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 )
@@ -41,18 +40,6 @@ func chartKind(c ChartView) string {
 		return "run-loss"
 	}
 	return "dashboard-loss"
-}
-
-// markersJSON is the chart's markers for data-markers.
-func markersJSON(m []ChartMarker) string {
-	if len(m) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "[]" // unreachable: plain numbers and strings
-	}
-	return string(b)
 }
 
 // smoothValue is the weight as the no-JS form shows it.
