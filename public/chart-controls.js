@@ -60,6 +60,7 @@
     var zoom = null; // {start, end} in x units while zoomed in; null shows all
     var markers = (opts.markers || []).slice();
     var extra = {};
+    var yAxes = [].concat(chart.getOption().yAxis || []).length; // read once: getOption copies all data
     var base = series.map(function (s) {
       var copy = Object.assign({}, s);
       var data = (s.data || []).map(function (d) { return d && d.value ? d.value : d; });
@@ -160,7 +161,7 @@
       var option = Object.assign({}, extra, {
         series: list,
         dataZoom: [Object.assign({}, z), Object.assign({}, z)],
-        yAxis: Array.isArray(chart.getOption().yAxis) && chart.getOption().yAxis.length > 1 ? [yAxis, {}] : [yAxis]
+        yAxis: yAxes > 1 ? [yAxis, {}] : [yAxis]
       });
       chart.setOption(option, { replaceMerge: ['series'] });
     }
