@@ -44,3 +44,14 @@ func TestClampSmoothing(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSmoothEMA smooths a chart's largest series (MaxSeriesPoints).
+func BenchmarkSmoothEMA(b *testing.B) {
+	ys := make([]float64, MaxSeriesPoints)
+	for i := range ys {
+		ys[i] = 2 / float64(i+1)
+	}
+	for b.Loop() {
+		SmoothEMA(ys, 0.6)
+	}
+}
