@@ -110,7 +110,7 @@
     if (String(msg.run) !== run) {
       if (oneRun) return; // a run's page shows that run only
       run = String(msg.run); points = [];
-      if (controls) controls.setMarkers([]);
+      if (controls) { controls.setMarkers([]); controls.resetZoom(); } // a new run: its whole curve
     }
     points.push([msg.epoch, msg.loss]);
     if (points.length > maxPoints) points.splice(0, points.length - maxPoints);

@@ -51,8 +51,8 @@
   // attach puts the controls above chart's element. series are the base
   // series (the server's options); opts.live adds the "follow" toggle,
   // opts.markers are [{x, label, kind}], opts.onZoom is called after the
-  // user zooms. It returns the chart's controller:
-  // setData(i, points), setMarkers(list), addMarker(m), render(extra).
+  // user zooms. It returns the chart's controller: setData(i, points),
+  // setMarkers(list), addMarker(m), resetZoom(), render(extra), zoom().
   function attach(chart, el, series, opts) {
     opts = opts || {};
     var kind = el.getAttribute('data-kind') || el.id;
@@ -169,6 +169,7 @@
     return {
       setData: function (i, points) { base[i].data = points; },
       setMarkers: function (list) { markers = list.slice(); },
+      resetZoom: function () { zoom = null; },
       addMarker: function (m) { markers.push(m); },
       render: render,
       zoom: function () { return zoom; }
