@@ -25,7 +25,7 @@ func (s *Server) comparePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	v := views.CompareView{TrainImages: s.state.State().Dataset.Train}
+	v := views.CompareView{TrainImages: s.state.State().Dataset.Train, Smooth: smoothParam(c)}
 	for i, id := range ids {
 		run, err := s.runs.Run(ctx, id)
 		if err != nil {

@@ -23,7 +23,7 @@ func (s *Server) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.CSRF = csrfToken(c)
+	p.CSRF, p.Chart.Smooth = csrfToken(c), smoothParam(c)
 	return render(c, http.StatusOK, views.Page(p))
 }
 
@@ -34,6 +34,14 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 		points, err := s.runs.LossPoints(ctx, st.Training.RunID)
 		if err != nil {
 			return fmt.Errorf("read the loss curve: %w", err)
+		}
+		epochs, err := s.runs.EpochResults(ctx, st.Training.RunID)
+		if err != nil {
+			return fmt.Errorf("read the epochs: %w", err)
+		}
+		markers, err := s.runMarkersOf(ctx, st.Training.RunID, st.Training.Config, epochs, st.Dataset.Train)
+		if err != nil {
+			return err
 		}
 		logs, err := s.runs.RecentLogs(ctx, views.MaxLogEntries)
 		if err != nil {
@@ -50,6 +58,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			Logs:        logViews(logs),
 			Predictions: predictionsView(st, s.predictor.LastPredictions()),
 		}
+		p.Chart.Markers = markers
 		return nil
 	})
 	return p, err

@@ -86,7 +86,10 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		if v.Loss, err = s.runLoss(ctx, id); err != nil {
 			return err
 		}
-		v.Loss.OneRun = true
+		if v.Loss.Markers, err = s.runMarkersOf(ctx, id, run.Config, epochs, st.Dataset.Train); err != nil {
+			return err
+		}
+		v.Loss.OneRun, v.Loss.Smooth = true, smoothParam(c)
 		if v.Checkpoints, err = s.checkpointViews(ctx, id); err != nil {
 			return err
 		}

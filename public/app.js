@@ -22,8 +22,9 @@
   };
 
   var el = document.getElementById('loss-chart');
-  var chart = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1, pending = false;
+  var chart = null, controls = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1, pending = false;
   var STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
+  var charts = window.fmnistCharts;
 
   // Ticks stay every 0.1 epoch; labels go every labelStep tenths so that they
   // never overlap, however long the run or narrow the screen.
@@ -37,17 +38,30 @@
     var n = points.length;
     var min = n ? Math.floor(points[0][0] * 10) / 10 : 0;
     var max = n ? Math.max(Math.ceil(points[n - 1][0] * 10) / 10, min + 0.1) : 1;
-    var tickWidth = chart.getWidth() * 0.85 / Math.max(1, Math.round((max - min) * 10));
+    var zoom = controls.zoom(), span = zoom ? zoom.end - zoom.start : max - min;
+    var tickWidth = chart.getWidth() * 0.85 / Math.max(1, Math.round(span * 10));
     labelStep = STEPS.find(function (s) { return s * tickWidth >= 40; }) || STEPS[STEPS.length - 1];
-    chart.setOption({ title: { show: !n }, xAxis: { min: min, max: max }, series: [{ data: points }] });
+    controls.setData(0, points);
+    controls.render({ title: { show: !n }, xAxis: { min: min, max: max } });
   }
 
   function scheduleRender() {
     if (chart && !pending) { pending = true; requestAnimationFrame(render); }
   }
 
-  if (el && window.echarts) {
-    var option = JSON.parse(el.dataset.options);
+  // withZoom adds the zoom components and the room the slider needs.
+  function withZoom(option) {
+    option.dataZoom = charts.zoomOptions();
+    [].concat(option.grid || []).forEach(function (g) { g.bottom = 52; });
+    return option;
+  }
+
+  function markersOf(node) {
+    try { return JSON.parse(node.getAttribute('data-markers') || '[]'); } catch (e) { return []; }
+  }
+
+  if (el && window.echarts && charts) {
+    var option = withZoom(JSON.parse(el.dataset.options));
     maxPoints = parseInt(el.dataset.maxPoints, 10) || maxPoints;
     run = el.dataset.run || '';
     oneRun = el.dataset.oneRun === 'true';
@@ -57,21 +71,35 @@
     option.tooltip.valueFormatter = function (v) { return typeof v === 'number' ? v.toFixed(4) : v; };
     chart = echarts.init(el);
     chart.setOption(option);
+    controls = charts.attach(chart, el, option.series, { live: true, markers: markersOf(el), onZoom: scheduleRender });
     render();
     window.addEventListener('resize', function () { chart.resize(); scheduleRender(); });
   }
 
   // Charts whose whole options the server writes (a run's epochs, a
-  // comparison): drawn once, no live data.
+  // comparison): no live data, but the same controls.
   document.querySelectorAll('[data-echarts]').forEach(function (node) {
-    if (!window.echarts) return;
-    var option = JSON.parse(node.getAttribute('data-echarts'));
+    if (!window.echarts || !charts) return;
+    var option = withZoom(JSON.parse(node.getAttribute('data-echarts')));
     option.tooltip = Object.assign({}, option.tooltip, {
       valueFormatter: function (v) { return typeof v === 'number' ? v.toFixed(4) : v; }
     });
     var c = echarts.init(node);
     c.setOption(option);
+    charts.attach(c, node, option.series, { markers: markersOf(node) }).render();
     window.addEventListener('resize', function () { c.resize(); });
+  });
+
+  // An epoch's end is a marker on the loss curve, labelled with its accuracy.
+  body.addEventListener('htmx:sseBeforeMessage', function (evt) {
+    if (evt.target.id !== 'epoch-feed') return;
+    evt.preventDefault();
+    var msg;
+    try { msg = JSON.parse(evt.detail.data); } catch (e) { return; }
+    if (!controls || String(msg.run) !== run) return;
+    var acc = typeof msg.test_accuracy === 'number' ? ' · ' + (100 * msg.test_accuracy).toFixed(1) + '%' : '';
+    controls.addMarker({ x: msg.epoch, label: 'epoch ' + msg.epoch + acc, kind: 'epoch' });
+    scheduleRender();
   });
 
   body.addEventListener('htmx:sseBeforeMessage', function (evt) {
@@ -82,6 +110,7 @@
     if (String(msg.run) !== run) {
       if (oneRun) return; // a run's page shows that run only
       run = String(msg.run); points = [];
+      if (controls) { controls.setMarkers([]); controls.resetZoom(); } // a new run: its whole curve
     }
     points.push([msg.epoch, msg.loss]);
     if (points.length > maxPoints) points.splice(0, points.length - maxPoints);

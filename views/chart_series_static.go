@@ -22,6 +22,7 @@ type seriesSVG struct {
 
 type staticLine struct {
 	Name, Color, Polyline string
+	Raw                   string // the unsmoothed line, drawn faded under a smoothed one
 	Dashed                bool
 	LegendX               float64
 	Mark                  *staticMark
@@ -33,7 +34,7 @@ type staticMark struct {
 	Label    string
 }
 
-func newSeriesSVG(series []Series, right bool) seriesSVG {
+func newSeriesSVG(series []Series, right bool, smooth float64) seriesSVG {
 	c := seriesSVG{Left: 44, Rgt: staticChartWidth - 12, Top: 28, Base: staticChartHeight - 28, LegendY: 14, Right: right}
 	if right {
 		c.Rgt -= 32
@@ -64,25 +65,24 @@ func newSeriesSVG(series []Series, right bool) seriesSVG {
 	for _, s := range series {
 		l := staticLine{Name: s.Name, Color: s.Color, Dashed: s.Dashed, LegendX: legendX}
 		legendX += 24 + 7*float64(len(s.Name))
-		var b strings.Builder
-		step := max(1, (len(s.Points)+staticChartMaxDots-1)/staticChartMaxDots)
-		for i := 0; i < len(s.Points); i += step {
-			p := s.Points[i]
-			if i+step >= len(s.Points) {
-				p = s.Points[len(s.Points)-1]
+		var pts [][2]float64
+		for _, p := range s.Points {
+			if finite(p[0]) && finite(p[1]) {
+				pts = append(pts, p)
 			}
-			if !finite(p[0]) || !finite(p[1]) {
-				continue
-			}
-			lo, hi := c.leftMin, c.leftMax
-			if s.Right && right {
-				lo, hi = 0, 1
-			}
-			x := c.Left + p[0]/c.xMax*(c.Rgt-c.Left)
-			y := c.Base - (p[1]-lo)/(hi-lo)*(c.Base-c.Top)
-			b.WriteString(svgNum(x) + "," + svgNum(y) + " ")
 		}
-		l.Polyline = strings.TrimSpace(b.String())
+		lo, hi := c.leftMin, c.leftMax
+		if s.Right && right {
+			lo, hi = 0, 1
+		}
+		ys := make([]float64, len(pts))
+		for i, p := range pts {
+			ys[i] = p[1]
+		}
+		l.Polyline = c.polyline(pts, ys, lo, hi)
+		if smooth = ClampSmoothing(smooth); smooth > 0 {
+			l.Raw, l.Polyline = l.Polyline, c.polyline(pts, SmoothEMA(ys, smooth), lo, hi)
+		}
 		if m := s.Mark; m != nil && finite(m.X) {
 			l.Mark = &staticMark{X: c.Left + m.X/c.xMax*(c.Rgt-c.Left), Epoch: m.X, Label: m.Label}
 		}
@@ -91,6 +91,23 @@ func newSeriesSVG(series []Series, right bool) seriesSVG {
 	c.XMax = strconv.FormatFloat(c.xMax, 'g', 4, 64)
 	c.YMin, c.YMax = formatLoss(c.leftMin), formatLoss(c.leftMax)
 	return c
+}
+
+// polyline scales pts (with ys as their values) into the plot area, one
+// dot in every few so that at most staticChartMaxDots are drawn.
+func (c seriesSVG) polyline(pts [][2]float64, ys []float64, lo, hi float64) string {
+	var b strings.Builder
+	step := max(1, (len(pts)+staticChartMaxDots-1)/staticChartMaxDots)
+	for i := 0; i < len(pts); i += step {
+		j := i
+		if i+step >= len(pts) {
+			j = len(pts) - 1
+		}
+		x := c.Left + pts[j][0]/c.xMax*(c.Rgt-c.Left)
+		y := c.Base - (ys[j]-lo)/(hi-lo)*(c.Base-c.Top)
+		b.WriteString(svgNum(x) + "," + svgNum(y) + " ")
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func (l staticLine) dash() string {

@@ -47,7 +47,7 @@ func TestForkCurveStartsAtTheForkPoint(t *testing.T) {
 		if len(series) == 2 && series[0].Mark != nil {
 			t.Errorf("%s: the parent is marked too", c.what)
 		}
-		svg := newSeriesSVG(series, false)
+		svg := newSeriesSVG(series, false, 0)
 		if m := svg.Lines[len(svg.Lines)-1].Mark; m == nil || m.Epoch != c.wantMark || m.Label != c.wantLabel {
 			t.Errorf("%s: the static chart's mark %+v", c.what, m)
 		}

@@ -297,7 +297,7 @@ func RunPage(v RunView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = seriesChart("epoch-chart", "Training and test loss and test accuracy per epoch", epochSeries(v.Epochs), "loss", "accuracy").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = seriesChart("epoch-chart", "Training and test loss and test accuracy per epoch", "run-epochs", epochSeries(v.Epochs), "loss", "accuracy", v.Loss.Smooth).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

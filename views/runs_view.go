@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
@@ -177,6 +178,8 @@ type CompareView struct {
 	// TrainImages is the size of the training set (0 if unknown): it
 	// places a fork from the middle of an epoch on the curve.
 	TrainImages int
+	// Smooth is the ?smooth= weight the server smooths its SVG with (JS off).
+	Smooth float64
 }
 
 // CompareRun is one run in a comparison.
@@ -306,4 +309,13 @@ func formatSize(n int64) string {
 		return "missing"
 	}
 	return formatBytes(n)
+}
+
+// compareIDParams keeps a comparison's runs in its smoothing form.
+func compareIDParams(runs []CompareRun) [][2]string {
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = strconv.FormatInt(r.Row.ID, 10)
+	}
+	return [][2]string{{"ids", strings.Join(ids, ",")}}
 }

@@ -157,6 +157,17 @@ type ChartView struct {
 	// OneRun keeps the chart on Run: live points of other runs are ignored
 	// (a run's page) rather than starting a new curve (the dashboard).
 	OneRun bool
+	// Smooth is the ?smooth= weight the server smooths its SVG with (JS off).
+	Smooth float64
+	// Markers are vertical lines on the curve: epoch ends and resumes.
+	Markers []ChartMarker
+}
+
+// ChartMarker is a labelled vertical line at X (in epochs) on a chart.
+type ChartMarker struct {
+	X     float64 `json:"x"`
+	Label string  `json:"label"`
+	Kind  string  `json:"kind"` // "epoch", "resume" or "checkpoint"
 }
 
 // DefaultMaxPoints is the chart's history length when ChartView.MaxPoints is unset.

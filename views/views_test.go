@@ -113,7 +113,7 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 			}
 			srcs = append(srcs, src)
 		}
-		want := "/public/htmx.min.js /public/sse.js /public/echarts.min.js /public/app.js"
+		want := "/public/htmx.min.js /public/sse.js /public/echarts.min.js /public/chart-controls.js /public/app.js"
 		if got := strings.Join(srcs, " "); got != want {
 			t.Errorf("%s: scripts %q, want %q (in that order)", name, got, want)
 		}
