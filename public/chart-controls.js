@@ -151,7 +151,13 @@
           list.push(Object.assign({}, t, { id: 'raw-' + i, data: b.data, z: 2 }));
         }
       });
-      if (list.length) list[list.length - 1].markLine = markLine();
+      // The run's markers go on the last series, beside any mark the
+      // server gave it (a fork's "fork of run N").
+      if (list.length && markers.length) {
+        var last = list[list.length - 1], own = last.markLine, ml = markLine();
+        if (own && own.data) ml.data = own.data.concat(ml.data);
+        last.markLine = ml;
+      }
       if (zoom && opts.live && state.follow) {
         var end = lastX(), width = zoom.end - zoom.start;
         if (end > zoom.end) zoom = { start: end - width, end: end };
