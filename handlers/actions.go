@@ -24,7 +24,7 @@ func (s *Server) prepareDataset(c echo.Context) error {
 		return s.refuse(c, err, nil)
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.DatasetPanel(datasetView(s.state.State().Dataset), csrfToken(c)))
+		return render(c, http.StatusOK, views.DatasetPanel(views.DatasetViewOf(s.state.State().Dataset), csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -34,7 +34,7 @@ func (s *Server) cancelDownload(c echo.Context) error {
 		return s.refuse(c, err, nil)
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.DatasetPanel(datasetView(s.state.State().Dataset), csrfToken(c)))
+		return render(c, http.StatusOK, views.DatasetPanel(views.DatasetViewOf(s.state.State().Dataset), csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -55,7 +55,7 @@ func (s *Server) startTraining(c echo.Context) error {
 	}
 	if isHTMX(c) {
 		st := s.state.State()
-		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: buttonsView(st)}, csrfToken(c)))
+		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: views.ButtonsViewOf(st)}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -68,7 +68,7 @@ func (s *Server) stopTraining(c echo.Context) error {
 		st := s.state.State()
 		// The status line says "stopping", then "stopped", live.
 		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
-			Values: formValues(st.Training.Config), Buttons: buttonsView(st),
+			Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
 		}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
@@ -79,7 +79,7 @@ func (s *Server) predict(c echo.Context) error {
 		return s.refuse(c, err, nil)
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.PredictionsPanel(predictionsView(s.state.State(), s.predictor.LastPredictions()), csrfToken(c)))
+		return render(c, http.StatusOK, views.PredictionsPanel(views.PredictionsViewOf(s.state.State(), s.predictor.LastPredictions()), csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -95,7 +95,7 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 		return err
 	}
 	st := s.state.State()
-	controls := views.ControlsView{Values: formValues(st.Training.Config), Buttons: buttonsView(st),
+	controls := views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
 		Message: p.Message, MessageIsError: true}
 	if typed != nil {
 		controls.Values = *typed
@@ -126,13 +126,13 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 func (s *Server) refusalFragment(c echo.Context, st fmnist.State, controls views.ControlsView, message string) templ.Component {
 	switch c.Path() {
 	case "/dataset", "/dataset/cancel":
-		d := datasetView(st.Dataset)
+		d := views.DatasetViewOf(st.Dataset)
 		if d.State != views.DatasetFailed {
 			d.Error = message
 		}
 		return views.DatasetPanel(d, csrfToken(c))
 	case "/predictions":
-		p := predictionsView(st, s.predictor.LastPredictions())
+		p := views.PredictionsViewOf(st, s.predictor.LastPredictions())
 		p.Message = message
 		return views.PredictionsPanel(p, csrfToken(c))
 	}

@@ -30,11 +30,11 @@ func (s *Server) catchUp(ctx context.Context, join func([]live.Panel)) error {
 			c    templ.Component
 			json any
 		}{
-			{fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), apijson.DatasetOf(st.Dataset)},
-			{fmnist.EventStatus, run, views.StatusEvent(statusView(st), buttonsView(st)), apijson.StatusEventOf(st)},
-			{fmnist.EventProgress, run, views.ProgressPanel(progressView(st.Training)), apijson.ProgressOf(st.Training)},
-			{fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, pred), ""), apijson.PredictionsOf(pred)},
-			{fmnist.EventLogs, 0, views.LogEntries(logViews(logs)), apijson.LogsOf(logs)},
+			{fmnist.EventDataset, 0, views.DatasetPanel(views.DatasetViewOf(st.Dataset), ""), apijson.DatasetOf(st.Dataset)},
+			{fmnist.EventStatus, run, views.StatusEvent(views.StatusViewOf(st), views.ButtonsViewOf(st)), apijson.StatusEventOf(st)},
+			{fmnist.EventProgress, run, views.ProgressPanel(views.ProgressViewOf(st.Training)), apijson.ProgressOf(st.Training)},
+			{fmnist.EventPredictions, 0, views.PredictionsPanel(views.PredictionsViewOf(st, pred), ""), apijson.PredictionsOf(pred)},
+			{fmnist.EventLogs, 0, views.LogEntries(views.LogViewsOf(logs)), apijson.LogsOf(logs)},
 		}
 		panels := make([]live.Panel, len(parts))
 		for i, p := range parts {

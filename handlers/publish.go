@@ -27,7 +27,7 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.StatusChange:
 			datasetChanged, statusChanged = true, true
 		case fmnist.LogEntry:
-			s.send(fmnist.EventLog, 0, views.LogEntry(logView(e)), apijson.LogOf(e, 0))
+			s.send(fmnist.EventLog, 0, views.LogEntry(views.LogViewOf(e)), apijson.LogOf(e, 0))
 		}
 	}
 	for _, e := range u.Train {
@@ -37,7 +37,7 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.LossPoint:
 			s.sendJSON(fmnist.EventLoss, u.RunID, apijson.Loss{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
 		case fmnist.LogEntry:
-			s.send(fmnist.EventLog, u.RunID, views.LogEntry(logView(e)), apijson.LogOf(e, u.RunID))
+			s.send(fmnist.EventLog, u.RunID, views.LogEntry(views.LogViewOf(e)), apijson.LogOf(e, u.RunID))
 		case fmnist.EpochResult:
 			progressed = true
 			s.sendJSON(fmnist.EventEpoch, u.RunID, apijson.EpochEvent{Run: u.RunID, EpochResult: apijson.EpochResultOf(e)})
@@ -47,15 +47,15 @@ func (s *Server) Publish(u fmnist.Update) {
 	}
 	st := u.State
 	if datasetChanged {
-		s.send(fmnist.EventDataset, 0, views.DatasetPanel(datasetView(st.Dataset), ""), apijson.DatasetOf(st.Dataset))
+		s.send(fmnist.EventDataset, 0, views.DatasetPanel(views.DatasetViewOf(st.Dataset), ""), apijson.DatasetOf(st.Dataset))
 	}
 	if progressed {
-		s.send(fmnist.EventProgress, u.RunID, views.ProgressPanel(progressView(st.Training)), apijson.ProgressOf(st.Training))
+		s.send(fmnist.EventProgress, u.RunID, views.ProgressPanel(views.ProgressViewOf(st.Training)), apijson.ProgressOf(st.Training))
 	}
 	if statusChanged {
-		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(statusView(st), buttonsView(st)), apijson.StatusEventOf(st))
+		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(views.StatusViewOf(st), views.ButtonsViewOf(st)), apijson.StatusEventOf(st))
 		p := s.predictor.LastPredictions()
-		s.send(fmnist.EventPredictions, 0, views.PredictionsPanel(predictionsView(st, p), ""), apijson.PredictionsOf(p))
+		s.send(fmnist.EventPredictions, 0, views.PredictionsPanel(views.PredictionsViewOf(st, p), ""), apijson.PredictionsOf(p))
 	}
 }
 

@@ -44,7 +44,7 @@ func (s *Server) resumeTraining(c echo.Context) error {
 	if isHTMX(c) {
 		st := s.state.State()
 		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
-			Values: formValues(st.Training.Config), Buttons: buttonsView(st),
+			Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
 		}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")

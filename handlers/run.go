@@ -54,7 +54,7 @@ func (s *Server) runPredict(c echo.Context) error {
 		}
 		status, v.PredictionError = pr.Status, pr.Message
 	} else {
-		pv := predictionsView(fmnist.State{}, p)
+		pv := views.PredictionsViewOf(fmnist.State{}, p)
 		v.Predictions, v.PredictedFrom = &pv, filepath.Base(p.Checkpoint)
 	}
 	return render(c, status, views.RunPage(v))
@@ -98,7 +98,7 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		}
 		if st.Training.RunID == id && st.Training.Running() {
 			v.Live, v.LastEventID = true, s.hub.LastID()
-			v.Status, v.Progress = statusView(st), progressView(st.Training)
+			v.Status, v.Progress = views.StatusViewOf(st), views.ProgressViewOf(st.Training)
 		}
 		return nil
 	})
@@ -142,6 +142,6 @@ func (s *Server) runLogView(c echo.Context, id int64) (views.LogPageView, error)
 	if err != nil {
 		return l, fmt.Errorf("read run %d: %w", id, err)
 	}
-	l.Entries, l.Total, l.Pages = logViews(entries), total, max(1, (total+runLogPage-1)/runLogPage)
+	l.Entries, l.Total, l.Pages = views.LogViewsOf(entries), total, max(1, (total+runLogPage-1)/runLogPage)
 	return l, nil
 }
