@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fmnist/trainer/views"
 )
@@ -71,6 +72,10 @@ func TestBrowserChartControls(t *testing.T) {
 		return s.length === 2 && s[0].lineStyle.opacity < 0.5 && s[1].data.length === s[0].data.length &&
 			s[1].data.some((p, i) => Math.abs(p[1] - s[0].data[i][1]) > 1e-6);`))
 	zoomWindow := b.eval(t, browserLossChartJS(`return JSON.stringify(chart.getModel().getComponent('dataZoom', 0).getValueRange());`))
+	// Zoomed in, the page asks the server for every point of the window.
+	if deadline := time.Now().Add(browserStepTimeout); !b.askedFor(deadline, "/api/runs/", "?from=", "&to=") {
+		t.Error("zooming in did not ask the server for the window's points (GET /api/runs/{id}?from=&to=)")
+	}
 	count := b.evalInt(t, browserLossChartJS(`return chart.getOption().series[0].data.length;`))
 	b.screenshot(t, "1-zoomed")
 
@@ -139,4 +144,27 @@ func TestBrowserChartControlsWithoutJavaScript(t *testing.T) {
 		t.Errorf("without ?smooth= the page draws %d faded curves", n)
 	}
 	b.checkClean(t)
+}
+
+// askedFor waits until deadline for the page to request a URL that holds
+// every one of parts, and says whether it did.
+func (b *browserSession) askedFor(deadline time.Time, parts ...string) bool {
+	for {
+		b.mu.Lock()
+		for _, req := range b.requests {
+			found := true
+			for _, p := range parts {
+				found = found && strings.Contains(req.url, p)
+			}
+			if found {
+				b.mu.Unlock()
+				return true
+			}
+		}
+		b.mu.Unlock()
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

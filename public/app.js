@@ -41,8 +41,43 @@
     var zoom = controls.zoom(), span = zoom ? zoom.end - zoom.start : max - min;
     var tickWidth = chart.getWidth() * 0.85 / Math.max(1, Math.round(span * 10));
     labelStep = STEPS.find(function (s) { return s * tickWidth >= 40; }) || STEPS[STEPS.length - 1];
-    controls.setData(0, points);
+    controls.setData(0, withDetail(points));
     controls.render({ title: { show: !n }, xAxis: { min: min, max: max } });
+  }
+
+  // The page holds a run's whole curve thinned to a few thousand points;
+  // zoomed in, the window is drawn from the server's every point there
+  // (GET /api/runs/{id}?from=&to=), so a spike of one batch is not averaged
+  // away. detail is that window's points, for the run shown.
+  var detail = null, detailTimer = 0, detailAsked = '';
+  function withDetail(data) {
+    if (!detail || detail.run !== run) return data;
+    return data.filter(function (p) { return p[0] < detail.from; })
+      .concat(detail.points, data.filter(function (p) { return p[0] > detail.to; }));
+  }
+  function askDetail() {
+    clearTimeout(detailTimer);
+    var z = controls.zoom();
+    if (!z || !run) {
+      detailAsked = '';
+      if (detail) { detail = null; scheduleRender(); }
+      return;
+    }
+    detailTimer = setTimeout(function () {
+      var key = run + ' ' + z.start + ' ' + z.end, forRun = run;
+      if (key === detailAsked) return;
+      detailAsked = key;
+      fetch('/api/runs/' + encodeURIComponent(forRun) + '?from=' + z.start + '&to=' + z.end + '&max_points=' + maxPoints)
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (answer) {
+          if (!answer || detailAsked !== key) return;
+          var got = answer.points.filter(function (p) { return p.loss !== null; })
+            .map(function (p) { return [p.epoch, p.loss]; });
+          detail = { run: forRun, from: z.start, to: z.end, points: got };
+          scheduleRender();
+        })
+        .catch(function () {}); // the thinned curve stays
+    }, 250);
   }
 
   function scheduleRender() {
@@ -71,7 +106,9 @@
     option.tooltip.valueFormatter = function (v) { return typeof v === 'number' ? v.toFixed(4) : v; };
     chart = echarts.init(el);
     chart.setOption(option);
-    controls = charts.attach(chart, el, option.series, { live: true, markers: markersOf(el), onZoom: scheduleRender });
+    controls = charts.attach(chart, el, option.series, {
+      live: true, markers: markersOf(el), onZoom: function () { scheduleRender(); askDetail(); }
+    });
     render();
     window.addEventListener('resize', function () { chart.resize(); scheduleRender(); });
   }
@@ -109,7 +146,7 @@
     try { msg = JSON.parse(evt.detail.data); } catch (e) { return; }
     if (String(msg.run) !== run) {
       if (oneRun) return; // a run's page shows that run only
-      run = String(msg.run); points = [];
+      run = String(msg.run); points = []; detail = null;
       if (controls) { controls.setMarkers([]); controls.resetZoom(); } // a new run: its whole curve
     }
     points.push([msg.epoch, msg.loss]);
