@@ -2,8 +2,10 @@ package handlers_test
 
 import (
 	"context"
+	"html"
 	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -246,5 +248,25 @@ func TestAPIRunWithNaNValuesIsNull(t *testing.T) {
 	}
 	if e := got.Epochs; len(e) != 1 || e[0].TestAccuracy == nil || e[0].TestLoss != nil || e[0].TrainLoss != nil {
 		t.Errorf("epochs %+v; want an accuracy and null losses", e)
+	}
+}
+
+// TestPagesLinkTheirCSVDownloads follows the runs page's and a run page's
+// download links: each answers CSV with its header row.
+func TestPagesLinkTheirCSVDownloads(t *testing.T) {
+	a := startApp(t, appConfig{})
+	id := seedRuns(t, a.DB, 1)[0]
+	links := map[string]string{"/runs": "runs-csv", "/runs/" + itoa(id): "loss-csv", "/runs/" + itoa(id) + "#": "epochs-csv"}
+	for page, linkID := range links {
+		body := a.get(strings.TrimSuffix(page, "#")).Body
+		m := regexp.MustCompile(`id="` + linkID + `"[^>]*href="([^"]+)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Errorf("%s has no #%s download link", page, linkID)
+			continue
+		}
+		r := a.get(html.UnescapeString(m[1]))
+		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") || !strings.Contains(r.Body, "epoch") && !strings.Contains(r.Body, "id,") {
+			t.Errorf("%s's #%s (%s): status %d, %q:\n%.200s", page, linkID, m[1], r.Status, r.Header.Get("Content-Type"), r.Body)
+		}
 	}
 }
