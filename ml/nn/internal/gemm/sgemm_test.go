@@ -259,6 +259,13 @@ func TestChooseKernel(t *testing.T) {
 	if got := chooseKernel("no-such-kernel"); got != best {
 		t.Errorf("chooseKernel(unknown) = %s, want fallback %s", got.name, best.name)
 	}
+	// Every path this CPU has can be forced by name (FMNIST_GEMM=neon on
+	// arm64, avx512 or avx2 on amd64, generic everywhere).
+	for _, k := range availableKernels() {
+		if got := chooseKernel(k.name); got != k {
+			t.Errorf("chooseKernel(%q) = %s", k.name, got.name)
+		}
+	}
 	if got := chooseKernel("generic"); got != generic {
 		t.Errorf("chooseKernel(\"generic\") = %s", got.name)
 	}
