@@ -22,7 +22,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
@@ -113,10 +112,8 @@ func runOurs(dataDir string, epochs, limit int) (figures, error) {
 		return figures{}, err
 	}
 	infer := float64(ds.Test.Count) / time.Since(start).Seconds()
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return figures{trainIPS: res.ImagesPerSec, inferIPS: infer, accuracy: res.TestAccuracy, seconds: res.Seconds,
-		peakRSS: ru.Maxrss * 1024}, nil
+		peakRSS: selfPeakRSS()}, nil
 }
 
 var torchEpoch = regexp.MustCompile(`train (\d+) img/s .* test_acc ([0-9.]+) infer (\d+) img/s`)
@@ -158,9 +155,7 @@ func runTorch(python, script, dataDir string, epochs, limit int) (figures, error
 	}
 	f.trainIPS /= float64(n)
 	f.inferIPS /= float64(n)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		f.peakRSS = ru.Maxrss * 1024
-	}
+	f.peakRSS = childPeakRSS(cmd.ProcessState)
 	return f, nil
 }
 

@@ -4,11 +4,12 @@
 // It follows the Goto/BLIS scheme: op(A) and op(B) are packed into
 // contiguous, zero-padded panels (transposes are resolved while packing),
 // the work is blocked over K and over cache-sized slabs of M and N, and a
-// register-tiled micro-kernel does the arithmetic. Three micro-kernels
-// exist: AVX-512 (8×32, masked stores for edge tiles), AVX2+FMA (6×16) and
-// portable Go (4×4); the best one the CPU supports is chosen at start-up.
-// The environment variable FMNIST_GEMM=avx512|avx2|generic forces a path
-// (an unavailable one falls back to the best available, with a warning).
+// register-tiled micro-kernel does the arithmetic. Four micro-kernels
+// exist: AVX-512 (8×32, masked stores for edge tiles), AVX2+FMA (6×16),
+// arm64 NEON (8×12, FMLA by element) and portable Go (4×4); the best one
+// the CPU supports is chosen at start-up. The environment variable
+// FMNIST_GEMM=avx512|avx2|neon|generic forces a path (an unavailable one
+// falls back to the best available, with a warning).
 //
 // A·Bᵀ with neither operand transposed in memory (weight gradients, dense
 // layers with out×in weights) takes a second route on the vector paths:
@@ -19,7 +20,9 @@
 // each computing its own block of C; all of them finish before Sgemm
 // returns. Packing buffers come from a sync.Pool.
 //
-// The assembly is generated: edit gen_asm.go and run go generate.
+// The assembly is generated: edit gen_asm.go (amd64) or gen_neon.go
+// (arm64) and run go generate.
 package gemm
 
 //go:generate go run gen_asm.go
+//go:generate go run gen_neon.go

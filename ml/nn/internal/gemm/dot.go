@@ -28,6 +28,15 @@ type dotKernel struct {
 	fn           func(k int, a []float32, lda, ra int, b []float32, ldb, rb int, out []float32)
 }
 
+// identityIndex is the index of kernels that leave sum r at out[r].
+func identityIndex(n int) []int {
+	index := make([]int, n)
+	for i := range index {
+		index[i] = i
+	}
+	return index
+}
+
 // multiplyDot computes rows i0..i1-1, columns j0..j1-1 of C = alpha·A·Bᵀ +
 // beta·C. When the rows do not all fit in L2, K is cut into blocks short
 // enough that the kernel's rows stay in L1.

@@ -38,7 +38,8 @@ func init() {
 	active.Store(chooseKernel(os.Getenv(envKernel)))
 }
 
-// Kernel reports which micro-kernel is in use: "avx512", "avx2" or "generic".
+// Kernel reports which micro-kernel is in use: "avx512", "avx2", "neon" or
+// "generic".
 func Kernel() string { return activeKernel().name }
 
 func activeKernel() *kernel { return active.Load() }

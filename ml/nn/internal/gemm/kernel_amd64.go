@@ -52,14 +52,6 @@ func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, 
 //go:noescape
 func dotAVX2(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
 
-func identityIndex(n int) []int {
-	index := make([]int, n)
-	for i := range index {
-		index[i] = i
-	}
-	return index
-}
-
 // dotAVX512Index says where dotAVX512's reduction leaves each sum.
 func dotAVX512Index() []int {
 	index := make([]int, 24)
