@@ -12,8 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/ml/train"
@@ -165,7 +163,7 @@ func trainWithProgress(ctx context.Context, ds *data.Dataset, cfg fmnist.Config,
 		res, err := train.Run(ctx, ds, cfg, opts, &events)
 		done <- outcome{res, err}
 	}()
-	view := &trainView{stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
+	view := &trainView{stdout: stdout, stderr: stderr, tty: isTerminal(stderr), bar: epochBar{w: stderr}}
 	handle := func(events []fmnist.Event) {
 		view.show(events)
 		if err := keeper.see(events); err != nil {
@@ -226,8 +224,7 @@ func (k *checkpointKeeper) see(events []fmnist.Event) error {
 type trainView struct {
 	stdout, stderr io.Writer
 	tty            bool
-	bar            *progressbar.ProgressBar
-	barEpoch       int
+	bar            epochBar
 }
 
 func (v *trainView) show(events []fmnist.Event) {
@@ -259,26 +256,9 @@ func (v *trainView) progress(p fmnist.Progress) {
 	if !v.tty {
 		return
 	}
-	if v.bar == nil || v.barEpoch != p.Epoch {
-		v.endBar()
-		v.barEpoch = p.Epoch
-		v.bar = progressbar.NewOptions(p.Batches,
-			progressbar.OptionSetWriter(v.stderr),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(v.stderr) }),
-		)
-	}
-	v.bar.Describe(fmt.Sprintf("Epoch %d/%d  loss %.4f  %5.0f img/s", p.Epoch, p.Epochs, p.AvgLoss, p.ImagesPerSec))
-	_ = v.bar.Set(p.Batch) // a rendering error must not stop training
+	v.bar.show(p.Epoch, p.Batch, p.Batches, fmt.Sprintf("Epoch %d/%d  loss %.4f  %5.0f img/s", p.Epoch, p.Epochs, p.AvgLoss, p.ImagesPerSec))
 }
 
 // endBar ends the current bar's line, if any, so other output starts on a
 // fresh line.
-func (v *trainView) endBar() {
-	if v.bar != nil && !v.bar.IsFinished() {
-		_ = v.bar.Exit()
-	}
-	v.bar = nil
-}
+func (v *trainView) endBar() { v.bar.end() }

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/internal/sseclient"
 )
@@ -41,7 +39,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if runID < 0 {
 		return flagError(stderr, "watch", fmt.Errorf("--run must be a run id (1 or more), got %d", runID))
 	}
-	w := &watcher{base: base, run: runID, http: &http.Client{}, stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
+	w := &watcher{base: base, run: runID, http: &http.Client{}, stdout: stdout, stderr: stderr, tty: isTerminal(stderr), bar: epochBar{w: stderr}}
 	status, err := w.watch(ctx)
 	w.endBar()
 	if err != nil {
@@ -78,8 +76,7 @@ type watcher struct {
 	loss      float64  // the latest batch's
 	accuracy  *float64 // the latest epoch's test accuracy
 	evaluated int      // the latest epoch evaluated: its bar is over
-	bar       *progressbar.ProgressBar
-	barEpoch  int
+	bar       epochBar
 }
 
 // The JSON events the watcher reads (see GET /events?format=json).
@@ -279,33 +276,12 @@ func (w *watcher) progress(p watchProgress) {
 	if !w.tty || p.Epoch <= w.evaluated {
 		return
 	}
-	if w.bar == nil || w.barEpoch != p.Epoch {
-		w.endBar()
-		w.barEpoch = p.Epoch
-		w.bar = progressbar.NewOptions(p.Batches,
-			progressbar.OptionSetWriter(w.stderr),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w.stderr) }),
-		)
-	}
-	w.bar.Describe(fmt.Sprintf("Epoch %d/%d  loss %.4f (avg %.4f)  %5.0f img/s", p.Epoch, p.Epochs, w.loss, p.AvgLoss, p.ImagesPerSec))
-	_ = w.bar.Set(p.Batch)
+	w.bar.show(p.Epoch, p.Batch, p.Batches, fmt.Sprintf("Epoch %d/%d  loss %.4f (avg %.4f)  %5.0f img/s", p.Epoch, p.Epochs, w.loss, p.AvgLoss, p.ImagesPerSec))
 }
 
 // clearBar wipes the bar's line so that a log line can take it; the next
 // progress draws the bar again.
-func (w *watcher) clearBar() {
-	if w.bar != nil && !w.bar.IsFinished() {
-		_ = w.bar.Clear()
-	}
-}
+func (w *watcher) clearBar() { w.bar.clear() }
 
 // endBar ends the current bar's line, if any.
-func (w *watcher) endBar() {
-	if w.bar != nil && !w.bar.IsFinished() {
-		_ = w.bar.Exit()
-	}
-	w.bar = nil
-}
+func (w *watcher) endBar() { w.bar.end() }

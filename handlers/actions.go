@@ -64,14 +64,20 @@ func (s *Server) stopTraining(c echo.Context) error {
 	if err := s.trainer.StopTraining(); err != nil {
 		return s.refuse(c, err, nil)
 	}
-	if isHTMX(c) {
-		st := s.state.State()
-		// The status line says "stopping", then "stopped", live.
-		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
-			Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
-		}, csrfToken(c)))
+	// The status line says "stopping", then "stopped", live.
+	return s.controlsDone(c)
+}
+
+// controlsDone answers an action on the training controls that was done:
+// the controls as they are now for htmx, else 303 to the page.
+func (s *Server) controlsDone(c echo.Context) error {
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	st := s.state.State()
+	return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
+		Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
+	}, csrfToken(c)))
 }
 
 func (s *Server) predict(c echo.Context) error {

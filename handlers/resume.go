@@ -41,13 +41,7 @@ func (s *Server) resumeTraining(c echo.Context) error {
 	if err := s.trainer.Resume(c.Request().Context(), id, 0); err != nil {
 		return s.refuse(c, err, nil)
 	}
-	if isHTMX(c) {
-		st := s.state.State()
-		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
-			Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
-		}, csrfToken(c)))
-	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	return s.controlsDone(c)
 }
 
 // apiResume is POST /api/runs/{id}/resume with an optional {"epochs": N}.

@@ -68,21 +68,8 @@ func (db *DB) RunLogs(ctx context.Context, runID int64, q fmnist.LogQuery) ([]fm
 	if err != nil {
 		return nil, 0, fmt.Errorf("read logs of run %d: %w", runID, err)
 	}
-	defer rows.Close()
-	var entries []fmnist.LogEntry
-	for rows.Next() {
-		var (
-			e     fmnist.LogEntry
-			ms    int64
-			level string
-		)
-		if err := rows.Scan(&ms, &level, &e.Message); err != nil {
-			return nil, 0, fmt.Errorf("read logs of run %d: %w", runID, err)
-		}
-		e.Time, e.Level = fromMillis(ms), fmnist.Level(level)
-		entries = append(entries, e)
-	}
-	if err := rows.Err(); err != nil {
+	entries, err := scanLogs(rows)
+	if err != nil {
 		return nil, 0, fmt.Errorf("read logs of run %d: %w", runID, err)
 	}
 	return entries, total, nil

@@ -50,6 +50,15 @@ func (db *DB) RecentLogs(ctx context.Context, limit int) ([]fmnist.LogEntry, err
 	if err != nil {
 		return nil, fmt.Errorf("read recent logs: %w", err)
 	}
+	entries, err := scanLogs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read recent logs: %w", err)
+	}
+	return entries, nil
+}
+
+// scanLogs reads rows of (time, level, message) and closes them.
+func scanLogs(rows *sql.Rows) ([]fmnist.LogEntry, error) {
 	defer rows.Close()
 	var entries []fmnist.LogEntry
 	for rows.Next() {
@@ -59,13 +68,10 @@ func (db *DB) RecentLogs(ctx context.Context, limit int) ([]fmnist.LogEntry, err
 			level string
 		)
 		if err := rows.Scan(&ms, &level, &e.Message); err != nil {
-			return nil, fmt.Errorf("read recent logs: %w", err)
+			return nil, err
 		}
 		e.Time, e.Level = fromMillis(ms), fmnist.Level(level)
 		entries = append(entries, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read recent logs: %w", err)
-	}
-	return entries, nil
+	return entries, rows.Err()
 }
