@@ -601,28 +601,50 @@ func (b *browserSession) within(d time.Duration) (context.Context, context.Cance
 	return context.WithTimeout(b.ctx, d)
 }
 
+// A page that replaces itself (a live page reloading when its run ends, or
+// the tab finishing a load) can invalidate the node an action found; the
+// action is then tried once more on the page as it is now.
 func (b *browserSession) do(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := b.within(browserStepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	err := b.doOnce(actions...)
+	if err != nil && strings.Contains(err.Error(), "Could not find node with given id") {
+		time.Sleep(200 * time.Millisecond)
+		err = b.doOnce(actions...)
+	}
+	if err != nil {
 		b.failureScreenshot(t)
 		t.Fatalf("%s: %v", what, err)
 	}
 }
 
+func (b *browserSession) doOnce(actions ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := b.within(browserStepTimeout)
+	defer cancel()
+	return chromedp.Do(ctx, actions...)
+}
+
 // navigate loads url and fails unless the server answered 200.
 func (b *browserSession) navigate(t *testing.T, url string) {
 	t.Helper()
-	ctx, cancel := b.within(browserStepTimeout)
-	defer cancel()
-	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	resp, err := b.navigateOnce(url)
+	if err != nil && strings.Contains(err.Error(), "net::ERR_ABORTED") {
+		// The page navigated by itself meanwhile (a live page reloads
+		// when its run ends): open url again.
+		time.Sleep(200 * time.Millisecond)
+		resp, err = b.navigateOnce(url)
+	}
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
 	if resp.Status != http.StatusOK {
 		t.Fatalf("open %s: status %d, want 200", url, resp.Status)
 	}
+}
+
+func (b *browserSession) navigateOnce(url string) (*network.Response, error) {
+	ctx, cancel := b.within(browserStepTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.NavigateResponse(url))
 }
 
 // click clicks the first element matching the CSS selector.
