@@ -182,14 +182,7 @@ func runTorch(s settings, out io.Writer) (figures, error) {
 	if _, err := os.Stat(s.torchRef); err != nil {
 		return figures{}, err
 	}
-	args := []string{s.torchRef, s.dataDir,
-		"--epochs", strconv.Itoa(s.epochs), "--limit", strconv.Itoa(s.limit),
-		"--threads", strconv.Itoa(s.threads), "--batch", strconv.Itoa(s.batch),
-		"--lr", strconv.FormatFloat(s.lr, 'g', -1, 64),
-		"--standardize", "--mean", strconv.FormatFloat(data.PixelMean, 'g', -1, 64),
-		"--std", strconv.FormatFloat(data.PixelStd, 'g', -1, 64),
-	}
-	cmd := exec.Command(s.python, args...)
+	cmd := exec.Command(s.python, torchArgs(s)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	outBytes, err := cmd.Output()
@@ -225,6 +218,18 @@ func runTorch(s settings, out io.Writer) (figures, error) {
 		f.peakRSS = ru.Maxrss * 1024
 	}
 	return f, nil
+}
+
+// torchArgs passes every setting that could differ from ours, rather than
+// trusting the script's defaults to match.
+func torchArgs(s settings) []string {
+	return []string{s.torchRef, s.dataDir,
+		"--epochs", strconv.Itoa(s.epochs), "--limit", strconv.Itoa(s.limit),
+		"--threads", strconv.Itoa(s.threads), "--batch", strconv.Itoa(s.batch),
+		"--lr", strconv.FormatFloat(s.lr, 'g', -1, 64),
+		"--standardize", "--mean", strconv.FormatFloat(data.PixelMean, 'g', -1, 64),
+		"--std", strconv.FormatFloat(data.PixelStd, 'g', -1, 64),
+	}
 }
 
 // spread formats the median of one figure over runs with its range.
