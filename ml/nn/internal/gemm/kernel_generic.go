@@ -6,7 +6,13 @@ package gemm
 // A, 4 of B and one product, and so never spills; a 4×4 tile spilled most
 // of its accumulators to the stack on every step and ran at half the speed.
 // Architectures with 32 registers (arm64, riscv64, ppc64) lose little by it:
-// each step still does 16 flops for 6 loads.
+// each step still does 16 flops for 6 loads, and arm64's compiler fuses
+// every multiply-add into one FMADDS.
+//
+// On amd64 without GOAMD64=v3 a multiply-add is a MULSS and an ADDSS, and
+// Intel cores issue at most three of those per cycle, so no scalar kernel
+// passes 3 flops per cycle; this one comes close on L1-resident panels
+// (BenchmarkMicroKernel).
 var generic = &kernel{name: "generic", mr: 2, nr: 4, micro: microGeneric, partialTiles: true}
 
 // microGeneric is the portable 2×4 micro-kernel. Its depth loop is unrolled
