@@ -30,8 +30,6 @@ type kernel struct {
 	dot *dotKernel
 }
 
-var generic = &kernel{name: "generic", mr: 4, nr: 4, micro: microGeneric, partialTiles: true}
-
 var active atomic.Pointer[kernel]
 
 func init() {

@@ -23,6 +23,10 @@ func packA(op *operands, ic, mc, pc, kc, mr int, dst []float32) {
 			}
 			continue
 		}
+		if mr == 2 && rows == 2 {
+			packRows2(panel, a[row0*lda+pc:row0*lda+pc+kc], a[(row0+1)*lda+pc:(row0+1)*lda+pc+kc], alpha)
+			continue
+		}
 		for i := range rows {
 			src := a[(row0+i)*lda+pc : (row0+i)*lda+pc+kc]
 			for p, v := range src {
@@ -73,6 +77,11 @@ func packB(op *operands, kr *kernel, pc, kc, jc, nc int, dst []float32) {
 		col0 := jc + q*nr
 		cols := min(nr, nc-q*nr)
 		panel := dst[q*kc*nr : (q+1)*kc*nr]
+		if nr == 4 && cols == 4 {
+			row := func(j int) []float32 { return b[(col0+j)*ldb+pc : (col0+j)*ldb+pc+kc] }
+			packRows4(panel, row(0), row(1), row(2), row(3))
+			continue
+		}
 		// op(B)[p, j] = b[j*ldb + p]: read each source row once, scatter it
 		// down a panel column.
 		for j := range cols {
