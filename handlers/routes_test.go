@@ -17,6 +17,7 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers/internal/ssetest"
 	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/public"
 )
 
 // isFragment reports whether body is a piece of HTML rather than a page.
@@ -25,7 +26,7 @@ func isFragment(body string) bool {
 }
 
 func isPage(body string) bool {
-	return strings.Contains(body, "<html") && strings.Contains(body, `src="/public/htmx.min.js"`)
+	return strings.Contains(body, "<html") && strings.Contains(body, `src="`+public.URL("htmx.min.js")+`"`)
 }
 
 // buttonEnabled finds the button with id in body and reports whether it is

@@ -19,7 +19,6 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
-	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -168,6 +167,7 @@ func New(svc Service, opts Options) *Server {
 	e.Use(s.hosts.CheckHost, s.hosts.CheckOrigin)
 	e.Use(middleware.BodyLimit(opts.BodyLimit))
 	e.Use(readForm)
+	e.Use(compressResponses())
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The JSON API needs no token: it accepts only application/json,
 		// which a foreign page cannot send without CORS, and we allow none.
@@ -222,7 +222,7 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/predictions", s.apiPredict, requireJSON)
 	s.resumeRoutes(e, api)
 
-	e.Match(getOrHead, "/public/*", echo.StaticDirectoryHandler(public.FS, !e.EnablePathUnescapingStaticFiles)) // as e.StaticFS does
+	e.Match(getOrHead, "/public/*", serveAsset)
 	return s
 }
 

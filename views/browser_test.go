@@ -103,7 +103,7 @@ func TestBrowserLiveDashboard(t *testing.T) {
 	page.Chart = ChartView{Run: 7, MaxPoints: 5, Points: []LossPoint{{0.1, 2.2}, {0.2, 1.9}}}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /public/", http.StripPrefix("/public/", http.FileServerFS(public.FS)))
+	mux.Handle("GET /public/", http.StripPrefix("/public", public.Handler()))
 	mux.Handle("GET /events", feed)
 	mux.Handle("GET /{$}", templ.Handler(Page(page)))
 	mux.HandleFunc("POST /predictions", func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/public"
 )
 
 const testToken = "tok-123"
@@ -113,7 +114,8 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 			}
 			srcs = append(srcs, src)
 		}
-		want := "/public/htmx.min.js /public/sse.js /public/echarts.min.js /public/chart-controls.js /public/app.js"
+		want := strings.Join([]string{public.URL("htmx.min.js"), public.URL("sse.js"), public.URL("echarts.min.js"),
+			public.URL("chart-controls.js"), public.URL("app.js")}, " ")
 		if got := strings.Join(srcs, " "); got != want {
 			t.Errorf("%s: scripts %q, want %q (in that order)", name, got, want)
 		}
