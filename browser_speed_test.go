@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// browserReloadBudget is what a reload of the dashboard may transfer: the
+// page itself, gzipped; every script and style is content-hashed and
+// immutable, so the browser keeps them. (About 5 KB now; the margin is for
+// the page growing.)
+const browserReloadBudget = 15 << 10
+
+// TestBrowserTransferSize measures the bytes on the wire, headers included,
+// for a first visit to the dashboard and for a reload, as Chromium counts
+// them (encodedDataLength). The first load is mostly ECharts (about 1 MB,
+// 330 KB gzipped); it is logged, not checked. The event stream never
+// finishes loading, so it is not counted.
+func TestBrowserTransferSize(t *testing.T) {
+	b, origin := startBrowserTest(t, true)
+	meter := newTransferMeter()
+	if err := chromedp.Listen(b.ctx, meter.record); err != nil {
+		t.Fatalf("listen to the tab: %v", err)
+	}
+
+	b.navigate(t, origin+"/")
+	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)
+	first := meter.settle()
+	t.Logf("first load: %d bytes in %d responses\n%s", first.bytes, first.responses, first.detail(origin))
+
+	b.do(t, "reload the page", chromedp.Reload())
+	b.waitFor(t, "the loss chart to be drawn after the reload", browserStepTimeout, browserChartReadyJS)
+	reload := meter.settle()
+	t.Logf("reload: %d bytes in %d responses\n%s", reload.bytes, reload.responses, reload.detail(origin))
+
+	if reload.bytes > browserReloadBudget {
+		t.Errorf("a reload transferred %d bytes, want at most %d: are the assets still cached (hashed names, immutable)?", reload.bytes, browserReloadBudget)
+	}
+	if first.bytes <= reload.bytes {
+		t.Errorf("the first load (%d bytes) should cost more than a reload (%d bytes): the measurement is broken", first.bytes, reload.bytes)
+	}
+	b.checkClean(t)
+}
+
+// transferMeter sums the bytes of each response that finished loading
+// since it was last read. It runs on chromedp's reading goroutine.
+type transferMeter struct {
+	mu      sync.Mutex
+	urls    map[network.RequestID]string
+	byURL   map[string]int64
+	done    int
+	changed time.Time
+}
+
+func newTransferMeter() *transferMeter {
+	return &transferMeter{urls: map[network.RequestID]string{}, byURL: map[string]int64{}}
+}
+
+func (m *transferMeter) record(ev any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		m.urls[ev.RequestID] = ev.Request.URL
+	case *network.EventLoadingFinished:
+		m.byURL[m.urls[ev.RequestID]] += int64(ev.EncodedDataLength)
+		m.done++
+		m.changed = time.Now()
+	}
+}
+
+// transfer is what a load cost.
+type transfer struct {
+	bytes, responses int
+	byURL            map[string]int64
+}
+
+// settle waits until no response has finished for half a second (late
+// requests such as the favicon), then returns and resets the sums.
+func (m *transferMeter) settle() transfer {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		m.mu.Lock()
+		quiet := time.Since(m.changed) > 500*time.Millisecond
+		m.mu.Unlock()
+		if quiet {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tr := transfer{responses: m.done, byURL: m.byURL}
+	for _, n := range m.byURL {
+		tr.bytes += int(n)
+	}
+	m.byURL, m.done = map[string]int64{}, 0
+	return tr
+}
+
+// detail lists the responses, largest first.
+func (tr transfer) detail(origin string) string {
+	urls := make([]string, 0, len(tr.byURL))
+	for u := range tr.byURL {
+		urls = append(urls, u)
+	}
+	sort.Slice(urls, func(i, j int) bool { return tr.byURL[urls[i]] > tr.byURL[urls[j]] })
+	var s strings.Builder
+	for _, u := range urls {
+		fmt.Fprintf(&s, "  %8d  %s\n", tr.byURL[u], strings.TrimPrefix(u, origin))
+	}
+	return s.String()
+}
