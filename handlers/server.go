@@ -19,6 +19,7 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
+	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -222,6 +223,7 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/predictions", s.apiPredict, requireJSON)
 	s.resumeRoutes(e, api)
 
+	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)
 	return s
 }

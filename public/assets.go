@@ -29,7 +29,9 @@ type manifest struct {
 
 // assets reads FS once, on first use: hashing and compressing ~1.3 MB
 // takes tens of milliseconds, which packages that never serve should not pay.
-var assets = sync.OnceValue(func() manifest {
+var assets = sync.OnceValue(readManifest)
+
+func readManifest() manifest {
 	m := manifest{byName: map[string]*Asset{}, byHashed: map[string]bool{}}
 	entries, err := fs.ReadDir(FS, ".")
 	if err != nil {
@@ -52,7 +54,7 @@ var assets = sync.OnceValue(func() manifest {
 		m.byHashed[a.Hashed] = true
 	}
 	return m
-})
+}
 
 func compress(body []byte) []byte {
 	var buf bytes.Buffer
@@ -81,3 +83,8 @@ func Lookup(name string) (a *Asset, hashed, ok bool) {
 	a, ok = m.byName[name]
 	return a, m.byHashed[name], ok
 }
+
+// Prepare hashes and compresses the assets now (about 80 ms, once per
+// process), so that the server pays it at start rather than its first
+// viewer.
+func Prepare() { assets() }

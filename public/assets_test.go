@@ -52,3 +52,11 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadManifest is the one-off cost of hashing and compressing the
+// assets, paid by the first page or asset served.
+func BenchmarkReadManifest(b *testing.B) {
+	for b.Loop() {
+		readManifest()
+	}
+}
