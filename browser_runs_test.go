@@ -26,6 +26,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 		t.Fatalf("the runs page lists %d runs, want 2", got)
 	}
 	b.screenshot(t, "1-runs")
+	b.checkAccessible(t, "/runs")
 	b.click(t, `input[name="ids"][value="1"]`)
 	b.click(t, `input[name="ids"][value="2"]`)
 	b.clickButton(t, "Compare")
@@ -56,6 +57,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 		}
 	}
 	b.screenshot(t, "2-compare")
+	b.checkAccessible(t, "/runs/compare")
 
 	// A run's page: the loss per batch, and per epoch both losses and the
 	// accuracy on a second axis.
@@ -71,6 +73,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 		t.Errorf("the run page draws %d curves without JavaScript, want 1 + 3", n)
 	}
 	b.screenshot(t, "3-run")
+	b.checkAccessible(t, "/runs/1")
 	b.checkClean(t)
 }
 

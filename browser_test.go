@@ -120,6 +120,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.waitFor(t, "the progress panel to show the epoch", browserStepTimeout,
 		"/Epoch \\d+ of "+browserEpochs+"/.test(document.getElementById('progress-panel').textContent)")
 	b.stage(t, "3-training")
+	b.checkAccessible(t, "the dashboard during training")
 
 	b.click(t, "#stop-button")
 	b.waitFor(t, "the status line to say stopped", browserTrainingTimeout, browserStatusIs("stopped"))
@@ -431,6 +432,7 @@ type browserSession struct {
 	ctx       context.Context
 	origin    string
 	artifacts string
+	axe       string // axe-core's script, read on the first audit
 
 	mu            sync.Mutex
 	consoleErrors []string
