@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -56,13 +57,28 @@ func (b *browserSession) checkAccessible(t *testing.T, page string) {
 	}
 	ctx, cancel := b.within(2 * browserStepTimeout)
 	defer cancel()
+	if b.noScripts {
+		// axe-core waits on timers, which do not fire while the tab runs no
+		// scripts. Turning them on does not run the page's own scripts,
+		// which were skipped when it loaded; a reload would.
+		b.setScriptsDisabled(t, false)
+		defer b.setScriptsDisabled(t, true)
+	}
 	// The script defines window.axe once per document; re-evaluating it
 	// after a navigation is what a fresh page needs.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](b.axe+";undefined")); err != nil {
 		t.Fatalf("load axe-core into %s: %v", page, err)
 	}
+	options := `{resultTypes: ['violations']}`
+	if b.noScripts {
+		// Without JavaScript a page that shows something running reloads
+		// itself every 3 s (<meta http-equiv="refresh">): that is how it
+		// stays live, by design, and axe's meta-refresh rule (WCAG 2.2.1)
+		// forbids exactly that. With JavaScript the page never reloads.
+		options = `{resultTypes: ['violations'], rules: {'meta-refresh': {enabled: false}}}`
+	}
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`,
+		`axe.run(document, `+options+`).then(r => JSON.stringify(r.violations))`,
 		chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("run axe-core on %s: %v", page, err)
@@ -84,4 +100,13 @@ func (b *browserSession) checkAccessible(t *testing.T, page string) {
 		}
 	}
 	t.Logf("axe on %s: %d violation(s) of any impact", page, len(violations))
+}
+
+func (b *browserSession) setScriptsDisabled(t *testing.T, disabled bool) {
+	t.Helper()
+	ctx, cancel := b.within(browserStepTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: disabled}); err != nil {
+		t.Fatalf("set script execution disabled to %v: %v", disabled, err)
+	}
 }
