@@ -8,6 +8,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,22 @@ type browserAxeViolation struct {
 		Target  []any  `json:"target"`
 		Summary string `json:"failureSummary"`
 	} `json:"nodes"`
+}
+
+// TestBrowserErrorPageIsAccessible audits a page the server answers with
+// 404; the console's report of that status is expected, so the test does
+// not ask for a clean console.
+func TestBrowserErrorPageIsAccessible(t *testing.T) {
+	b, origin := startBrowserTest(t, true)
+	resp, err := b.navigateOnce(origin + "/runs/999")
+	if err != nil {
+		t.Fatalf("open /runs/999: %v", err)
+	}
+	if resp.Status != http.StatusNotFound {
+		t.Fatalf("open /runs/999: status %d, want 404", resp.Status)
+	}
+	b.screenshot(t, "not-found")
+	b.checkAccessible(t, "the not-found page")
 }
 
 // loadAxe reads axe-core's script; without it the test is skipped, or

@@ -88,6 +88,7 @@ func browserDeleteRun(t *testing.T, javaScript bool) {
 	b.click(t, `tr[data-run="2"] a[href="/runs/2/delete"]`)
 	b.waitFor(t, "the confirmation", browserStepTimeout, "document.body.innerText.includes('Delete run 2?')")
 	b.screenshot(t, "1-confirm")
+	b.checkAccessible(t, "the delete confirmation")
 	b.clickButton(t, "Delete")
 	b.waitFor(t, "the runs page without run 2", browserStepTimeout,
 		`location.pathname === '/runs' && !!document.getElementById('runs-table') && !document.querySelector('tr[data-run="2"]')`)
@@ -171,6 +172,7 @@ func TestBrowserRunPageIsLive(t *testing.T) {
 		return !!chart && chart.getOption().series[0].data.length > window.firstCount;
 	})()`)
 	b.screenshot(t, "1-training")
+	b.checkAccessible(t, "a run's page during training")
 	if resp, err = http.Post(origin+"/api/training/stop", "application/json", nil); err != nil {
 		t.Fatal(err)
 	}

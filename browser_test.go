@@ -84,6 +84,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)
 	b.stage(t, "phone")
 	b.checkNoHorizontalScroll(t)
+	b.checkAccessible(t, "the dashboard on a phone")
 
 	b.checkClean(t)
 }
@@ -136,6 +137,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.clickButton(t, "Get Predictions")
 	b.checkPredictions(t)
 	b.stage(t, "5-predictions")
+	b.checkAccessible(t, "the dashboard with predictions")
 
 	// With JavaScript every action updates the page in place (htmx and the
 	// event stream); a full page load would mean a form fell back to a post.
