@@ -829,6 +829,8 @@ func (b *browserSession) checkDatasetOnPhone(t *testing.T, stage string) {
 	// One line of text and the card's padding, not the desktop card's stats.
 	if h := b.evalInt(t, "Math.round(document.getElementById('dataset-panel').getBoundingClientRect().height)"); h > 56 {
 		t.Errorf("on a phone the ready dataset card is %d px high, want one line (at most 56 px)", h)
+	} else {
+		t.Logf("on a phone the ready dataset card is %d px high", h)
 	}
 	b.checkNoHorizontalScroll(t)
 	b.do(t, "emulate a 1440 px desktop", chromedp.EmulateViewport(1440, 900))
