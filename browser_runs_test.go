@@ -26,6 +26,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 		t.Fatalf("the runs page lists %d runs, want 2", got)
 	}
 	b.screenshot(t, "1-runs")
+	b.checkAccessible(t, "/runs")
 	b.click(t, `input[name="ids"][value="1"]`)
 	b.click(t, `input[name="ids"][value="2"]`)
 	b.clickButton(t, "Compare")
@@ -56,6 +57,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 		}
 	}
 	b.screenshot(t, "2-compare")
+	b.checkAccessible(t, "/runs/compare")
 
 	// A run's page: the loss per batch, and per epoch both losses and the
 	// accuracy on a second axis.
@@ -71,6 +73,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 		t.Errorf("the run page draws %d curves without JavaScript, want 1 + 3", n)
 	}
 	b.screenshot(t, "3-run")
+	b.checkAccessible(t, "/runs/1")
 	b.checkClean(t)
 }
 
@@ -85,6 +88,7 @@ func browserDeleteRun(t *testing.T, javaScript bool) {
 	b.click(t, `tr[data-run="2"] a[href="/runs/2/delete"]`)
 	b.waitFor(t, "the confirmation", browserStepTimeout, "document.body.innerText.includes('Delete run 2?')")
 	b.screenshot(t, "1-confirm")
+	b.checkAccessible(t, "the delete confirmation")
 	b.clickButton(t, "Delete")
 	b.waitFor(t, "the runs page without run 2", browserStepTimeout,
 		`location.pathname === '/runs' && !!document.getElementById('runs-table') && !document.querySelector('tr[data-run="2"]')`)
@@ -168,6 +172,7 @@ func TestBrowserRunPageIsLive(t *testing.T) {
 		return !!chart && chart.getOption().series[0].data.length > window.firstCount;
 	})()`)
 	b.screenshot(t, "1-training")
+	b.checkAccessible(t, "a run's page during training")
 	if resp, err = http.Post(origin+"/api/training/stop", "application/json", nil); err != nil {
 		t.Fatal(err)
 	}

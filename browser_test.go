@@ -84,6 +84,7 @@ func TestBrowserDashboard(t *testing.T) {
 	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)
 	b.stage(t, "phone")
 	b.checkNoHorizontalScroll(t)
+	b.checkAccessible(t, "the dashboard on a phone")
 
 	b.checkClean(t)
 }
@@ -106,6 +107,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.waitFor(t, "the dataset panel to say it is ready", browserStepTimeout,
 		"document.getElementById('dataset-panel').textContent.includes('Ready for training')")
 	b.stage(t, "2-dataset-ready")
+	b.checkDatasetOnPhone(t, "2-dataset-ready-phone")
 
 	b.fillTrainingForm(t)
 	b.click(t, "#start-button")
@@ -120,6 +122,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.waitFor(t, "the progress panel to show the epoch", browserStepTimeout,
 		"/Epoch \\d+ of "+browserEpochs+"/.test(document.getElementById('progress-panel').textContent)")
 	b.stage(t, "3-training")
+	b.checkAccessible(t, "the dashboard during training")
 
 	b.click(t, "#stop-button")
 	b.waitFor(t, "the status line to say stopped", browserTrainingTimeout, browserStatusIs("stopped"))
@@ -134,6 +137,7 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.clickButton(t, "Get Predictions")
 	b.checkPredictions(t)
 	b.stage(t, "5-predictions")
+	b.checkAccessible(t, "the dashboard with predictions")
 
 	// With JavaScript every action updates the page in place (htmx and the
 	// event stream); a full page load would mean a form fell back to a post.
@@ -168,6 +172,7 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b.waitFor(t, "the page to show the dataset ready", browserDownloadTimeout,
 		"document.getElementById('dataset-panel').textContent.includes('Ready for training') && !document.getElementById('start-button').disabled")
 	b.stage(t, "2-dataset-ready")
+	b.checkDatasetOnPhone(t, "2-dataset-ready-phone")
 
 	b.fillTrainingForm(t)
 	b.click(t, "#start-button")
@@ -176,6 +181,10 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 		fmt.Sprintf("/Epoch \\d+ of %s/.test(document.getElementById('progress-panel').textContent) && document.querySelectorAll('#log-list > li').length >= %d",
 			browserEpochs, browserMinLogLines))
 	b.stage(t, "3-training")
+	// Right after a refresh, so that the next one does not replace the page
+	// under the audit.
+	b.waitForLoad(t, "an automatic refresh")
+	b.checkAccessible(t, "the dashboard during training, without JavaScript")
 
 	// Click right after a refresh so the next one (3 s later) cannot replace
 	// the page under the click.
@@ -431,6 +440,8 @@ type browserSession struct {
 	ctx       context.Context
 	origin    string
 	artifacts string
+	axe       string // axe-core's script, read on the first audit
+	noScripts bool   // the page's scripts do not run
 
 	mu            sync.Mutex
 	consoleErrors []string
@@ -478,7 +489,7 @@ func newBrowserSession(t *testing.T, execPath, origin string, javaScript bool) *
 		}
 	})
 
-	b := &browserSession{ctx: ctx, origin: origin, artifacts: artifactsDir(t)}
+	b := &browserSession{ctx: ctx, origin: origin, artifacts: artifactsDir(t), noScripts: !javaScript}
 	// Listen starts the browser; it sees every event before the command
 	// that follows, so nothing is missed at the end of the test.
 	if err := chromedp.Listen(ctx, b.record); err != nil {
@@ -802,6 +813,40 @@ func (b *browserSession) checkNoHorizontalScroll(t *testing.T) {
 		t.Errorf("page is %d px wide on a %d px screen (horizontal scrolling); elements sticking out: %s",
 			width, browserPhoneWidth, b.eval(t, browserWidestJS))
 	}
+}
+
+// checkDatasetOnPhone looks at a ready dataset card on a 375 px phone, where
+// it must be one line, and again on the desktop, where it shows the counts
+// and what they mean. It saves a screenshot of the phone.
+func (b *browserSession) checkDatasetOnPhone(t *testing.T, stage string) {
+	t.Helper()
+	want := fmt.Sprintf("✓ Dataset ready (%s / %s)", browserCount(browserTrainImages), browserCount(browserTestImages))
+	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
+	b.screenshot(t, stage)
+	if got := strings.Join(strings.Fields(b.eval(t, "document.getElementById('dataset-panel').innerText")), " "); got != want {
+		t.Errorf("on a phone the ready dataset card reads %q, want %q", got, want)
+	}
+	// One line of text and the card's padding, not the desktop card's stats.
+	if h := b.evalInt(t, "Math.round(document.getElementById('dataset-panel').getBoundingClientRect().height)"); h > 56 {
+		t.Errorf("on a phone the ready dataset card is %d px high, want one line (at most 56 px)", h)
+	} else {
+		t.Logf("on a phone the ready dataset card is %d px high", h)
+	}
+	b.checkNoHorizontalScroll(t)
+	b.do(t, "emulate a 1440 px desktop", chromedp.EmulateViewport(1440, 900))
+	if b.evalBool(t, "document.getElementById('dataset-ready-line').getBoundingClientRect().height > 0") ||
+		!b.evalBool(t, "document.getElementById('dataset-panel').innerText.includes('Training images')") {
+		t.Errorf("on the desktop the dataset card is collapsed: %q", b.eval(t, "document.getElementById('dataset-panel').innerText"))
+	}
+}
+
+// browserCount writes n as the page does, with thousands separators.
+func browserCount(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // fillTrainingForm types the small test configuration into the form.

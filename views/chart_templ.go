@@ -35,7 +35,7 @@ func lossChart(c ChartView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"loss-chart-panel\" class=\"panel\" aria-labelledby=\"loss-chart-title\"><div class=\"mb-3 flex items-baseline justify-between gap-2\"><h2 id=\"loss-chart-title\" class=\"text-sm font-semibold uppercase tracking-wide text-slate-500\">Training loss</h2><span class=\"text-xs text-slate-400\">per batch · x in epochs</span></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"loss-chart-panel\" class=\"panel\" aria-labelledby=\"loss-chart-title\"><div class=\"mb-3 flex items-baseline justify-between gap-2\"><h2 id=\"loss-chart-title\" class=\"text-sm font-semibold uppercase tracking-wide text-slate-500\">Training loss</h2><span class=\"text-xs text-slate-500\">per batch · x in epochs</span></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -68,7 +68,7 @@ func ErrorPage(status int, message string) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"mx-auto mt-8 max-w-md rounded-xl bg-white p-8 text-center shadow-sm ring-1 ring-slate-200\" id=\"error-page\"><p class=\"text-5xl font-bold text-slate-300\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"mx-auto mt-8 max-w-md rounded-xl bg-white p-8 text-center shadow-sm ring-1 ring-slate-200\" id=\"error-page\"><p class=\"text-5xl font-bold text-slate-500\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

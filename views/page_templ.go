@@ -117,7 +117,7 @@ func Page(p PageView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = layout("Dashboard", p.CSRF, p.AutoRefresh).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = layout(dashboardTitle, p.CSRF, p.AutoRefresh).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -271,7 +271,7 @@ func TestDatasetPanelStates(t *testing.T) {
 			[]string{"a.gz", "2.0 MB downloaded"}, "Downloading…", false, "-"},
 		{"downloading, retrying", DatasetView{State: DatasetDownloading, Total: -1, Retry: "No answer from example.org (try 1 of 5), retrying in 1 s"},
 			[]string{"0 B downloaded", "No answer from example.org (try 1 of 5), retrying in 1 s"}, "Downloading…", false, "-"},
-		{"ready", DatasetView{State: DatasetReady, TrainCount: 60000, TestCount: 10000}, []string{"60,000", "10,000", "Ready for training"}, "", false, ""},
+		{"ready", DatasetView{State: DatasetReady, TrainCount: 60000, TestCount: 10000}, []string{"Dataset ready (60,000 / 10,000)", "60,000", "10,000", "Ready for training"}, "", false, ""},
 		{"failed", DatasetView{State: DatasetFailed, Error: "checksum mismatch"}, []string{"The download failed.", "checksum mismatch"}, "Retry", true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
