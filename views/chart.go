@@ -85,7 +85,7 @@ func LossChartOptions(points []LossPoint) (string, error) {
 }
 
 // lossChartVisitor adds the options go-echarts does not model: a fixed x tick
-// interval, the chart-wide font, and a tooltip drawn on the canvas (the
+// interval, monotone smoothing, the chart-wide font, and a tooltip drawn on the canvas (the
 // default HTML tooltip writes style attributes, which the CSP blocks).
 type lossChartVisitor struct {
 	charts.BaseConfigurationVisitor
@@ -101,6 +101,22 @@ func (lossChartVisitor) VisitXAxis(axes []opts.XAxis) interface{} {
 			return axes
 		}
 		m["interval"] = xTickInterval
+		out = append(out, m)
+	}
+	return out
+}
+
+// VisitSeriesOpt makes the smooth line monotone in x: ECharts' plain
+// `smooth` spline overshoots, drawing bumps that are not in the data.
+// newStaticChart draws the same curve for browsers without JavaScript.
+func (lossChartVisitor) VisitSeriesOpt(series charts.MultiSeries) interface{} {
+	out := make([]map[string]interface{}, 0, len(series))
+	for _, s := range series {
+		m, err := toMap(s)
+		if err != nil {
+			return series
+		}
+		m["smoothMonotone"] = "x"
 		out = append(out, m)
 	}
 	return out
