@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -145,6 +146,17 @@ func toMap(v interface{}) (map[string]interface{}, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// pointMeaning says what a point of the loss curve is, for the subtitle.
+func pointMeaning(batchesPerPoint int) string {
+	switch {
+	case batchesPerPoint == 1:
+		return "loss of each batch"
+	case batchesPerPoint > 1:
+		return "mean loss over the last " + strconv.Itoa(batchesPerPoint) + " batches"
+	}
+	return "mean loss over the batches since the previous point"
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

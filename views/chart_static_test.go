@@ -165,3 +165,19 @@ func TestStaticChartsSmoothedKeepTheRawCurveFaded(t *testing.T) {
 		t.Errorf("an unsmoothed series draws a faded copy")
 	}
 }
+
+func TestLossChartSubtitleSaysWhatAPointIs(t *testing.T) {
+	for n, want := range map[int]string{
+		47: "mean loss over the last 47 batches · x in epochs",
+		1:  "loss of each batch · x in epochs",
+		0:  "mean loss over the batches since the previous point · x in epochs",
+	} {
+		var html strings.Builder
+		if err := lossChart(ChartView{BatchesPerPoint: n}).Render(context.Background(), &html); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("%d batches per point: the subtitle is not %q", n, want)
+		}
+	}
+}

@@ -18,7 +18,7 @@ import (
 const (
 	// LossPointsPerEpoch is how many points of the loss curve an epoch
 	// yields (fewer only when it has fewer batches).
-	LossPointsPerEpoch = 20
+	LossPointsPerEpoch = fmnist.LossPointsPerEpoch
 	// LogEntriesPerEpoch is how many progress lines the log gets per epoch.
 	LogEntriesPerEpoch = 6
 )
@@ -409,12 +409,6 @@ func LossPointCount(epochs, batches int) int {
 		n++
 	}
 	return n
-}
-
-// BatchesPerLossPoint is N in "a point is the mean loss over the last N
-// batches" (the first point, after batch 1, is that batch alone).
-func BatchesPerLossPoint(batches int) int {
-	return max(1, (batches+LossPointsPerEpoch-1)/LossPointsPerEpoch)
 }
 
 // isEvenMark reports whether batch is one of min(count, batches) evenly
