@@ -103,7 +103,7 @@
     points = option.series[0].data.map(function (d) { return d.value || d; });
     option.series[0].data = points;
     option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
-    option.tooltip.valueFormatter = function (v) { return typeof v === 'number' ? v.toFixed(4) : v; };
+    option.tooltip.formatter = charts.lossTooltip;
     chart = echarts.init(el);
     chart.setOption(option);
     controls = charts.attach(chart, el, option.series, {
