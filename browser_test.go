@@ -49,6 +49,7 @@ const (
 	browserPredictions = 16
 	browserMinLogLines = 6
 	browserPhoneWidth  = 375
+	browserWideWidth   = 1440
 )
 
 // Timeouts of single steps; together they keep a test well under a minute
@@ -150,9 +151,12 @@ func TestBrowserTrainingFlow(t *testing.T) {
 		t.Errorf("the page was loaded %d times (%s), want once", len(loads), strings.Join(loads, ", "))
 	}
 
-	// The full page (long log lines, 16 cards) must still fit a phone.
+	// A wide screen shows the chart at its widest; the full page (long log
+	// lines, 16 cards) must still fit a phone.
+	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+	b.stage(t, "6-wide")
 	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
-	b.stage(t, "6-phone")
+	b.stage(t, "7-phone")
 	b.checkNoHorizontalScroll(t)
 	b.checkClean(t)
 }
@@ -217,8 +221,10 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	if got := b.evalInt(t, "document.querySelectorAll('#loss-chart canvas').length"); got != 0 {
 		t.Errorf("found %d chart canvases with JavaScript disabled; the scripts ran", got)
 	}
+	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+	b.stage(t, "6-wide")
 	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
-	b.stage(t, "6-phone")
+	b.stage(t, "7-phone")
 	b.checkClean(t)
 }
 
