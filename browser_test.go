@@ -136,7 +136,12 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.checkPredictions(t)
 	b.stage(t, "5-predictions")
 
-	// The live curve is smooth but monotone, and its tooltip says what it shows.
+	// The live curve is smooth but monotone, its tooltip says what it shows,
+	// and its subtitle what a point is (1024 images in batches of 32: 32
+	// batches, ⌈32/20⌉ = 2 per point), though the page loaded before the run.
+	if got, want := b.eval(t, "document.querySelector('#loss-chart-panel .chart-subtitle').textContent"), "mean loss over the last 2 batches · x in epochs"; got != want {
+		t.Errorf("subtitle %q, want %q", got, want)
+	}
 	chartJS := "echarts.getInstanceByDom(document.getElementById('loss-chart')).getOption()"
 	if got := b.eval(t, chartJS+".series.map(s => s.smoothMonotone).join(',')"); got == "" || strings.Trim(got, "x,") != "" {
 		t.Errorf("series smoothMonotone %q, want 'x' on every series", got)
