@@ -152,13 +152,16 @@ func niceStep(raw float64) float64 {
 	return 10 * scale
 }
 
-// formatTick writes v with as many decimals as the step between ticks needs.
+// formatTick writes v as ECharts labels its ticks: rounded to the step's
+// decimals, without trailing zeros ("0", "0.2", "1", "1.2").
 func formatTick(v, step float64) string {
 	decimals := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
-	if math.Abs(v) < step*1e-6 {
-		v = 0 // no "-0.0"
+	scale := math.Pow(10, float64(decimals))
+	v = math.Round(v*scale) / scale
+	if v == 0 {
+		v = 0 // no "-0"
 	}
-	return strconv.FormatFloat(v, 'f', decimals, 64)
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 func svgNum(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

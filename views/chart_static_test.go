@@ -29,10 +29,10 @@ func TestStaticLossChartDrawsTheCurveWithoutJavaScript(t *testing.T) {
 	if last, want := segs[len(segs)-1][3], [2]float64{round1(c.Right), round1(c.Base)}; math.Abs(last[0]-want[0]) > 0.05 || math.Abs(last[1]-want[1]) > 2 {
 		t.Errorf("last point %v, want about %v", last, want)
 	}
-	if got, want := tickLabels(c.XTicks), "0.0 0.2 0.4 0.6 0.8 1.0 1.2 1.4 1.6 1.8 2.0"; got != want {
+	if got, want := tickLabels(c.XTicks), "0 0.2 0.4 0.6 0.8 1 1.2 1.4 1.6 1.8 2"; got != want {
 		t.Errorf("x ticks %q, want %q", got, want)
 	}
-	if got, want := tickLabels(c.YTicks), "0.0 0.5 1.0 1.5 2.0"; got != want {
+	if got, want := tickLabels(c.YTicks), "0 0.5 1 1.5 2"; got != want {
 		t.Errorf("y ticks %q, want %q", got, want)
 	}
 
@@ -178,6 +178,21 @@ func TestLossChartSubtitleSaysWhatAPointIs(t *testing.T) {
 		}
 		if !strings.Contains(html.String(), want) {
 			t.Errorf("%d batches per point: the subtitle is not %q", n, want)
+		}
+	}
+}
+
+// x ticks every 0.1, 0.2, 0.5 or 1 epoch (then 2, 5, 10 …), the finest that
+// keeps to maxXTicks intervals; y ticks at round values.
+func TestStaticChartTickSteps(t *testing.T) {
+	for xMax, want := range map[float64]float64{0.1: 0.1, 0.7: 0.1, 1: 0.1, 1.1: 0.2, 2: 0.2, 3: 0.5, 5: 0.5, 7: 1, 10: 1, 16: 2, 100: 10} {
+		if got := xTickStep(xMax); math.Abs(got-want) > 1e-12 {
+			t.Errorf("x axis to %v: ticks every %v, want %v", xMax, got, want)
+		}
+	}
+	for raw, want := range map[float64]float64{0.37: 0.5, 0.4: 0.5, 0.15: 0.2, 0.1: 0.1, 0.06: 0.1, 2.5: 5, 0: 0.1} {
+		if got := niceStep(raw); math.Abs(got-want) > 1e-12 {
+			t.Errorf("niceStep(%v) = %v, want %v", raw, got, want)
 		}
 	}
 }
