@@ -126,10 +126,11 @@ func TestBrowserChartControlsWithoutJavaScript(t *testing.T) {
 		b.navigate(t, origin+page.path)
 		curves := b.eval(t, `(() => {
 			const svg = document.querySelector('`+page.svg+`');
-			const raw = svg && svg.querySelector('polyline.raw'), smooth = raw && raw.nextElementSibling;
+			const raw = svg && svg.querySelector('.raw'), smooth = raw && raw.nextElementSibling;
+			const shape = el => el.getAttribute('points') || el.getAttribute('d'); // a polyline, or the loss chart's path
 			if (!raw || raw.getBoundingClientRect().width < 100) return 'no faded raw curve';
-			return raw.getAttribute('points') === smooth.getAttribute('points') ? 'the same curve twice' :
-				raw.getAttribute('stroke-opacity') + ' ' + (smooth.getAttribute('points').split(' ').length > 10);
+			return shape(raw) === shape(smooth) ? 'the same curve twice' :
+				raw.getAttribute('stroke-opacity') + ' ' + (shape(smooth).split(' ').length > 10);
 		})()`)
 		if curves != "0.25 true" {
 			t.Errorf("%s: %s, want a faded raw curve under a different smoothed one", page.path, curves)
@@ -140,7 +141,7 @@ func TestBrowserChartControlsWithoutJavaScript(t *testing.T) {
 	}
 	b.screenshot(t, "1-compare-smoothed")
 	b.navigate(t, origin+"/runs/1")
-	if n := b.evalInt(t, "document.querySelectorAll('polyline.raw').length"); n != 0 {
+	if n := b.evalInt(t, "document.querySelectorAll('.raw').length"); n != 0 {
 		t.Errorf("without ?smooth= the page draws %d faded curves", n)
 	}
 	b.checkClean(t)

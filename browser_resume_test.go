@@ -14,15 +14,15 @@ func TestBrowserResume(t *testing.T) { browserResume(t, true) }
 func TestBrowserResumeWithoutJavaScript(t *testing.T) { browserResume(t, false) }
 
 // browserCurveJS is the curve as the page draws it: the live chart's points
-// with JavaScript, or the static SVG's polyline without, as [x, y] pairs
-// (epochs and loss, or pixels).
+// with JavaScript, or the ends of the static SVG's path segments without
+// ("Mx y Cx y x y x y …"), as [x, y] pairs (epochs and loss, or pixels).
 const browserCurveJS = `(() => {
 	const el = document.getElementById('loss-chart');
 	const chart = el && window.echarts && echarts.getInstanceByDom(el);
 	if (chart) return chart.getOption().series[0].data.map(d => [Number(d[0]), Number(d[1])]);
-	const line = document.querySelector('#loss-chart-static polyline');
-	if (!line) return [];
-	return line.getAttribute('points').trim().split(/\s+/).map(p => p.split(',').map(Number));
+	const path = document.querySelector('#loss-chart-static path.curve');
+	if (!path) return [];
+	return path.getAttribute('d').trim().split(/\s*[MC]\s*/).filter(s => s).map(s => s.split(/\s+/).map(Number).slice(-2));
 })()`
 
 func browserResume(t *testing.T, javaScript bool) {

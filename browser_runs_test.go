@@ -69,7 +69,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 			return !!loss && !!ep && loss.getOption().series[0].data.length > 0 &&
 				ep.getOption().series.length === 3 && ep.getOption().yAxis.length === 2;
 		})()`)
-	} else if n := b.evalInt(t, "document.querySelectorAll('#loss-chart-static polyline, #epoch-chart-static polyline').length"); n != 4 {
+	} else if n := b.evalInt(t, "document.querySelectorAll('#loss-chart-static path.curve, #epoch-chart-static polyline').length"); n != 4 {
 		t.Errorf("the run page draws %d curves without JavaScript, want 1 + 3", n)
 	}
 	b.screenshot(t, "3-run")

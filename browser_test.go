@@ -49,6 +49,7 @@ const (
 	browserPredictions = 16
 	browserMinLogLines = 6
 	browserPhoneWidth  = 375
+	browserWideWidth   = 1440
 )
 
 // Timeouts of single steps; together they keep a test well under a minute
@@ -139,15 +140,32 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.stage(t, "5-predictions")
 	b.checkAccessible(t, "the dashboard with predictions")
 
+	// The live curve is smooth but monotone, its tooltip says what it shows,
+	// and its subtitle what a point is (1024 images in batches of 32: 32
+	// batches, ⌈32/20⌉ = 2 per point), though the page loaded before the run.
+	if got, want := b.eval(t, "document.querySelector('#loss-chart-panel .chart-subtitle').textContent"), "mean loss over the last 2 batches · x in epochs"; got != want {
+		t.Errorf("subtitle %q, want %q", got, want)
+	}
+	chartJS := "echarts.getInstanceByDom(document.getElementById('loss-chart')).getOption()"
+	if got := b.eval(t, chartJS+".series.map(s => s.smoothMonotone).join(',')"); got == "" || strings.Trim(got, "x,") != "" {
+		t.Errorf("series smoothMonotone %q, want 'x' on every series", got)
+	}
+	if got, want := b.eval(t, chartJS+".tooltip[0].formatter([{seriesId: 'raw-0', value: [0.65, 0.47671]}])"), "epoch 0.65 · loss 0.4767"; got != want {
+		t.Errorf("tooltip %q, want %q", got, want)
+	}
+
 	// With JavaScript every action updates the page in place (htmx and the
 	// event stream); a full page load would mean a form fell back to a post.
 	if loads := b.pageLoads(); len(loads) != 1 {
 		t.Errorf("the page was loaded %d times (%s), want once", len(loads), strings.Join(loads, ", "))
 	}
 
-	// The full page (long log lines, 16 cards) must still fit a phone.
+	// A wide screen shows the chart at its widest; the full page (long log
+	// lines, 16 cards) must still fit a phone.
+	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+	b.stage(t, "6-wide")
 	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
-	b.stage(t, "6-phone")
+	b.stage(t, "7-phone")
 	b.checkNoHorizontalScroll(t)
 	b.checkClean(t)
 }
@@ -193,12 +211,20 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b.waitFor(t, "the status line to say stopped", browserTrainingTimeout, browserStatusIs("stopped"))
 	b.stage(t, "4-stopped")
 	// Without JavaScript the server draws the curve as SVG in place of the live chart.
+	// It is the same monotone cubic as the live chart (Bezier segments), with
+	// gridlines and ticks on both axes.
 	if got := b.evalInt(t, `(() => {
-		const line = document.querySelector('#loss-chart-static polyline');
-		const box = line ? line.getBoundingClientRect() : null;
-		return line && box.width > 100 && box.height > 10 ? line.getAttribute('points').trim().split(/\s+/).length : 0;
-	})()`); got < 2 {
-		t.Errorf("the static loss chart shows %d points, want the curve so far", got)
+		const path = document.querySelector('#loss-chart-static path.curve');
+		const box = path ? path.getBoundingClientRect() : null;
+		return path && box.width > 100 && box.height > 10 ? (path.getAttribute('d').match(/C/g) || []).length : 0;
+	})()`); got < 1 {
+		t.Errorf("the static loss chart draws %d cubic segments, want the curve so far as a path of C commands", got)
+	}
+	if got := b.evalInt(t, "document.querySelectorAll('#loss-chart-static .grid line').length"); got < 2 {
+		t.Errorf("the static loss chart has %d gridlines, want one per y tick", got)
+	}
+	if got := b.evalInt(t, "document.querySelectorAll('#loss-chart-static .x-ticks line').length"); got < 2 {
+		t.Errorf("the static loss chart has %d x ticks, want several", got)
 	}
 
 	b.waitFor(t, "Get Predictions to be enabled", browserStepTimeout, "!("+browserButtonJS("Get Predictions")+").disabled")
@@ -209,6 +235,10 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	if got := b.evalInt(t, "document.querySelectorAll('#loss-chart canvas').length"); got != 0 {
 		t.Errorf("found %d chart canvases with JavaScript disabled; the scripts ran", got)
 	}
+	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+	b.stage(t, "6-wide")
+	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
+	b.stage(t, "7-phone")
 	b.checkClean(t)
 }
 

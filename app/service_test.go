@@ -318,7 +318,7 @@ func TestPersistThenPublish(t *testing.T) {
 			statuses = append(statuses, e.Status)
 		}
 	}
-	if len(published) != len(stored) || len(stored) != 2*min(trainImages/32, train.LossPointsPerEpoch) {
+	if len(published) != len(stored) || len(stored) != train.LossPointCount(2, trainImages/32) {
 		t.Fatalf("%d points published, %d stored", len(published), len(stored))
 	}
 	for i := range stored {

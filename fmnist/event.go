@@ -22,6 +22,19 @@ type Progress struct {
 	ImagesPerSec float64 // training throughput over the epoch so far
 }
 
+// LossPointsPerEpoch is how many points of the loss curve an epoch yields
+// (fewer only when it has fewer batches); the run's first batch adds one.
+const LossPointsPerEpoch = 20
+
+// BatchesPerLossPoint is N in "a point is the mean loss over the last N
+// batches" for an epoch of batchesPerEpoch batches; 0 when unknown.
+func BatchesPerLossPoint(batchesPerEpoch int) int {
+	if batchesPerEpoch <= 0 {
+		return 0
+	}
+	return (batchesPerEpoch + LossPointsPerEpoch - 1) / LossPointsPerEpoch
+}
+
 // LossPoint is one point of the loss curve; Epoch is fractional:
 // (epoch-1) + batch/batches, so the first epoch spans (0, 1].
 type LossPoint struct {

@@ -44,7 +44,7 @@ func TestAPIFlow(t *testing.T) {
 		t.Errorf("run config = %+v, want %+v (omitted keys take the defaults)", run.Config, want)
 	}
 	batches := trainImages / 32
-	wantPoints := 2 * min(batches, train.LossPointsPerEpoch)
+	wantPoints := train.LossPointCount(2, batches)
 	if len(run.Points) != wantPoints {
 		t.Errorf("run has %d loss points, want %d", len(run.Points), wantPoints)
 	}

@@ -52,7 +52,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			Status:      views.StatusViewOf(st),
 			Controls:    views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st)},
 			Progress:    views.ProgressViewOf(st.Training),
-			Chart:       s.chartView(st.Training.RunID, points),
+			Chart:       s.chartView(st.Training.RunID, points, batchesPerEpoch(st)),
 			Logs:        views.LogViewsOf(logs),
 			Predictions: views.PredictionsViewOf(st, s.predictor.LastPredictions()),
 		}
@@ -79,11 +79,27 @@ func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") =
 
 // chartView is the page's loss chart: the whole run, thinned by LTTB to
 // at most chartPoints points so that spikes and the start stay in view.
-func (s *Server) chartView(runID int64, points []fmnist.LossPoint) views.ChartView {
+func (s *Server) chartView(runID int64, points []fmnist.LossPoint, batchesPerEpoch int) views.ChartView {
 	points = downsample.LTTB(points, s.chartPoints, lossXY)
-	v := views.ChartView{Run: runID, MaxPoints: s.chartPoints, Points: make([]views.LossPoint, len(points))}
+	v := views.ChartView{
+		Run: runID, MaxPoints: s.chartPoints, Points: make([]views.LossPoint, len(points)),
+		BatchesPerPoint: fmnist.BatchesPerLossPoint(batchesPerEpoch),
+	}
 	for i, p := range points {
 		v.Points[i] = views.LossPoint{Epoch: p.Epoch, Loss: p.Loss}
 	}
 	return v
+}
+
+// batchesPerEpoch is the current (or last) run's epoch length in batches:
+// the trainer's own count once it has reported, else the configuration's
+// on the dataset; 0 when neither is known.
+func batchesPerEpoch(st fmnist.State) int {
+	if b := st.Training.Progress.Batches; b > 0 {
+		return b
+	}
+	if cfg := st.Training.Config; cfg.BatchSize > 0 && st.Dataset.Train > 0 {
+		return cfg.BatchesPerEpoch(st.Dataset.Train)
+	}
+	return 0
 }

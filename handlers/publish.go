@@ -35,7 +35,10 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.Progress:
 			progressed = true
 		case fmnist.LossPoint:
-			s.sendJSON(fmnist.EventLoss, u.RunID, apijson.Loss{Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss})
+			s.sendJSON(fmnist.EventLoss, u.RunID, apijson.Loss{
+				Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss,
+				BatchesPerPoint: fmnist.BatchesPerLossPoint(batchesPerEpoch(u.State)),
+			})
 		case fmnist.LogEntry:
 			s.send(fmnist.EventLog, u.RunID, views.LogEntry(views.LogViewOf(e)), apijson.LogOf(e, u.RunID))
 		case fmnist.EpochResult:

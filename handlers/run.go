@@ -90,6 +90,9 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 			return err
 		}
 		v.Loss.OneRun, v.Loss.Smooth = true, smoothParam(c)
+		if run.Config.BatchSize > 0 && st.Dataset.Train > 0 {
+			v.Loss.BatchesPerPoint = fmnist.BatchesPerLossPoint(run.Config.BatchesPerEpoch(st.Dataset.Train))
+		}
 		if v.Checkpoints, err = s.checkpointViews(ctx, id); err != nil {
 			return err
 		}

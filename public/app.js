@@ -80,6 +80,15 @@
     }, 250);
   }
 
+  // showPointMeaning keeps the subtitle right when a run starts after the
+  // page loaded (views.pointMeaning).
+  function showPointMeaning(n) {
+    var sub = document.querySelector('#loss-chart-panel .chart-subtitle');
+    if (!sub) return;
+    var what = n === 1 ? 'loss of each batch' : 'mean loss over the last ' + n + ' batches';
+    sub.textContent = what + ' · x in epochs';
+  }
+
   function scheduleRender() {
     if (chart && !pending) { pending = true; requestAnimationFrame(render); }
   }
@@ -103,7 +112,7 @@
     points = option.series[0].data.map(function (d) { return d.value || d; });
     option.series[0].data = points;
     option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
-    option.tooltip.valueFormatter = function (v) { return typeof v === 'number' ? v.toFixed(4) : v; };
+    option.tooltip.formatter = charts.lossTooltip;
     chart = echarts.init(el);
     chart.setOption(option);
     controls = charts.attach(chart, el, option.series, {
@@ -149,6 +158,7 @@
       run = String(msg.run); points = []; detail = null;
       if (controls) { controls.setMarkers([]); controls.resetZoom(); } // a new run: its whole curve
     }
+    if (msg.batches_per_point) showPointMeaning(msg.batches_per_point);
     points.push([msg.epoch, msg.loss]);
     if (points.length > maxPoints) points.splice(0, points.length - maxPoints);
     scheduleRender();

@@ -24,6 +24,17 @@
 
   var DEFAULTS = { smooth: 0, log: false, follow: true };
 
+  // lossTooltip is the loss chart's tooltip (axis trigger: params lists the
+  // series at the pointer): "epoch 0.65 · loss 0.4767", for the curve drawn
+  // on top (the smoothed one while smoothing is on).
+  function lossTooltip(params) {
+    var list = [].concat(params || []), top = list[list.length - 1];
+    list.forEach(function (p) { if (String(p.seriesId || '').indexOf('smooth-') === 0) top = p; });
+    var v = top && top.value;
+    if (!v || typeof v[0] !== 'number' || typeof v[1] !== 'number') return '';
+    return 'epoch ' + v[0].toFixed(2) + ' · loss ' + v[1].toFixed(4);
+  }
+
   function load(kind) {
     var s = {};
     try { s = JSON.parse(localStorage.getItem('fmnist.chart.' + kind) || '{}') || {}; } catch (e) { s = {}; }
@@ -192,5 +203,5 @@
     ];
   }
 
-  window.fmnistCharts = { smoothEMA: smoothEMA, attach: attach, zoomOptions: zoomOptions, defaults: DEFAULTS };
+  window.fmnistCharts = { smoothEMA: smoothEMA, attach: attach, zoomOptions: zoomOptions, lossTooltip: lossTooltip, defaults: DEFAULTS };
 })();

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -85,7 +86,7 @@ func LossChartOptions(points []LossPoint) (string, error) {
 }
 
 // lossChartVisitor adds the options go-echarts does not model: a fixed x tick
-// interval, the chart-wide font, and a tooltip drawn on the canvas (the
+// interval, monotone smoothing, the chart-wide font, and a tooltip drawn on the canvas (the
 // default HTML tooltip writes style attributes, which the CSP blocks).
 type lossChartVisitor struct {
 	charts.BaseConfigurationVisitor
@@ -101,6 +102,22 @@ func (lossChartVisitor) VisitXAxis(axes []opts.XAxis) interface{} {
 			return axes
 		}
 		m["interval"] = xTickInterval
+		out = append(out, m)
+	}
+	return out
+}
+
+// VisitSeriesOpt makes the smooth line monotone in x: ECharts' plain
+// `smooth` spline overshoots, drawing bumps that are not in the data.
+// newStaticChart draws the same curve for browsers without JavaScript.
+func (lossChartVisitor) VisitSeriesOpt(series charts.MultiSeries) interface{} {
+	out := make([]map[string]interface{}, 0, len(series))
+	for _, s := range series {
+		m, err := toMap(s)
+		if err != nil {
+			return series
+		}
+		m["smoothMonotone"] = "x"
 		out = append(out, m)
 	}
 	return out
@@ -129,6 +146,17 @@ func toMap(v interface{}) (map[string]interface{}, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// pointMeaning says what a point of the loss curve is, for the subtitle.
+func pointMeaning(batchesPerPoint int) string {
+	switch {
+	case batchesPerPoint == 1:
+		return "loss of each batch"
+	case batchesPerPoint > 1:
+		return "mean loss over the last " + strconv.Itoa(batchesPerPoint) + " batches"
+	}
+	return "mean loss over the batches since the previous point"
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -161,6 +161,9 @@ type ChartView struct {
 	Smooth float64
 	// Markers are vertical lines on the curve: epoch ends and resumes.
 	Markers []ChartMarker
+	// BatchesPerPoint is how many batches a point averages
+	// (fmnist.BatchesPerLossPoint); 0 when unknown.
+	BatchesPerPoint int
 }
 
 // ChartMarker is a labelled vertical line at X (in epochs) on a chart.

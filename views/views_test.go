@@ -568,10 +568,11 @@ type chartOptions struct {
 		FontFamily string `json:"fontFamily"`
 	} `json:"textStyle"`
 	Series []struct {
-		Type       string `json:"type"`
-		Smooth     *bool  `json:"smooth"`
-		ShowSymbol *bool  `json:"showSymbol"`
-		Data       []struct {
+		Type           string `json:"type"`
+		Smooth         *bool  `json:"smooth"`
+		SmoothMonotone string `json:"smoothMonotone"`
+		ShowSymbol     *bool  `json:"showSymbol"`
+		Data           []struct {
 			Value [2]float64 `json:"value"`
 		} `json:"data"`
 	} `json:"series"`
@@ -603,6 +604,8 @@ func TestLossChartOptions(t *testing.T) {
 		t.Error("y axis does not follow the data (scale)")
 	case len(o.Series) != 1 || o.Series[0].Type != "line" || o.Series[0].Smooth == nil || !*o.Series[0].Smooth || o.Series[0].ShowSymbol == nil || *o.Series[0].ShowSymbol:
 		t.Errorf("series %+v, want one smooth line without symbols", o.Series)
+	case o.Series[0].SmoothMonotone != "x":
+		t.Errorf("series smoothMonotone %q, want \"x\": a plain spline overshoots the data", o.Series[0].SmoothMonotone)
 	}
 	if len(o.Series) == 1 {
 		data := o.Series[0].Data

@@ -279,6 +279,9 @@ type Loss struct {
 	Run   int64   `json:"run"`
 	Epoch float64 `json:"epoch"`
 	Loss  float64 `json:"loss"`
+	// BatchesPerPoint is how many batches the point averages (the run's
+	// first point: that batch alone); left out when unknown.
+	BatchesPerPoint int `json:"batches_per_point,omitempty"`
 }
 
 // EpochEvent is the JSON of the "epoch" event: an epoch as the API shows

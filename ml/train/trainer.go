@@ -18,7 +18,7 @@ import (
 const (
 	// LossPointsPerEpoch is how many points of the loss curve an epoch
 	// yields (fewer only when it has fewer batches).
-	LossPointsPerEpoch = 20
+	LossPointsPerEpoch = fmnist.LossPointsPerEpoch
 	// LogEntriesPerEpoch is how many progress lines the log gets per epoch.
 	LogEntriesPerEpoch = 6
 )
@@ -289,7 +289,9 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 			Epoch: epoch, Epochs: r.cfg.Epochs, Batch: batch, Batches: batches,
 			Loss: loss, AvgLoss: stats.trainLoss, Percent: percent, ImagesPerSec: rate,
 		})
-		if isEvenMark(batch, batches, LossPointsPerEpoch) {
+		// The run's very first batch gets a point of its own, so the curve
+		// starts at the untrained loss (about ln 10 ≈ 2.3).
+		if isEvenMark(batch, batches, LossPointsPerEpoch) || (epoch == 1 && batch == 1) {
 			// A point carries the mean loss since the previous one: a single
 			// batch's loss is too noisy to read a trend from.
 			r.events.Push(fmnist.LossPoint{Epoch: float64(epoch-1) + float64(batch)/float64(batches), Loss: s.intervalSum / float64(s.intervalBatches)})
@@ -396,6 +398,17 @@ func (r *trainRun) imagesPerSec() float64 {
 // marks falls in an epoch of batches: ⌈k·batches/count⌉.
 func markBatch(k, batches, count int) int {
 	return (k*batches + count - 1) / count
+}
+
+// LossPointCount is how many loss points a run of epochs × batches yields
+// from its start: min(batches, LossPointsPerEpoch) per epoch, and one more
+// after the very first batch when that batch is not already a mark.
+func LossPointCount(epochs, batches int) int {
+	n := epochs * min(batches, LossPointsPerEpoch)
+	if epochs > 0 && batches > LossPointsPerEpoch {
+		n++
+	}
+	return n
 }
 
 // isEvenMark reports whether batch is one of min(count, batches) evenly

@@ -146,7 +146,17 @@ func TestTrainLearnsAndReportsEveryStep(t *testing.T) {
 	}
 
 	// Exactly LossPointsPerEpoch points per epoch at (epoch-1)+batch/batches,
-	// increasing, the last one at the epoch's end.
+	// increasing, the last one at the epoch's end; epoch 1 has one more,
+	// after its first batch (38 batches: batch 1 is not a mark).
+	if first := ev.lossPoints[0].Epoch; math.Abs(first-1.0/batches) > 1e-12 {
+		t.Errorf("first loss point at x=%v, want 1/%d (after batch 1)", first, batches)
+	}
+	if got, want := ev.lossPoints[0].Loss, ev.progress[0].Loss; got != want {
+		t.Errorf("first loss point = %v, want batch 1's loss %v", got, want)
+	}
+	if want := LossPointCount(3, batches); len(ev.lossPoints) != want {
+		t.Errorf("%d loss points, want %d", len(ev.lossPoints), want)
+	}
 	perEpoch := map[int]int{}
 	prev := 0.0
 	for _, lp := range ev.lossPoints {
@@ -162,8 +172,12 @@ func TestTrainLearnsAndReportsEveryStep(t *testing.T) {
 		prev = lp.Epoch
 	}
 	for epoch := 1; epoch <= 3; epoch++ {
-		if perEpoch[epoch] != LossPointsPerEpoch {
-			t.Errorf("epoch %d has %d loss points, want %d", epoch, perEpoch[epoch], LossPointsPerEpoch)
+		want := LossPointsPerEpoch
+		if epoch == 1 {
+			want++
+		}
+		if perEpoch[epoch] != want {
+			t.Errorf("epoch %d has %d loss points, want %d", epoch, perEpoch[epoch], want)
 		}
 	}
 	if last := ev.lossPoints[len(ev.lossPoints)-1].Epoch; last != 3 {
