@@ -89,7 +89,7 @@ func ComparePage(v CompareView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = panelHeading("Training loss", "per batch · x in epochs").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = panelHeading("Training loss", "each run's loss points · x in epochs").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
