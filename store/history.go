@@ -9,48 +9,21 @@ import (
 )
 
 // RunSummaries returns every run, newest first, with its best test accuracy
-// and mean images/s over its epochs.
+// and mean images/s over its epochs: ListRuns, which reads both with the run.
 func (db *DB) RunSummaries(ctx context.Context) ([]fmnist.RunSummary, error) {
-	rows, err := db.sql.QueryContext(ctx, `
-		SELECT `+runColumns+`, e.best, e.ips
-		FROM runs LEFT JOIN (
-			SELECT run_id, max(test_accuracy) AS best, avg(images_per_sec) AS ips
-			FROM epoch_results GROUP BY run_id
-		) AS e ON e.run_id = runs.id
-		ORDER BY id DESC`)
+	runs, err := db.ListRuns(ctx, fmnist.RunFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("list run summaries: %w", err)
 	}
-	defer rows.Close()
-	var out []fmnist.RunSummary
-	for rows.Next() {
-		var (
-			best, ips sql.NullFloat64
-			s         fmnist.RunSummary
-		)
-		s.Run, err = scanRun(scanExtra{rows, []any{&best, &ips}})
-		if err != nil {
-			return nil, fmt.Errorf("list run summaries: %w", err)
+	out := make([]fmnist.RunSummary, len(runs))
+	for i, r := range runs {
+		out[i] = fmnist.RunSummary{Run: r, BestAccuracy: r.BestTestAccuracy}
+		if r.ImagesPerSec != nil {
+			out[i].ImagesPerSec = *r.ImagesPerSec
 		}
-		if best.Valid {
-			s.BestAccuracy = &best.Float64
-		}
-		s.ImagesPerSec = ips.Float64
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list run summaries: %w", err)
 	}
 	return out, nil
 }
-
-// scanExtra lets scanRun read a row that has more columns after the run's.
-type scanExtra struct {
-	row   interface{ Scan(...any) error }
-	extra []any
-}
-
-func (s scanExtra) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
 
 // RunLogs returns a page of run runID's log, newest first, and how many
 // entries of the run match q.Level in all.
