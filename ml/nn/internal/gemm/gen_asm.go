@@ -301,11 +301,14 @@ func dotAVX512() string {
 	return a.String()
 }
 
-// dotAVX2 is the 3×3 AVX2 inner-product kernel. Accumulator (i, j) is
-// Y(i*3+j); A rows go to Y9-Y11, B rows to Y12, the tail mask to Y13.
+// dotAVX2 is the 4×3 AVX2 inner-product kernel. Accumulator (i, j) is
+// Y(i*3+j); each step loads the three B rows into Y12-Y14 and streams the
+// four A rows through Y15: 7 loads for 12 FMAs, and 12 independent
+// accumulators cover the FMA latency of two pipes. All 16 registers are
+// taken, so the masked k%8 tail reloads B per A row with the mask in Y15.
 func dotAVX2() string {
-	aRegs := []string{"R8", "R9", "R10"}
-	bRegs := []string{"R11", "R12", "R13"}
+	aRegs := []string{"R8", "R9", "R10", "R11"}
+	bRegs := []string{"R12", "R13", "R14"}
 	rowsB := len(bRegs)
 	var a asm
 	a.line("")
@@ -321,9 +324,9 @@ func dotAVX2() string {
 	a.line("")
 	a.line("// func dotAVX2(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)")
 	a.line("// Inner products for C = A·Bᵀ with both operands read in place (rows")
-	a.line("// contiguous along K): out[i*3+j] = Σ_p a[i*lda+p]·b[j*ldb+p] for i, j < 3")
-	a.line("// (out holds 12 floats); rows past rowsA (rowsB) re-read row 0 and their")
-	a.line("// sums are garbage the caller ignores.")
+	a.line("// contiguous along K): out[i*3+j] = Σ_p a[i*lda+p]·b[j*ldb+p] for i < 4,")
+	a.line("// j < 3 (out holds 12 floats); rows past rowsA (rowsB) re-read row 0 and")
+	a.line("// their sums are garbage the caller ignores.")
 	a.line("TEXT ·dotAVX2(SB), NOSPLIT, $0-112")
 	a.op("MOVQ k+0(FP), BX")
 	a.rowPointers("a_base+8(FP)", "lda+32(FP)", "rowsA+40(FP)", aRegs)
@@ -337,11 +340,11 @@ func dotAVX2() string {
 	a.op("SHRQ $3, DX")
 	a.op("JZ tail")
 	a.line("")
-	aVec := func(i int) int { return 9 + i }
-	bVec := func(int) int { return 12 }
-	acc := func(i, j int) string { return fmt.Sprintf("Y%d", i*rowsB+j) }
+	acc := func(j, i int) string { return fmt.Sprintf("Y%d", i*rowsB+j) }
 	a.line("loop:")
-	a.dotBody(aRegs, bRegs, func(p string, y int) string { return fmt.Sprintf("VMOVUPS (%s)(CX*1), Y%d", p, y) }, aVec, bVec, acc, "Y")
+	// B rows are held, A rows streamed: dotBody's first operand is held.
+	a.dotBody(bRegs, aRegs, func(p string, y int) string { return fmt.Sprintf("VMOVUPS (%s)(CX*1), Y%d", p, y) },
+		func(j int) int { return 12 + j }, func(int) int { return 15 }, acc, "Y")
 	a.op("ADDQ $32, CX")
 	a.op("DECQ DX")
 	a.op("JNZ loop")
@@ -352,17 +355,22 @@ func dotAVX2() string {
 	a.op("LEAQ tailMask<>+32(SB), AX")
 	a.op("SHLQ $2, BX")
 	a.op("SUBQ BX, AX")
-	a.op("VMOVUPS (AX), Y13")
-	a.dotBody(aRegs, bRegs, func(p string, y int) string { return fmt.Sprintf("VMASKMOVPS (%s)(CX*1), Y13, Y%d", p, y) }, aVec, bVec, acc, "Y")
+	a.op("VMOVUPS (AX), Y15")
+	for j, pb := range bRegs {
+		a.op("VMASKMOVPS (%s)(CX*1), Y15, Y13", pb)
+		for i, pa := range aRegs {
+			a.op("VMASKMOVPS (%s)(CX*1), Y15, Y14", pa)
+			a.op("VFMADD231PS Y14, Y13, %s", acc(j, i))
+		}
+	}
 	a.line("")
 	a.line("reduce:")
-	a.op("// Horizontal sums four accumulators at a time; the ninth is summed")
-	a.op("// with itself as padding, filling out[8:12].")
+	a.op("// Horizontal sums, four accumulators at a time.")
 	a.op("MOVQ out_base+88(FP), DI")
-	groups := [][4]int{{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 8, 8, 8}}
-	for g, y := range groups {
-		a.op("VHADDPS Y%d, Y%d, Y12", y[1], y[0])
-		a.op("VHADDPS Y%d, Y%d, Y13", y[3], y[2])
+	for g := range len(aRegs) * rowsB / 4 {
+		y := 4 * g
+		a.op("VHADDPS Y%d, Y%d, Y12", y+1, y)
+		a.op("VHADDPS Y%d, Y%d, Y13", y+3, y+2)
 		a.op("VHADDPS Y13, Y12, Y12")
 		a.op("VEXTRACTF128 $1, Y12, X13")
 		a.op("VADDPS X13, X12, X12")

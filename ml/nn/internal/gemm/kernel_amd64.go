@@ -23,9 +23,9 @@ var (
 		dot:        &dotKernel{rowsA: 4, rowsB: 6, outLen: 48, index: dotAVX512Index(), fn: dotAVX512},
 	}
 	avx2 = &kernel{
-		name: "avx2", mr: 6, nr: 16,
+		name: "avx2", mr: 6, nr: 16, kc: 384,
 		micro: microAVX2, packPanels: packPanels16,
-		dot: &dotKernel{rowsA: 3, rowsB: 3, outLen: 12, index: identityIndex(9), fn: dotAVX2},
+		dot: &dotKernel{rowsA: 4, rowsB: 3, outLen: 12, index: identityIndex(12), fn: dotAVX2},
 	}
 )
 
@@ -47,7 +47,7 @@ func availableKernels() []*kernel {
 //go:noescape
 func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
 
-// dotAVX2 computes a 3×3 block of inner products; see dot_avx2_amd64.s.
+// dotAVX2 computes a 4×3 block of inner products; see dot_avx2_amd64.s.
 //
 //go:noescape
 func dotAVX2(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
