@@ -197,7 +197,7 @@ func macroKernel(kr *kernel, mc, nc, kc int, packedA, packedB, c []float32, ldc 
 			tile := c[ir*ldc+jr:]
 			if kr.partialTiles || rows == mr && cols == nr {
 				micro := kr.micro
-				if kr.fewRows != nil && rows <= mr/2 {
+				if kr.fewRows != nil && rows <= kr.fewRowsMax {
 					micro = kr.fewRows
 				}
 				micro(kc, aPanel, bPanel, tile, ldc, beta, rows, cols)

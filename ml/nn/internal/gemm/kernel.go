@@ -24,8 +24,9 @@ type kernel struct {
 	// Unless partialTiles is set, rows and cols must be mr and nr.
 	micro        func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
 	partialTiles bool
-	// fewRows, if set, is micro for tiles of at most mr/2 rows.
-	fewRows func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+	// fewRows, if set, is micro for tiles of at most fewRowsMax rows.
+	fewRows    func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+	fewRowsMax int
 	// packPanels, if set, packs full panels of row-major B:
 	// dst[q*rows*nr + p*nr + j] = src[p*ld + q*nr + j].
 	packPanels func(dst, src []float32, ld, rows, panels int)
