@@ -12,3 +12,4 @@
 package kernels
 
 //go:generate go run gen_asm.go gen_avx2.go
+//go:generate go run gen_neon.go
