@@ -13,11 +13,14 @@ type AdamStep struct {
 // m += (1-β1)(g-m); v = β2·v + (1-β2)·g²; p -= stepSize·m / (√v/√bc2 + ε).
 func (k *AdamStep) applyGo(p, g, m, v []float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	// The float32 conversions round each product, so that no compiler
+	// fuses it into a multiply-add (arm64's does): the assembly kernels
+	// round the same way and match bit for bit.
 	for j, gj := range g {
-		mj := m[j] + k.OneMinusB1*(gj-m[j])
-		vj := k.B2*v[j] + k.OneMinusB2*gj*gj
+		mj := m[j] + float32(k.OneMinusB1*(gj-m[j]))
+		vj := float32(k.B2*v[j]) + float32(k.OneMinusB2*gj*gj)
 		m[j], v[j] = mj, vj
-		denom := float32(math.Sqrt(float64(vj)))*k.InvBc2Sqrt + k.Eps
-		p[j] -= k.StepSize * mj / denom
+		denom := float32(float32(math.Sqrt(float64(vj)))*k.InvBc2Sqrt) + k.Eps
+		p[j] -= float32(k.StepSize*mj) / denom
 	}
 }
