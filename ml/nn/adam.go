@@ -98,7 +98,8 @@ func (a *adam) kernel(k *kernels.AdamStep, noDecay bool) func(p, g, m, v []float
 		if wd == 0 {
 			return k.Apply
 		}
-		w := &kernels.AdamWStep{AdamStep: *k, Decay: float32(1 - a.lr*wd)}
+		w := *k
+		w.Decay = float32(a.lr * wd)
 		return w.Apply
 	case OptimizerSGD:
 		s := &kernels.NesterovStep{LR: float32(a.lr), Momentum: float32(a.momentum), WeightDecay: float32(wd)}

@@ -42,7 +42,7 @@ type Network struct {
 	specs   []paramSpec
 	weights []*tensor.Dense // in specs order
 	opt     *adam
-	dropout *rand.Rand // draws the dropout masks; seeded, so runs repeat
+	seed    int64 // with the step, seeds each step's dropout masks, so runs (and resumed runs) repeat
 	train   graphCache
 	infer   graphCache
 	closed  bool
@@ -62,7 +62,7 @@ func NewNetworkSpec(seed int64, spec Spec) (*Network, error) {
 		return nil, fmt.Errorf("new network: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
-	n := &Network{spec: spec, specs: spec.params(), dropout: rand.New(rand.NewPCG(uint64(seed), 0xd1b54a32d192ed03))}
+	n := &Network{spec: spec, specs: spec.params(), seed: seed}
 	sizes := make([]int, len(n.specs))
 	for i, ps := range n.specs {
 		size := 1
@@ -126,7 +126,7 @@ func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
 		return 0, fmt.Errorf("train step: %w", err)
 	}
 	if cg.dropout != nil {
-		cg.dropout.draw(n.dropout)
+		cg.dropout.draw(rand.New(rand.NewPCG(uint64(n.seed)^0xd1b54a32d192ed03, uint64(n.opt.step))))
 	}
 	loss, err := cg.run(x, labels, n.spec.LabelSmoothing)
 	if err != nil {

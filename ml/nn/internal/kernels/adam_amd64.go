@@ -8,7 +8,7 @@ func adamAVX512(p, grad, m, v *float32, n int, k *AdamStep)
 // AVX-512 kernel does the same operations in the same order, so results
 // are bit-identical on every path.
 func (k *AdamStep) Apply(p, g, m, v []float32) {
-	if !avx512 || len(p) == 0 {
+	if !avx512 || len(p) == 0 || k.Decay != 0 {
 		k.applyGo(p, g, m, v)
 		return
 	}
