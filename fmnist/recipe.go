@@ -1,9 +1,13 @@
 package fmnist
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Recipe is how a run trains beyond epochs, batch size and learning rate:
@@ -276,4 +280,36 @@ func (c Config) LearningRate(batch, batchesPerEpoch int) float64 {
 // cosineBetween goes from a (at t=0) to b (at t=1) along half a cosine.
 func cosineBetween(a, b, t float64) float64 {
 	return b + (a-b)*(1+math.Cos(math.Pi*t))/2
+}
+
+// UnmarshalJSON decodes a Config, applying its "preset" first: the preset's
+// values fill the config and the other keys given change them, so
+// {"preset":"best","epochs":5} is the best recipe for 5 epochs. Without a
+// preset key the keys given change c as it was. Unknown keys are refused,
+// as are unknown presets (an EINVALID Error naming the field).
+func (c *Config) UnmarshalJSON(data []byte) error {
+	var probe struct {
+		Preset *string `json:"preset"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return err
+	}
+	if probe.Preset != nil {
+		p, ok := Preset(*probe.Preset)
+		if !ok {
+			return FieldError(FieldPreset, fmt.Sprintf("must be one of %v", Presets))
+		}
+		*c = p
+	}
+	type plain Config // without this method
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode((*plain)(c))
+	// A wrong type in the embedded Recipe names its field "Recipe.crop";
+	// the key is "crop".
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		typeErr.Field = strings.TrimPrefix(typeErr.Field, "Recipe.")
+	}
+	return err
 }

@@ -146,3 +146,33 @@ func TestLearningRateSchedules(t *testing.T) {
 		t.Errorf("constant: %g; want 0.01", got)
 	}
 }
+
+func TestConfigJSONAppliesThePresetFirst(t *testing.T) {
+	c := DefaultConfig()
+	if err := json.Unmarshal([]byte(`{"epochs":5,"preset":"best","crop":3}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	best, _ := Preset(PresetBest)
+	best.Epochs, best.Crop = 5, 3
+	if c != best {
+		t.Errorf("decoded %+v; want the best preset with epochs 5 and crop 3: %+v", c, best)
+	}
+	c = DefaultConfig()
+	c.Epochs = 9
+	if err := json.Unmarshal([]byte(`{"lr":0.01}`), &c); err != nil || c.Epochs != 9 || c.LR != 0.01 || c.Preset != PresetBaseline {
+		t.Errorf("without a preset: %+v, %v; want the keys given changed only", c, err)
+	}
+	err := json.Unmarshal([]byte(`{"preset":"fast"}`), &c)
+	if ErrorField(err) != FieldPreset {
+		t.Errorf("unknown preset: %v; want an error naming preset", err)
+	}
+	if err := json.Unmarshal([]byte(`{"presets":"bn"}`), &c); err == nil {
+		t.Error("an unknown key was accepted")
+	}
+	// A stored config reads back as it was written.
+	b, _ := json.Marshal(best)
+	var back Config
+	if err := json.Unmarshal(b, &back); err != nil || back != best {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+}

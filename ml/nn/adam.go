@@ -75,7 +75,11 @@ func (a *adam) update(params, grads [][]float32) error {
 			continue
 		}
 		g, m, v := grads[i], a.m[i], a.v[i]
-		apply := a.kernel(k, a.noDecay[i])
+		wd := a.weightDecay
+		if a.noDecay[i] {
+			wd = 0
+		}
+		apply := kernels.Update(a.kind, k, a.lr, wd, a.momentum)
 		if len(p) < adamParallelMin {
 			apply(p, g, m, v)
 			continue
@@ -85,25 +89,4 @@ func (a *adam) update(params, grads [][]float32) error {
 		})
 	}
 	return nil
-}
-
-// kernel is the fused one-pass update of this optimiser for one parameter.
-func (a *adam) kernel(k *kernels.AdamStep, noDecay bool) func(p, g, m, v []float32) {
-	wd := a.weightDecay
-	if noDecay {
-		wd = 0
-	}
-	switch a.kind {
-	case OptimizerAdamW:
-		if wd == 0 {
-			return k.Apply
-		}
-		w := *k
-		w.Decay = float32(a.lr * wd)
-		return w.Apply
-	case OptimizerSGD:
-		s := &kernels.NesterovStep{LR: float32(a.lr), Momentum: float32(a.momentum), WeightDecay: float32(wd)}
-		return func(p, g, m, _ []float32) { s.Apply(p, g, m) }
-	}
-	return k.Apply
 }

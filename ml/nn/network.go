@@ -295,17 +295,10 @@ func (n *Network) build(batch int, training bool) (cg *compiledGraph, err error)
 	x := G.NewTensor(g, G.Float32, 4, G.WithShape(batch, 1, netImageSide, netImageSide), G.WithName("x"), G.WithValue(cg.x))
 	target := G.NewMatrix(g, G.Float32, G.WithShape(batch, netClasses), G.WithName("target"), G.WithValue(cg.target))
 	params := make(G.Nodes, len(n.specs))
-	byName := map[string]*G.Node{}
-	bnParams := map[int]map[string]int{} // layer → member → index
+	byName, index := map[string]*G.Node{}, map[string]int{}
 	for i, spec := range n.specs {
 		params[i] = G.NewTensor(g, G.Float32, len(spec.shape), G.WithShape(spec.shape...), G.WithName(spec.name), G.WithValue(n.weights[i]))
-		byName[spec.name] = params[i]
-		if spec.bnLayer > 0 {
-			if bnParams[spec.bnLayer] == nil {
-				bnParams[spec.bnLayer] = map[string]int{}
-			}
-			bnParams[spec.bnLayer][spec.bnMember] = i
-		}
+		byName[spec.name], index[spec.name] = params[i], i
 	}
 	s := n.spec
 
@@ -334,13 +327,13 @@ func (n *Network) build(batch int, training bool) (cg *compiledGraph, err error)
 		if !s.BatchNorm {
 			return h, nil
 		}
-		idx := bnParams[layer]
-		bn, err := newBatchNormLayer(fmt.Sprintf("bn%d", layer), batch, channels, side*side, training,
-			n.weights[idx["mean"]].Data().([]float32), n.weights[idx["var"]].Data().([]float32))
+		p := fmt.Sprintf("bn%d.", layer)
+		bn, err := newBatchNormLayer(p[:3], batch, channels, side*side, training,
+			n.weights[index[p+"running_mean"]].Data().([]float32), n.weights[index[p+"running_var"]].Data().([]float32))
 		if err != nil {
 			return nil, err
 		}
-		return bn.apply(h, params[idx["gamma"]], params[idx["beta"]])
+		return bn.apply(h, byName[p+"weight"], byName[p+"bias"])
 	}
 
 	h, err := conv1.apply(x, byName["conv1.weight"], byName["conv1.bias"])

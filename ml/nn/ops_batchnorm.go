@@ -8,50 +8,40 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/fmnist/trainer/ml/nn/internal/kernels"
 )
 
 // Batch normalisation over the channels of an NCHW tensor as one Gorgonia
-// op, PyTorch's BatchNorm2d: in training, each channel is normalised by the
-// batch's mean and (biased) variance, and the running statistics move by
-// bnMomentum towards them (the unbiased variance); in evaluation, the
-// running statistics normalise. Then y = γ·x̂ + β. Sums are float64, one
-// channel at a time, so results do not depend on the number of CPUs.
+// op, PyTorch's BatchNorm2d (the arithmetic is kernels.BatchNorm).
 
 const (
 	bnMomentum = 0.1
 	bnEps      = 1e-5
 )
 
-// batchNormLayer holds one batch-norm layer's geometry, the running
-// statistics (aliases of the network's tensors) and the buffers its ops
-// share within one compiled graph.
+// batchNormLayer holds one batch-norm layer's kernel, whose running
+// statistics alias the network's tensors, and the buffers its ops share
+// within one compiled graph.
 type batchNormLayer struct {
+	*kernels.BatchNorm
 	id                string
-	batch, ch, plane  int
-	training          bool
-	runMean, runVar   []float32 // the network's, updated by training steps
 	out               *ownedTensor
-	xhat              []float32 // normalised input, for the backward pass
-	invStd            []float32 // per channel
 	dX, dGamma, dBeta *ownedTensor
 }
 
 func newBatchNormLayer(name string, batch, channels, plane int, training bool, runMean, runVar []float32) (*batchNormLayer, error) {
-	if batch < 1 || channels < 1 || plane < 1 || len(runMean) != channels || len(runVar) != channels {
+	side := int(math.Sqrt(float64(plane)))
+	if batch < 1 || channels < 1 || plane < 1 || side*side != plane || len(runMean) != channels || len(runVar) != channels {
 		return nil, fmt.Errorf("batch norm %s: unsupported geometry batch %d, %d channels of %d", name, batch, channels, plane)
 	}
-	side := int(math.Sqrt(float64(plane)))
 	l := &batchNormLayer{
-		id: newOpID(name), batch: batch, ch: channels, plane: plane, training: training,
-		runMean: runMean, runVar: runVar,
-		out:    newOwnedTensor(batch, channels, side, side),
-		invStd: make([]float32, channels),
-	}
-	if side*side != plane {
-		return nil, fmt.Errorf("batch norm %s: plane %d is not square", name, plane)
+		BatchNorm: &kernels.BatchNorm{Batch: batch, Channels: channels, Plane: plane, Training: training,
+			Momentum: bnMomentum, Eps: bnEps, RunMean: runMean, RunVar: runVar, InvStd: make([]float32, channels)},
+		id: newOpID(name), out: newOwnedTensor(batch, channels, side, side),
 	}
 	if training {
-		l.xhat = make([]float32, batch*channels*plane)
+		l.Xhat = make([]float32, batch*channels*plane)
 		l.dX = newOwnedTensor(batch, channels, side, side)
 		l.dGamma, l.dBeta = newOwnedTensor(channels), newOwnedTensor(channels)
 	}
@@ -64,77 +54,6 @@ func (l *batchNormLayer) apply(x, gamma, beta *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("%s forward: %w", l.id, err)
 	}
 	return y, nil
-}
-
-// forward computes y from x (both [N, C, plane]) for the channels [lo, hi).
-func (l *batchNormLayer) forward(x, gamma, beta, y []float32, lo, hi int) {
-	m := l.batch * l.plane
-	for c := lo; c < hi; c++ {
-		var mean, variance float64
-		if l.training {
-			var sum, sq float64
-			for n := range l.batch {
-				for _, v := range x[(n*l.ch+c)*l.plane : (n*l.ch+c+1)*l.plane] {
-					sum += float64(v)
-				}
-			}
-			mean = sum / float64(m)
-			for n := range l.batch {
-				for _, v := range x[(n*l.ch+c)*l.plane : (n*l.ch+c+1)*l.plane] {
-					d := float64(v) - mean
-					sq += d * d
-				}
-			}
-			variance = sq / float64(m)
-			unbiased := variance
-			if m > 1 {
-				unbiased = sq / float64(m-1)
-			}
-			l.runMean[c] = float32((1-bnMomentum)*float64(l.runMean[c]) + bnMomentum*mean)
-			l.runVar[c] = float32((1-bnMomentum)*float64(l.runVar[c]) + bnMomentum*unbiased)
-		} else {
-			mean, variance = float64(l.runMean[c]), float64(l.runVar[c])
-		}
-		inv := float32(1 / math.Sqrt(variance+bnEps))
-		l.invStd[c] = inv
-		mu, g, b := float32(mean), gamma[c], beta[c]
-		for n := range l.batch {
-			off := (n*l.ch + c) * l.plane
-			for i, v := range x[off : off+l.plane] {
-				h := (v - mu) * inv
-				if l.training {
-					l.xhat[off+i] = h
-				}
-				y[off+i] = g*h + b
-			}
-		}
-	}
-}
-
-// backward computes dx, dγ and dβ from dy for the channels [lo, hi):
-// dx = γ·σ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)).
-func (l *batchNormLayer) backward(gamma, dy []float32, lo, hi int) {
-	m := float64(l.batch * l.plane)
-	dx := l.dX.data
-	for c := lo; c < hi; c++ {
-		var sumDy, sumDyXhat float64
-		for n := range l.batch {
-			off := (n*l.ch + c) * l.plane
-			for i, d := range dy[off : off+l.plane] {
-				sumDy += float64(d)
-				sumDyXhat += float64(d) * float64(l.xhat[off+i])
-			}
-		}
-		l.dGamma.data[c], l.dBeta.data[c] = float32(sumDyXhat), float32(sumDy)
-		k := float32(float64(gamma[c]) * float64(l.invStd[c]) / m)
-		mf, sd, sdx := float32(m), float32(sumDy), float32(sumDyXhat)
-		for n := range l.batch {
-			off := (n*l.ch + c) * l.plane
-			for i, d := range dy[off : off+l.plane] {
-				dx[off+i] = k * (mf*d - sd - l.xhat[off+i]*sdx)
-			}
-		}
-	}
 }
 
 // bnForwardOp :: x[N,C,H,W] → γ[C] → β[C] → y[N,C,H,W]
@@ -163,15 +82,15 @@ func (op *bnForwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	gamma, err := float32s(inputs[1], l.ch, l.id+" weight")
+	gamma, err := float32s(inputs[1], l.Channels, l.id+" weight")
 	if err != nil {
 		return nil, err
 	}
-	beta, err := float32s(inputs[2], l.ch, l.id+" bias")
+	beta, err := float32s(inputs[2], l.Channels, l.id+" bias")
 	if err != nil {
 		return nil, err
 	}
-	parallelFor(l.ch, func(lo, hi int) { l.forward(x, gamma, beta, l.out.data, lo, hi) })
+	parallelFor(l.Channels, func(lo, hi int) { l.Forward(x, gamma, beta, l.out.data, lo, hi) })
 	return l.out.value()
 }
 
@@ -179,7 +98,7 @@ func (op *bnForwardOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 
 func (op *bnForwardOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	l := op.batchNormLayer
-	if !l.training {
+	if !l.Training {
 		return nil, fmt.Errorf("%s was built for inference only", l.id)
 	}
 	if len(inputs) != 3 {
@@ -222,7 +141,7 @@ func (op *bnBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	l := op.batchNormLayer
-	gamma, err := float32s(inputs[0], l.ch, l.id+" weight")
+	gamma, err := float32s(inputs[0], l.Channels, l.id+" weight")
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +149,6 @@ func (op *bnBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	parallelFor(l.ch, func(lo, hi int) { l.backward(gamma, dy, lo, hi) })
+	parallelFor(l.Channels, func(lo, hi int) { l.Backward(gamma, dy, l.dX.data, l.dGamma.data, l.dBeta.data, lo, hi) })
 	return l.dX.value()
 }

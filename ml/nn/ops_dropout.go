@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/fmnist/trainer/ml/nn/internal/kernels"
 )
 
 // Dropout as one Gorgonia op, for training graphs only: each value is kept
@@ -35,15 +37,7 @@ func newDropoutLayer(name string, batch, width int, p float64) (*dropoutLayer, e
 }
 
 // draw fills the mask for the next step.
-func (l *dropoutLayer) draw(rng *rand.Rand) {
-	keep := float32(1 / (1 - l.p))
-	for i := range l.mask {
-		l.mask[i] = 0
-		if rng.Float64() >= l.p {
-			l.mask[i] = keep
-		}
-	}
-}
+func (l *dropoutLayer) draw(rng *rand.Rand) { kernels.DropoutMask(l.mask, l.p, rng) }
 
 func (l *dropoutLayer) apply(x *G.Node) (*G.Node, error) {
 	y, err := G.ApplyOp(&dropoutOp{l, false}, x)
@@ -66,14 +60,12 @@ func (op *dropoutOp) Type() hm.Type {
 func (op *dropoutOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.out.shape.Clone(), nil
 }
-func (op *dropoutOp) ReturnsPtr() bool     { return true }
-func (op *dropoutOp) CallsExtern() bool    { return false }
-func (op *dropoutOp) OverwritesInput() int { return -1 }
-func (op *dropoutOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "dropout(%s,%v)", op.id, op.grad)
-}
-func (op *dropoutOp) Hashcode() uint32 { return hashOf(op) }
-func (op *dropoutOp) String() string   { return fmt.Sprintf("dropout(%s,grad=%v)", op.id, op.grad) }
+func (op *dropoutOp) ReturnsPtr() bool      { return true }
+func (op *dropoutOp) CallsExtern() bool     { return false }
+func (op *dropoutOp) OverwritesInput() int  { return -1 }
+func (op *dropoutOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "dropout(%s,%v)", op.id, op.grad) }
+func (op *dropoutOp) Hashcode() uint32      { return hashOf(op) }
+func (op *dropoutOp) String() string        { return fmt.Sprintf("dropout(%s,grad=%v)", op.id, op.grad) }
 
 func (op *dropoutOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err := checkInputs(op, inputs); err != nil {

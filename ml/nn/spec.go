@@ -30,6 +30,8 @@ const (
 	OptimizerSGD   = "sgd"
 )
 
+var optimizers = []string{OptimizerAdam, OptimizerAdamW, OptimizerSGD}
+
 // DefaultSpec is the baseline network, trained by Adam at lr: the PyTorch
 // reference's.
 func DefaultSpec(lr float64) Spec {
@@ -52,18 +54,14 @@ func (s Spec) Architecture() string {
 // Architecture is the baseline network's architecture name.
 var Architecture = DefaultSpec(1e-3).Architecture()
 
+// validate checks what the network itself needs; fmnist.Config.Validate
+// gives users the reasons.
 func (s Spec) validate() error {
-	switch {
-	case s.Conv1 < 1 || s.Conv2 < 1 || s.Dense < 1:
-		return fmt.Errorf("widths %d, %d, %d must be positive", s.Conv1, s.Conv2, s.Dense)
-	case !(s.LR > 0) || math.IsInf(s.LR, 0):
+	if !(s.LR > 0) || math.IsInf(s.LR, 0) {
 		return fmt.Errorf("learning rate %v must be a positive number", s.LR)
-	case !(s.Dropout >= 0 && s.Dropout < 1):
-		return fmt.Errorf("dropout %v must be in [0, 1)", s.Dropout)
-	case !slices.Contains([]string{OptimizerAdam, OptimizerAdamW, OptimizerSGD}, s.Optimizer):
-		return fmt.Errorf("optimizer %q is not adam, adamw or sgd", s.Optimizer)
-	case !(s.WeightDecay >= 0 && s.Momentum >= 0 && s.Momentum < 1 && s.LabelSmoothing >= 0 && s.LabelSmoothing < 1):
-		return fmt.Errorf("weight decay %v, momentum %v or label smoothing %v out of range", s.WeightDecay, s.Momentum, s.LabelSmoothing)
+	}
+	if s.Conv1 < 1 || s.Conv2 < 1 || s.Dense < 1 || !(s.Dropout >= 0 && s.Dropout < 1) || !slices.Contains(optimizers, s.Optimizer) {
+		return fmt.Errorf("unsupported network %+v", s)
 	}
 	return nil
 }
@@ -72,14 +70,12 @@ func (s Spec) validate() error {
 // PyTorch's default initialisation (0: a constant init), and whether the
 // optimiser trains it (batch norm's running statistics it does not).
 type paramSpec struct {
-	name     string
-	shape    []int
-	fanIn    int
-	init     float32 // the value of every element when fanIn is 0
-	buffer   bool    // running statistics: saved, not trained
-	noDecay  bool    // biases and batch-norm scales: no weight decay
-	bnLayer  int     // 1 or 2 for batch norm tensors
-	bnMember string  // gamma, beta, mean, var
+	name    string
+	shape   []int
+	fanIn   int
+	init    float32 // the value of every element when fanIn is 0
+	buffer  bool    // running statistics: saved, not trained
+	noDecay bool    // biases and batch-norm scales: no weight decay
 }
 
 // params lists the parameters of a network of s in their fixed order.
@@ -94,10 +90,10 @@ func (s Spec) params() []paramSpec {
 		}
 		p := fmt.Sprintf("bn%d.", layer)
 		ps = append(ps,
-			paramSpec{name: p + "weight", shape: []int{width}, init: 1, noDecay: true, bnLayer: layer, bnMember: "gamma"},
-			paramSpec{name: p + "bias", shape: []int{width}, init: 0, noDecay: true, bnLayer: layer, bnMember: "beta"},
-			paramSpec{name: p + "running_mean", shape: []int{width}, init: 0, buffer: true, bnLayer: layer, bnMember: "mean"},
-			paramSpec{name: p + "running_var", shape: []int{width}, init: 1, buffer: true, bnLayer: layer, bnMember: "var"},
+			paramSpec{name: p + "weight", shape: []int{width}, init: 1, noDecay: true},
+			paramSpec{name: p + "bias", shape: []int{width}, init: 0, noDecay: true},
+			paramSpec{name: p + "running_mean", shape: []int{width}, init: 0, buffer: true},
+			paramSpec{name: p + "running_var", shape: []int{width}, init: 1, buffer: true},
 		)
 	}
 	bn(1, s.Conv1)
@@ -113,22 +109,4 @@ func (s Spec) params() []paramSpec {
 		paramSpec{name: "fc2.weight", shape: []int{netClasses, s.Dense}, fanIn: s.Dense},
 		paramSpec{name: "fc2.bias", shape: []int{netClasses}, fanIn: s.Dense, noDecay: true},
 	)
-}
-
-// SpecOf recovers the network shape of a list of parameters (as a
-// checkpoint holds them): widths and batch norm. The training fields are
-// the defaults.
-func SpecOf(params []Param) (Spec, error) {
-	s := DefaultSpec(1e-3)
-	shape := map[string][]int{}
-	for _, p := range params {
-		shape[p.Name] = p.Shape
-	}
-	c1, c2, f1 := shape["conv1.weight"], shape["conv2.weight"], shape["fc1.weight"]
-	if len(c1) != 4 || len(c2) != 4 || len(f1) != 2 {
-		return s, fmt.Errorf("parameters lack conv1, conv2 or fc1 weights of the expected ranks")
-	}
-	s.Conv1, s.Conv2, s.Dense = c1[0], c2[0], f1[0]
-	_, s.BatchNorm = shape["bn1.weight"]
-	return s, nil
 }

@@ -182,7 +182,7 @@ func SaveCheckpoint(path string, net *nn.Network, meta CheckpointMeta) error {
 // which only tests still need.
 func encodeCheckpoint(params []nn.Param, adam *nn.AdamState, meta CheckpointMeta) ([]byte, error) {
 	version := uint32(CheckpointVersion)
-	spec, err := nn.SpecOf(params)
+	spec, err := specOfParams(params)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 	for i, p := range header.Params {
 		shapes[i] = nn.Param{Name: p.Name, Shape: p.Shape}
 	}
-	spec, err := nn.SpecOf(shapes)
+	spec, err := specOfParams(shapes)
 	if err != nil {
 		return nil, fmt.Errorf("architecture %q: %w", header.Architecture, err)
 	}
@@ -387,7 +387,7 @@ func LoadModel(path string) (*Model, error) {
 		return nil, err
 	}
 	// The learning rate does not matter: the model only predicts.
-	spec, err := nn.SpecOf(ck.Params)
+	spec, err := specOfParams(ck.Params)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}

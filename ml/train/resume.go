@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 
 	"github.com/fmnist/trainer/fmnist"
-	"github.com/fmnist/trainer/ml/nn"
 )
 
 // Resumable returns nil when a run can continue from c: it must carry the
@@ -99,13 +98,4 @@ func (c *Checkpoint) sameNetwork(cfg fmnist.Config) error {
 			was.Optimizer, name, was.Preset, was.Optimizer, now.Preset, now.Optimizer))
 	}
 	return nil
-}
-
-// describeNetwork says a network's shape in a few words.
-func describeNetwork(s nn.Spec) string {
-	bn := "no batch norm"
-	if s.BatchNorm {
-		bn = "batch norm"
-	}
-	return fmt.Sprintf("conv %d/%d, dense %d, %s", s.Conv1, s.Conv2, s.Dense, bn)
 }

@@ -395,16 +395,6 @@ func (r *trainRun) noteBest(e fmnist.EpochResult) {
 	}
 }
 
-// NetworkSpec is the network a run of cfg trains.
-func NetworkSpec(cfg fmnist.Config) nn.Spec {
-	r := cfg.Recipe.Filled()
-	return nn.Spec{
-		Conv1: r.Conv1, Conv2: r.Conv2, Dense: r.Dense, BatchNorm: r.BatchNorm, Dropout: r.Dropout,
-		Optimizer: r.Optimizer, LR: cfg.LR, WeightDecay: r.WeightDecay, Momentum: r.Momentum,
-		LabelSmoothing: r.LabelSmoothing,
-	}
-}
-
 // heldOut is the last n images of set, as a set of their own (aliasing it).
 func heldOut(set *data.Set, n int) data.Set {
 	if n <= 0 || n > set.Count {
