@@ -149,12 +149,14 @@ func Preset(name string) (c Config, ok bool) {
 	case PresetBN:
 		c.Preset, c.BatchNorm = PresetBN, true
 	case PresetBest:
-		// Chosen on the validation split (see the README): a wider network
-		// with batch norm, AdamW on a one-cycle schedule, crop and flip,
-		// label smoothing and flip TTA, sized to end within ten minutes.
+		// The airbench ingredients on this network (see the README for how
+		// it fared on the validation split): batch norm, AdamW on a
+		// one-cycle schedule, crop and flip, label smoothing and flip TTA,
+		// for ten minutes of training; with the time limit the schedule
+		// anneals by the deadline whatever the machine's speed.
 		c.Preset, c.BatchNorm = PresetBest, true
 		c.Conv1, c.Conv2, c.Dense, c.Dropout = 32, 64, 256, 0.25
-		c.Epochs, c.BatchSize, c.LR = 12, 128, 4e-4
+		c.Epochs, c.BatchSize, c.LR = 30, 128, 4e-4
 		c.Schedule, c.Warmup, c.PeakLR, c.FinalLR = ScheduleOneCycle, 0.2, 4e-3, 1e-5
 		c.Optimizer, c.WeightDecay = OptimizerAdamW, 5e-4
 		c.Crop, c.Flip = 2, true

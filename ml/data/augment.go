@@ -28,50 +28,50 @@ func AugmentRand(seed int64, epoch, batch int) *rand.Rand {
 
 // NormalizeAugmented writes the images at indices into dst as the
 // network's input (see Normalize), each changed by a with draws from rng.
-// scratch holds one image's pixels (Rows*Cols bytes).
-func (s *Set) NormalizeAugmented(dst []float32, indices []int, a Augment, rng *rand.Rand, scratch []uint8) {
+// The change and the normalisation are one pass over the pixels.
+func (s *Set) NormalizeAugmented(dst []float32, indices []int, a Augment, rng *rand.Rand) {
 	if !a.Active() {
 		s.Normalize(dst, indices)
 		return
 	}
 	size := s.Rows * s.Cols
 	for k, idx := range indices {
-		img := scratch[:size]
-		a.apply(img, s.Image(idx), s.Rows, s.Cols, rng)
-		out := dst[k*size : (k+1)*size]
-		for p, v := range img {
-			out[p] = pixelScale[v]
-		}
+		a.apply(dst[k*size:(k+1)*size], s.Image(idx), s.Rows, s.Cols, rng)
 	}
 }
 
-// apply writes src changed by a into img (both rows×cols).
-func (a Augment) apply(img, src []uint8, rows, cols int, rng *rand.Rand) {
+// apply writes src changed by a, normalised, into out (both rows×cols).
+func (a Augment) apply(out []float32, src []uint8, rows, cols int, rng *rand.Rand) {
 	dy, dx := 0, 0
 	if a.Crop > 0 {
 		dy, dx = rng.IntN(2*a.Crop+1)-a.Crop, rng.IntN(2*a.Crop+1)-a.Crop
 	}
 	flip := a.Flip && rng.IntN(2) == 1
-	// Output pixel (y, x) comes from source (y+dy, x'+dx), x' mirrored when
-	// flipped; outside the source is the zero padding.
+	zero := pixelScale[0] // the padding
+	// Output pixel (y, x) comes from source (y+dy, x+dx), or (y+dy,
+	// cols-1-x+dx) when flipped; outside the source is the padding. The
+	// columns [lo, hi) are those with a source pixel.
+	lo, hi := max(0, -dx), min(cols, cols-dx)
+	if flip {
+		lo, hi = max(0, dx), min(cols, cols+dx)
+	}
 	for y := range rows {
-		row := img[y*cols : (y+1)*cols]
+		row := out[y*cols : (y+1)*cols]
 		sy := y + dy
 		if sy < 0 || sy >= rows {
-			clear(row)
+			fill(row, zero)
 			continue
 		}
 		srow := src[sy*cols : (sy+1)*cols]
-		for x := range cols {
-			sx := x
-			if flip {
-				sx = cols - 1 - x
+		fill(row[:lo], zero)
+		fill(row[hi:], zero)
+		if flip {
+			for x := lo; x < hi; x++ {
+				row[x] = pixelScale[srow[cols-1-x+dx]]
 			}
-			sx += dx
-			if sx < 0 || sx >= cols {
-				row[x] = 0
-			} else {
-				row[x] = srow[sx]
+		} else {
+			for x, v := range srow[lo+dx : hi+dx] {
+				row[lo+x] = pixelScale[v]
 			}
 		}
 	}
@@ -82,8 +82,14 @@ func (a Augment) apply(img, src []uint8, rows, cols int, rng *rand.Rand) {
 		w := min(cols, max(1, int(math.Sqrt(area/ratio)+0.5)))
 		y0, x0 := rng.IntN(rows-h+1), rng.IntN(cols-w+1)
 		for y := y0; y < y0+h; y++ {
-			clear(img[y*cols+x0 : y*cols+x0+w])
+			fill(out[y*cols+x0:y*cols+x0+w], zero)
 		}
+	}
+}
+
+func fill(v []float32, x float32) {
+	for i := range v {
+		v[i] = x
 	}
 }
 

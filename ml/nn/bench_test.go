@@ -46,3 +46,27 @@ func BenchmarkPredict(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
 }
+
+// BenchmarkTrainStepBN is BenchmarkTrainStep on the bn preset's network:
+// the baseline with batch norm after each convolution block.
+func BenchmarkTrainStepBN(b *testing.B) {
+	const batch = 64
+	spec := DefaultSpec(1e-3)
+	spec.BatchNorm = true
+	n, err := NewNetworkSpec(1, spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	x, labels := syntheticBatch(1, batch)
+	if _, err := n.TrainStep(x, labels); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := n.TrainStep(x, labels); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+}

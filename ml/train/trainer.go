@@ -266,7 +266,6 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 	n, batches := r.images, r.batches
 	order := data.Shuffle(n, r.cfg.Seed, epoch)
 	augment := data.Augment{Crop: r.cfg.Crop, Flip: r.cfg.Flip, Erase: r.cfg.Erase}
-	scratch := make([]uint8, pixels)
 	limit := time.Duration(r.cfg.TimeLimit) * time.Second
 
 	began := time.Now()
@@ -294,8 +293,15 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		// The last batch takes what is left: every image is used every epoch.
 		idx := order[(batch-1)*r.cfg.BatchSize : min(batch*r.cfg.BatchSize, n)]
 		m := len(idx)
-		set.NormalizeAugmented(x[:m*pixels], idx, augment, data.AugmentRand(r.cfg.Seed, epoch, batch), scratch)
-		lr := r.cfg.LearningRate((epoch-1)*batches+batch-1, batches)
+		set.NormalizeAugmented(x[:m*pixels], idx, augment, data.AugmentRand(r.cfg.Seed, epoch, batch))
+		at := (epoch-1)*batches + batch - 1
+		if limit > 0 {
+			// With a time limit the schedule follows the larger of the
+			// batches' and the time's fraction, so it anneals by the deadline.
+			elapsed := float64(r.trainingTime+time.Since(began)) / float64(limit)
+			at = max(at, int(elapsed*float64(r.cfg.Epochs*batches)))
+		}
+		lr := r.cfg.LearningRate(at, batches)
 		r.net.SetLR(lr)
 		for i, j := range idx {
 			labels[i] = set.Labels[j]

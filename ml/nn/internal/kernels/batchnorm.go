@@ -30,19 +30,20 @@ func (b *BatchNorm) Forward(x, gamma, beta, y []float32, lo, hi int) {
 	for c := lo; c < hi; c++ {
 		mean, variance := float64(b.RunMean[c]), float64(b.RunVar[c])
 		if b.Training {
-			var sum, sq float64
+			// One pass for both moments: float32 sums over a plane (a few
+			// hundred values), float64 across planes.
+			var sum, sumSq float64
 			for n := range b.Batch {
+				var s, s2 float32
 				for _, v := range b.plane(x, n, c) {
-					sum += float64(v)
+					s += v
+					s2 += v * v
 				}
+				sum, sumSq = sum+float64(s), sumSq+float64(s2)
 			}
 			mean = sum / m
-			for n := range b.Batch {
-				for _, v := range b.plane(x, n, c) {
-					sq += (float64(v) - mean) * (float64(v) - mean)
-				}
-			}
-			variance = sq / m
+			variance = max(sumSq/m-mean*mean, 0)
+			sq := variance * m
 			unbiased := sq / max(m-1, 1)
 			b.RunMean[c] = float32((1-b.Momentum)*float64(b.RunMean[c]) + b.Momentum*mean)
 			b.RunVar[c] = float32((1-b.Momentum)*float64(b.RunVar[c]) + b.Momentum*unbiased)
