@@ -149,6 +149,10 @@ type Model struct {
 	Path string
 }
 
+// TTA reports whether the model's run evaluated with flip test-time
+// augmentation, which its predictions should use too.
+func (m *Model) TTA() bool { return m.Meta.Config != nil && m.Meta.Config.TTA }
+
 // Close releases the model's network.
 func (m *Model) Close() {
 	if m != nil && m.Net != nil {

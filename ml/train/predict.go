@@ -77,6 +77,12 @@ func Evaluate(net *nn.Network, set *data.Set) (fmnist.Accuracy, error) {
 	return evaluate(context.Background(), net, set, false)
 }
 
+// EvaluateTTA is Evaluate that, with tta, averages each image's prediction
+// with its mirror image's (flip test-time augmentation).
+func EvaluateTTA(net *nn.Network, set *data.Set, tta bool) (fmnist.Accuracy, error) {
+	return evaluate(context.Background(), net, set, tta)
+}
+
 // evaluate is Evaluate that gives up between chunks when ctx is done, so a
 // stop request during the test pass is honoured quickly; tta averages each
 // image's prediction with its mirror image's.
