@@ -24,7 +24,7 @@ func samplePage() PageView {
 		Status:      StatusView{State: "training", Message: "epoch 2 of 3"},
 		Controls:    ControlsView{Values: NewFormValues(fmnist.Config{Epochs: 3, BatchSize: 64, LR: 1e-3}), Buttons: ButtonsView{CanStop: true}},
 		Progress:    ProgressView{Epoch: 2, Epochs: 3, Batch: 10, Batches: 938, Loss: 0.5, AvgLoss: 0.6, Percent: 1.1, ImagesPerSec: 1500, Status: "training"},
-		Chart:       ChartView{Run: 7, MaxPoints: 100, Points: []LossPoint{{0.1, 2.2}, {0.2, 1.9}}},
+		Chart:       ChartView{Run: 7, MaxPoints: 100, Points: []LossPoint{{Epoch: 0.1, Loss: 2.2}, {Epoch: 0.2, Loss: 1.9}}},
 		Logs:        []LogView{{Time: time.Date(2025, 1, 2, 13, 4, 5, 0, time.UTC), Level: "info", Message: "started"}},
 		Predictions: PredictionsView{HasModel: true, HasAccuracy: true, Accuracy: 0.9, Items: []PredictionView{{Index: 3, Predicted: "Bag", Actual: "Bag", Probability: 0.8}}},
 	}
@@ -588,7 +588,7 @@ type chartOptions struct {
 }
 
 func TestLossChartOptions(t *testing.T) {
-	raw, err := LossChartOptions([]LossPoint{{0.5, 1.5}, {0.6, math.NaN()}, {0.7, math.Inf(1)}, {1, 0.9}})
+	raw, err := LossChartOptions([]LossPoint{{Epoch: 0.5, Loss: 1.5}, {Epoch: 0.6, Loss: math.NaN()}, {Epoch: 0.7, Loss: math.Inf(1)}, {Epoch: 1, Loss: 0.9}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ func adamAVX2(p, grad, m, v *float32, n int, k *AdamStep)
 // are bit-identical on every path.
 func (k *AdamStep) Apply(p, g, m, v []float32) {
 	switch {
+	case k.Decay != 0: // AdamW's decoupled decay: the assembly kernels have none
+		k.applyGo(p, g, m, v)
 	case avx512 && len(p) > 0:
 		_, _, _ = g[len(p)-1], m[len(p)-1], v[len(p)-1]
 		adamAVX512(&p[0], &g[0], &m[0], &v[0], len(p), k)

@@ -54,7 +54,7 @@ func UnpoolPlane(g []float32, arg []uint8, h, w int, dst []float32, sums *[16]fl
 // Apply updates the parameters p in place; see applyGo. The NEON kernel
 // does the same operations in the same order: results are bit-identical.
 func (k *AdamStep) Apply(p, g, m, v []float32) {
-	if !neon || len(p) < 4 {
+	if !neon || len(p) < 4 || k.Decay != 0 { // AdamW's decoupled decay: only the Go loop has it
 		k.applyGo(p, g, m, v)
 		return
 	}
