@@ -38,6 +38,16 @@ type PageView struct {
 	Chart       ChartView
 	Logs        []LogView // oldest first; only the last MaxLogEntries show
 	Predictions PredictionsView
+	// TabTitle is the tab's title before the app's name (see TabTitle);
+	// "" reads as "Dashboard".
+	TabTitle string
+}
+
+func (p PageView) title() string {
+	if p.TabTitle == "" {
+		return dashboardTitle
+	}
+	return p.TabTitle
 }
 
 // DatasetState is where the dataset stands.
@@ -85,8 +95,23 @@ func (d DatasetView) Percent() float64 {
 // zero value reads as idle. Message is optional detail, e.g. the reason for
 // a failure.
 type StatusView struct {
-	State   fmnist.Status
+	State fmnist.Status
+	// Label replaces the state's own label when a phase of it is more
+	// telling, e.g. "Evaluating" while training or "Verifying dataset"
+	// while downloading.
+	Label   string
 	Message string
+	// TabTitle, if set, is the tab's title (before the app's name) that the
+	// "status" event sets; see TabTitle.
+	TabTitle string
+}
+
+// label is how the pill reads.
+func (s StatusView) label() string {
+	if s.Label != "" {
+		return s.Label
+	}
+	return s.State.Label()
 }
 
 // ControlsView is the training form. Values are strings so that a rejected
@@ -146,6 +171,32 @@ type ProgressView struct {
 	Status          fmnist.Status // of the run
 	LastAccuracy    float64
 	HasLastAccuracy bool // LastAccuracy is the test accuracy after the last finished epoch
+	// LastAccuracySource says where LastAccuracy comes from: "epoch 2 evaluation".
+	LastAccuracySource string
+	// Config is the run's configuration in one line (RunConfigLine); "" without a run.
+	Config string
+	// EvaluatingImages is how many test images are being evaluated after
+	// the epoch's last batch; 0 when no evaluation runs.
+	EvaluatingImages int
+	// Elapsed is how long the run has trained since it (re)started, and
+	// Remaining the estimate of what is left; shown while it runs.
+	Elapsed, Remaining       time.Duration
+	HasElapsed, HasRemaining bool
+	// Dataset is a line about a dataset that is not ready (downloading,
+	// verifying, failed); DatasetFailed colours it as an error.
+	Dataset       string
+	DatasetFailed bool
+	// TabTitle, if set, is the tab's title (before the app's name) that the
+	// "progress" event sets; see TabTitle.
+	TabTitle string
+}
+
+// phaseLabel is the panel's subtitle: the run's status, or "Evaluating".
+func (p ProgressView) phaseLabel() string {
+	if p.EvaluatingImages > 0 {
+		return "Evaluating"
+	}
+	return p.Status.Label()
 }
 
 // ChartView feeds the loss chart. The zero value is an empty chart of run 0
@@ -197,7 +248,10 @@ type PredictionsView struct {
 	// HasAccuracy is true.
 	Accuracy    float64
 	HasAccuracy bool
-	Items       []PredictionView // usually 16
+	// AccuracySource names the model Accuracy is of:
+	// "run 3, checkpoint at epoch 2, batch 78".
+	AccuracySource string
+	Items          []PredictionView // usually 16
 	// Message is shown above the grid, e.g. why predictions failed.
 	Message string
 }
