@@ -69,6 +69,9 @@ func (s *Service) download(ctx context.Context, cancel context.CancelFunc, done 
 		if !verifying {
 			verifying = true
 			box.Push(fmnist.DatasetVerifying{})
+			// Published now rather than with the next batch of events,
+			// which may well be "ready" already.
+			s.flush(false)
 		}
 	}
 	dl.Progress = func(p fmnist.DownloadProgress) {

@@ -186,9 +186,9 @@
   // evaluation sends none for seconds. Written as views.formatClockTime.
   function clockTime(ms) {
     var s = Math.max(0, Math.round(ms / 1000));
-    if (s < 60) return s + ' s';
-    if (s < 3600) return Math.floor(s / 60) + ' min ' + String(s % 60).padStart(2, '0') + ' s';
-    return Math.floor(s / 3600) + ' h ' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + ' min';
+    if (s < 60) return s + 's';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
+    return Math.floor(s / 3600) + 'h ' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + 'm';
   }
   setInterval(function () {
     var el = document.getElementById('elapsed');

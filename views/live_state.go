@@ -113,18 +113,18 @@ func remaining(t fmnist.TrainingState, now time.Time) (d time.Duration, ok bool)
 	return time.Duration(max(secs, 0) * float64(time.Second)), true
 }
 
-// formatClockTime writes a time span as the progress panel shows it: "45 s",
-// "3 min 05 s", "1 h 02 min". public/app.js writes the elapsed time the
-// same way as it counts on.
+// formatClockTime writes a time span as the progress panel shows it, short
+// enough for a phone's half-width box: "45s", "3m 05s", "1h 02m".
+// public/app.js writes the elapsed time the same way as it counts on.
 func formatClockTime(d time.Duration) string {
 	s := int64(max(d, 0).Round(time.Second) / time.Second)
 	switch {
 	case s < 60:
-		return fmt.Sprintf("%d s", s)
+		return fmt.Sprintf("%ds", s)
 	case s < 3600:
-		return fmt.Sprintf("%d min %02d s", s/60, s%60)
+		return fmt.Sprintf("%dm %02ds", s/60, s%60)
 	}
-	return fmt.Sprintf("%d h %02d min", s/3600, s%3600/60)
+	return fmt.Sprintf("%dh %02dm", s/3600, s%3600/60)
 }
 
 // epochEvaluation says which evaluation an accuracy comes from, so that two

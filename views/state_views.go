@@ -112,6 +112,11 @@ func ProgressViewOf(st fmnist.State) ProgressView {
 		Status: t.Status, TabTitle: TabTitle(st),
 	}
 	v.Dataset, v.DatasetFailed = datasetPhase(st.Dataset)
+	// The subtitle is the status line's pill: "Evaluating", "Downloading
+	// dataset"...
+	if s := StatusViewOf(st); s.Label != "" || s.State != t.Status {
+		v.Label = s.label()
+	}
 	if t.RunID > 0 {
 		v.Config = RunConfigLine(t.RunID, t.Config, st.Dataset.Train)
 	}

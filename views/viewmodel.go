@@ -189,12 +189,15 @@ type ProgressView struct {
 	// TabTitle, if set, is the tab's title (before the app's name) that the
 	// "progress" event sets; see TabTitle.
 	TabTitle string
+	// Label replaces the status's label as the panel's subtitle, e.g.
+	// "Evaluating" or "Downloading dataset".
+	Label string
 }
 
-// phaseLabel is the panel's subtitle: the run's status, or "Evaluating".
+// phaseLabel is the panel's subtitle.
 func (p ProgressView) phaseLabel() string {
-	if p.EvaluatingImages > 0 {
-		return "Evaluating"
+	if p.Label != "" {
+		return p.Label
 	}
 	return p.Status.Label()
 }
