@@ -66,15 +66,17 @@ func browserStates(t *testing.T, javaScript bool) {
 	// (The sizes of the files after it are not known yet: the percentage is
 	// the file's.)
 	b.clickButton(t, "Download & Prepare Dataset")
-	b.waitFor(t, "the status line to show the download's percentage", browserDownloadTimeout,
+	b.holdWhen(t, "the status line to show the download's percentage", browserDownloadTimeout,
 		`/Downloading dataset\s*train-images-idx3-ubyte.gz 50%/.test(document.getElementById('status-line').textContent)`)
-	b.waitFor(t, "the progress panel to show the download", browserStepTimeout,
-		`document.getElementById('progress-dataset')?.textContent === 'Downloading the dataset: train-images-idx3-ubyte.gz 50%'`)
+	b.waitFor(t, "the progress and dataset panels to show the download", browserStepTimeout,
+		`document.getElementById('progress-dataset')?.textContent === 'Downloading the dataset: train-images-idx3-ubyte.gz 50%' && `+
+			`document.getElementById('dataset-panel').textContent.includes('50% of this file')`)
 	if got := b.eval(t, "document.title"); !strings.HasPrefix(got, "Downloading dataset") {
 		t.Errorf("tab title while downloading %q, want it to say so", got)
 	}
 	b.stageAt(t, "1-downloading")
 	mirror.release()
+	b.resume(t)
 
 	b.waitFor(t, "Start to be enabled after the download", browserDownloadTimeout,
 		"!document.getElementById('start-button').disabled")
@@ -105,7 +107,7 @@ func browserStates(t *testing.T, javaScript bool) {
 
 	// Time so far and left, and the tab's title, while a batch trains.
 	titleJS := fmt.Sprintf(`/^\d+%% · Epoch \d+\/%s · Fashion-MNIST Trainer$/.test(document.title)`, statesEpochs)
-	b.waitFor(t, "the tab title to show the progress", browserTrainingTimeout, titleJS+
+	b.holdWhen(t, "the tab title to show the progress", browserTrainingTimeout, titleJS+
 		" && !!document.getElementById('elapsed') && !!document.getElementById('remaining')")
 	elapsed := regexp.MustCompile(`^\d+s$|^\d+m \d\ds$`)
 	if got := b.eval(t, "document.getElementById('elapsed').textContent.trim()"); !elapsed.MatchString(got) {
@@ -132,17 +134,16 @@ func browserStates(t *testing.T, javaScript bool) {
 		!b.evalBool(t, "document.getElementById('refresh-notice').getBoundingClientRect().height > 0") {
 		t.Errorf("without JavaScript the page does not say, visibly, that the form resets: %q", got)
 	}
+	b.resume(t)
 
 	// An epoch's evaluation.
-	b.waitFor(t, "the status line and the progress panel to show an evaluation", browserTrainingTimeout, fmt.Sprintf(
+	b.holdWhen(t, "the status line and the progress panel to show an evaluation", browserTrainingTimeout, fmt.Sprintf(
 		"document.getElementById('evaluating')?.textContent.includes('Evaluating on %s test images…') && "+
 			"document.querySelector('#status-line [data-state]').textContent.trim() === 'Evaluating' && "+
 			`/^Evaluating · Epoch \d+\/%s · /.test(document.title)`, browserCount(statesTestImages), statesEpochs))
 	b.stageAt(t, "3-evaluating")
-	if !javaScript {
-		b.waitForLoad(t, "an automatic refresh") // so that the next cannot replace the page under the audit
-	}
 	b.checkAccessible(t, "the dashboard during training")
+	b.resume(t)
 
 	// Two accuracies, each saying where it comes from.
 	b.waitFor(t, "an epoch's accuracy", browserTrainingTimeout, "!!document.getElementById('progress-accuracy-source')")
@@ -192,6 +193,41 @@ func browserFailedDownload(t *testing.T, chromium string, javaScript bool) {
 	b.stageAt(t, "5-download-failed")
 	b.checkAccessible(t, "the dashboard after a failed download")
 	b.checkClean(t)
+}
+
+// holdWhen waits until condition holds. Without JavaScript it then stops
+// the page's automatic refresh (window.stop cancels a pending meta
+// refresh), so that the screenshots and checks that follow see this one
+// page, and makes sure that the page stopped is one where condition holds;
+// resume lets the page refresh itself again.
+func (b *browserSession) holdWhen(t *testing.T, what string, timeout time.Duration, condition string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		b.waitFor(t, what, time.Until(deadline), condition)
+		if !b.noScripts {
+			return
+		}
+		ctx, cancel := b.within(2 * time.Second)
+		held, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("window.stop(), "+condition))
+		cancel()
+		if err == nil && held {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for a page that stays on %s", timeout, what)
+		}
+		b.navigate(t, b.origin+"/")
+	}
+}
+
+// resume ends holdWhen: without JavaScript the page is loaded again, and
+// refreshes itself while something runs.
+func (b *browserSession) resume(t *testing.T) {
+	t.Helper()
+	if b.noScripts {
+		b.navigate(t, b.origin+"/")
+	}
 }
 
 // stageAt is stage at 1440 and at 375 px, named NAME-1440 and NAME-375; the

@@ -151,7 +151,7 @@ func refreshNotice() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<noscript><p id=\"refresh-notice\" class=\"rounded-lg bg-amber-50 p-3 text-sm text-amber-800 ring-1 ring-amber-200\">JavaScript is off, so this page reloads every 3 seconds while something runs: what you type in the training form is reset. Fill it in once the run has ended.</p></noscript>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<noscript class=\"block\"><p id=\"refresh-notice\" class=\"rounded-lg bg-amber-50 p-3 text-sm text-amber-800 ring-1 ring-amber-200\">JavaScript is off, so this page reloads every 3 seconds while something runs: what you type in the training form is reset. Fill it in once the run has ended.</p></noscript>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -19,6 +19,7 @@ func DatasetViewOf(d fmnist.DatasetState) DatasetView {
 		v.State, v.Notice = DatasetIdle, d.Reason
 	case fmnist.StatusDownloading:
 		v.File, v.Done, v.Total = d.Progress.File, d.Progress.Done, d.Progress.Total
+		v.FileDone, v.FileTotal = d.Progress.FileDone, d.Progress.FileTotal
 		if d.Retry != nil {
 			v.Retry = d.Retry.Message()
 		}

@@ -67,8 +67,10 @@ type DatasetView struct {
 	// File is the file being downloaded (downloading only).
 	File string
 	// Done and Total are bytes over all files; Total <= 0 means unknown, so
-	// the bar shows bytes only.
-	Done, Total int64
+	// the bar shows the file's own progress (FileDone of FileTotal), or
+	// bytes only when that too is unknown.
+	Done, Total         int64
+	FileDone, FileTotal int64
 	// TrainCount and TestCount are the images available (ready only).
 	TrainCount, TestCount int
 	// Error is why the last attempt failed (failed), or why the action just
@@ -89,6 +91,15 @@ func (d DatasetView) Percent() float64 {
 		return -1
 	}
 	return clampPercent(float64(d.Done) / float64(d.Total) * 100)
+}
+
+// FilePercent is the progress of the file being downloaded in 0..100, or
+// -1 when its size is unknown.
+func (d DatasetView) FilePercent() float64 {
+	if d.FileTotal <= 0 {
+		return -1
+	}
+	return clampPercent(float64(d.FileDone) / float64(d.FileTotal) * 100)
 }
 
 // StatusView is the one-line state of the app shown above the chart; the
