@@ -66,13 +66,16 @@ func TestPageSubscribesToEventsAfterTheLastOneShown(t *testing.T) {
 
 func TestSSEEventsSwapTheirPanels(t *testing.T) {
 	d := render(t, Page(samplePage()))
+	// A panel that replaces itself listens again only once htmx settles
+	// it: settling at once means that no event is lost in between.
+	const panel = "outerHTML settle:0ms"
 	for _, tc := range []struct{ id, event, swap string }{
-		{"dataset-panel", string(fmnist.EventDataset), "outerHTML"},
-		{"status-line", string(fmnist.EventStatus), "outerHTML"},
-		{"progress-panel", string(fmnist.EventProgress), "outerHTML"},
+		{"dataset-panel", string(fmnist.EventDataset), panel},
+		{"status-line", string(fmnist.EventStatus), panel},
+		{"progress-panel", string(fmnist.EventProgress), panel},
 		{"log-list", string(fmnist.EventLog), "beforeend"},
 		{"log-feed", string(fmnist.EventLogs), "innerHTML"},
-		{"predictions-panel", string(fmnist.EventPredictions), "outerHTML"},
+		{"predictions-panel", string(fmnist.EventPredictions), panel},
 		{"loss-feed", string(fmnist.EventLoss), ""}, // app.js cancels the swap
 	} {
 		n := d.byID(tc.id)
