@@ -202,12 +202,15 @@ func browserFailedDownload(t *testing.T, chromium string, javaScript bool) {
 // resume lets the page refresh itself again.
 func (b *browserSession) holdWhen(t *testing.T, what string, timeout time.Duration, condition string) {
 	t.Helper()
+	if !b.noScripts {
+		b.waitFor(t, what, timeout, condition)
+		return
+	}
+	// Only a page loaded whole: stopping one still loading would cut it short.
+	condition = "document.readyState === 'complete' && (" + condition + ")"
 	deadline := time.Now().Add(timeout)
 	for {
 		b.waitFor(t, what, time.Until(deadline), condition)
-		if !b.noScripts {
-			return
-		}
 		ctx, cancel := b.within(2 * time.Second)
 		held, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("window.stop(), "+condition))
 		cancel()
