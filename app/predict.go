@@ -70,6 +70,7 @@ func (s *Service) PredictFrom(ctx context.Context, req fmnist.PredictionRequest)
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	p := &fmnist.Predictions{Checkpoint: ckpt.Path, CheckpointID: ckpt.ID, RunID: ckpt.RunID,
+		CheckpointEpoch: ckpt.Epoch, CheckpointBatch: ckpt.Batch,
 		Accuracy: s.evaluated.accuracy, Items: items, MadeAt: time.Now()}
 	if req.RunID == 0 {
 		s.mu.Lock()

@@ -184,10 +184,15 @@ func (s *Service) applyDataset(e fmnist.Event) {
 	case fmnist.DownloadProgress:
 		d.Progress = e
 		d.Retry = nil // the mirror answered
+		if e.Total < 0 || e.Done < e.Total {
+			d.Verifying = false // a file is fetched again (from another mirror)
+		}
+	case fmnist.DatasetVerifying:
+		d.Verifying = true
 	case fmnist.DownloadRetry:
 		d.Retry = &e
 	case fmnist.StatusChange:
-		d.Status, d.Reason, d.Retry = e.Status, e.Reason, nil
+		d.Status, d.Reason, d.Retry, d.Verifying = e.Status, e.Reason, nil, false
 		if e.Status == fmnist.StatusReady && s.dataset != nil {
 			d.Train, d.Test = s.dataset.Train.Count, s.dataset.Test.Count
 		}
@@ -200,6 +205,9 @@ func (s *Service) applyTraining(e fmnist.Event) {
 	switch e := e.(type) {
 	case fmnist.Progress:
 		t.Progress = e
+		t.Evaluating = fmnist.Evaluating{}
+	case fmnist.Evaluating:
+		t.Evaluating = e
 	case fmnist.StatusChange:
 		// A stop requested by the user shows at once; the trainer's own
 		// "training" report must not undo it.
@@ -207,8 +215,15 @@ func (s *Service) applyTraining(e fmnist.Event) {
 			return
 		}
 		t.Status, t.Reason = e.Status, e.Reason
+		if e.Status != fmnist.StatusTraining {
+			t.Evaluating = fmnist.Evaluating{} // a stop ends the evaluation
+		}
 	case fmnist.EpochResult:
 		t.LastEpoch = e
+		if !t.Evaluating.Time.IsZero() {
+			t.EvalSeconds = time.Since(t.Evaluating.Time).Seconds()
+		}
+		t.Evaluating = fmnist.Evaluating{}
 	case fmnist.CheckpointSaved:
 		t.Checkpoint = fmnist.Checkpoint{Path: e.Path, Epoch: e.Epoch, Batch: e.Batch}
 		s.state.HasModel = true

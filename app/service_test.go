@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -467,4 +469,38 @@ func TestDatasetFailureIsReported(t *testing.T) {
 		t.Errorf("a retry: %v", err)
 	}
 	waitState(t, f.svc, "the retry to end", func(st fmnist.State) bool { return st.Dataset.Status != fmnist.StatusDownloading })
+}
+
+// TestDownloadSaysWhenItVerifies: once every byte is in, the state says
+// that the files are being verified, in an update of its own, before the
+// dataset is ready.
+func TestDownloadSaysWhenItVerifies(t *testing.T) {
+	mirror := httptest.NewServer(http.FileServer(http.Dir(writeSource(t))))
+	defer mirror.Close()
+	f := newService(t, filepath.Join(t.TempDir(), "data"), mirror.URL+"/", false, nil)
+	if err := f.svc.PrepareDataset(); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, f.svc, "the dataset", func(st fmnist.State) bool { return st.Dataset.Status == fmnist.StatusReady })
+	f.rec.mu.Lock()
+	defer f.rec.mu.Unlock()
+	verifying, ready := -1, -1
+	for i, u := range f.rec.updates {
+		d := u.State.Dataset
+		switch {
+		case d.Verifying && d.Status == fmnist.StatusDownloading && verifying < 0:
+			verifying = i
+			if d.Progress.Total < 0 || d.Progress.Done != d.Progress.Total {
+				t.Errorf("verifying at %d of %d bytes, want every byte in", d.Progress.Done, d.Progress.Total)
+			}
+		case d.Status == fmnist.StatusReady && ready < 0:
+			ready = i
+			if d.Verifying {
+				t.Error("the ready dataset still says verifying")
+			}
+		}
+	}
+	if verifying < 0 || ready < verifying {
+		t.Errorf("update %d verifying, %d ready: want verifying first, in an update of its own", verifying, ready)
+	}
 }

@@ -62,7 +62,26 @@ func (s *Service) download(ctx context.Context, cancel context.CancelFunc, done 
 	defer cancel()
 	start := time.Now()
 	dl := s.downloader
-	dl.Progress = func(p fmnist.DownloadProgress) { box.Push(p) }
+	// Once every byte is in, the last file's checks and the reading of
+	// the files take a second or two more: the page says so.
+	verifying := false
+	verify := func() {
+		if !verifying {
+			verifying = true
+			box.Push(fmnist.DatasetVerifying{})
+			// Published now rather than with the next batch of events,
+			// which may well be "ready" already.
+			s.flush(false)
+		}
+	}
+	dl.Progress = func(p fmnist.DownloadProgress) {
+		box.Push(p)
+		if p.Total >= 0 && p.Done >= p.Total {
+			verify()
+		} else {
+			verifying = false // a file is fetched again
+		}
+	}
 	dl.Retrying = func(r fmnist.DownloadRetry) {
 		box.Push(r)
 		box.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelWarn, Message: r.Message()})
@@ -71,6 +90,7 @@ func (s *Service) download(ctx context.Context, cancel context.CancelFunc, done 
 	err := dl.Prepare(ctx, s.datasetDir, s.source)
 	var ds *data.Dataset
 	if err == nil {
+		verify() // files that were in place already reported no bytes
 		ds, err = data.LoadDataset(s.datasetDir)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -195,6 +215,7 @@ func (s *Service) launch(ds *data.Dataset, st fmnist.TrainingState, from *train.
 	s.trainRun = st.RunID
 	s.failure, s.failureFull = "", false
 	s.predictionsOutdated()
+	st.Since = time.Now()
 	s.state.Training = st
 	box := s.trainBox
 	for _, e := range first {

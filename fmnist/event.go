@@ -78,6 +78,15 @@ type EpochResult struct {
 	Batches int
 }
 
+// Evaluating is reported when an epoch's last batch is done and the network
+// is being measured on the test set, which takes a few seconds; the epoch's
+// EpochResult follows.
+type Evaluating struct {
+	Epoch  int       // the epoch just trained
+	Images int       // test images being evaluated
+	Time   time.Time // when the evaluation began
+}
+
 // StatusChange is reported when the trainer or the downloader changes state.
 type StatusChange struct {
 	Status Status
@@ -99,6 +108,11 @@ type DownloadProgress struct {
 	Done      int64 // all files
 	Total     int64 // all files; -1 when unknown
 }
+
+// DatasetVerifying is reported when every byte of the dataset is in and the
+// files are being checked (checksums, IDX format) and read, which takes a
+// second or two after the download reaches 100%.
+type DatasetVerifying struct{}
 
 // DownloadRetry is reported when an attempt to fetch a file failed and the
 // same mirror is tried again after a wait.
@@ -123,6 +137,8 @@ func (Progress) event()         {}
 func (LossPoint) event()        {}
 func (LogEntry) event()         {}
 func (EpochResult) event()      {}
+func (Evaluating) event()       {}
+func (DatasetVerifying) event() {}
 func (StatusChange) event()     {}
 func (CheckpointSaved) event()  {}
 func (DownloadProgress) event() {}

@@ -36,9 +36,13 @@ type Predictions struct {
 	Checkpoint   string // the model file used
 	CheckpointID int64
 	RunID        int64
-	Accuracy     Accuracy
-	Items        []Prediction
-	MadeAt       time.Time
+	// CheckpointEpoch and CheckpointBatch are where in its run the
+	// checkpoint was saved (see Checkpoint), so that its accuracy can say
+	// what it is the accuracy of.
+	CheckpointEpoch, CheckpointBatch int
+	Accuracy                         Accuracy
+	Items                            []Prediction
+	MadeAt                           time.Time
 }
 
 // PredictionRequest says which model predicts which test images. The zero

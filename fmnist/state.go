@@ -12,6 +12,9 @@ type DatasetState struct {
 	// Retry is the latest retry of the download in progress; nil once the
 	// mirror answers again and when not downloading.
 	Retry *DownloadRetry
+	// Verifying is set while downloading once every byte is in: the files
+	// are being checked and read.
+	Verifying bool
 }
 
 // TrainingState is where the current (or last) run stands. The zero value
@@ -24,6 +27,15 @@ type TrainingState struct {
 	Progress   Progress   // the latest batch
 	Checkpoint Checkpoint // the latest checkpoint of this run; Path is "" if none
 	StartedAt  time.Time
+	// Since is when this stretch of training began: the start, or the
+	// latest resume; the page counts the elapsed time from it.
+	Since time.Time
+	// Evaluating is the evaluation in progress after an epoch's last
+	// batch; its Epoch is 0 at any other time.
+	Evaluating Evaluating
+	// EvalSeconds is how long the latest evaluation of this run took; 0
+	// before the first one.
+	EvalSeconds float64
 	// LastEpoch is the evaluation after the last finished epoch; its Epoch
 	// is 0 before the first one.
 	LastEpoch EpochResult

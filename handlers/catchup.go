@@ -32,7 +32,7 @@ func (s *Server) catchUp(ctx context.Context, join func([]live.Panel)) error {
 		}{
 			{fmnist.EventDataset, 0, views.DatasetPanel(views.DatasetViewOf(st.Dataset), ""), apijson.DatasetOf(st.Dataset)},
 			{fmnist.EventStatus, run, views.StatusEvent(views.StatusViewOf(st), views.ButtonsViewOf(st)), apijson.StatusEventOf(st)},
-			{fmnist.EventProgress, run, views.ProgressPanel(views.ProgressViewOf(st.Training)), apijson.ProgressOf(st.Training)},
+			{fmnist.EventProgress, run, views.ProgressEvent(views.ProgressViewOf(st)), apijson.ProgressOf(st.Training)},
 			{fmnist.EventPredictions, 0, views.PredictionsPanel(views.PredictionsViewOf(st, pred), ""), apijson.PredictionsOf(pred)},
 			{fmnist.EventLogs, 0, views.LogEntries(views.LogViewsOf(logs)), apijson.LogsOf(logs)},
 		}

@@ -51,10 +51,11 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			Dataset:     views.DatasetViewOf(st.Dataset),
 			Status:      views.StatusViewOf(st),
 			Controls:    views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st)},
-			Progress:    views.ProgressViewOf(st.Training),
+			Progress:    views.ProgressViewOf(st),
 			Chart:       s.chartView(st.Training.RunID, points, batchesPerEpoch(st)),
 			Logs:        views.LogViewsOf(logs),
 			Predictions: views.PredictionsViewOf(st, s.predictor.LastPredictions()),
+			TabTitle:    views.TabTitle(st),
 		}
 		p.Chart.Markers = markers
 		return nil

@@ -18,14 +18,18 @@ import (
 // the chart's loss and epoch) and as scripts read it (?format=json, see
 // eventjson.go). It implements fmnist.Publisher; it never waits for a viewer.
 func (s *Server) Publish(u fmnist.Update) {
-	datasetChanged, statusChanged, progressed := false, false, false
+	// pillChanged: only the status line changed, not what the buttons or
+	// the predictions panel show.
+	datasetChanged, statusChanged, progressed, pillChanged := false, false, false, false
 	var statusRun int64 // the run whose status changed; 0 if only the dataset's did
 	for _, e := range u.Dataset {
 		switch e := e.(type) {
-		case fmnist.DownloadProgress, fmnist.DownloadRetry:
+		case fmnist.DownloadRetry:
 			datasetChanged = true
+		case fmnist.DownloadProgress, fmnist.DatasetVerifying:
+			datasetChanged, pillChanged, progressed = true, true, true
 		case fmnist.StatusChange:
-			datasetChanged, statusChanged = true, true
+			datasetChanged, statusChanged, progressed = true, true, true
 		case fmnist.LogEntry:
 			s.send(fmnist.EventLog, 0, views.LogEntry(views.LogViewOf(e)), apijson.LogOf(e, 0))
 		}
@@ -41,8 +45,10 @@ func (s *Server) Publish(u fmnist.Update) {
 			})
 		case fmnist.LogEntry:
 			s.send(fmnist.EventLog, u.RunID, views.LogEntry(views.LogViewOf(e)), apijson.LogOf(e, u.RunID))
+		case fmnist.Evaluating:
+			progressed, pillChanged, statusRun = true, true, u.RunID
 		case fmnist.EpochResult:
-			progressed = true
+			progressed, pillChanged, statusRun = true, true, u.RunID
 			s.sendJSON(fmnist.EventEpoch, u.RunID, apijson.EpochEvent{Run: u.RunID, EpochResult: apijson.EpochResultOf(e)})
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed, statusRun = true, true, u.RunID
@@ -53,10 +59,12 @@ func (s *Server) Publish(u fmnist.Update) {
 		s.send(fmnist.EventDataset, 0, views.DatasetPanel(views.DatasetViewOf(st.Dataset), ""), apijson.DatasetOf(st.Dataset))
 	}
 	if progressed {
-		s.send(fmnist.EventProgress, u.RunID, views.ProgressPanel(views.ProgressViewOf(st.Training)), apijson.ProgressOf(st.Training))
+		s.send(fmnist.EventProgress, u.RunID, views.ProgressEvent(views.ProgressViewOf(st)), apijson.ProgressOf(st.Training))
+	}
+	if statusChanged || pillChanged {
+		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(views.StatusViewOf(st), views.ButtonsViewOf(st)), apijson.StatusEventOf(st))
 	}
 	if statusChanged {
-		s.send(fmnist.EventStatus, statusRun, views.StatusEvent(views.StatusViewOf(st), views.ButtonsViewOf(st)), apijson.StatusEventOf(st))
 		p := s.predictor.LastPredictions()
 		s.send(fmnist.EventPredictions, 0, views.PredictionsPanel(views.PredictionsViewOf(st, p), ""), apijson.PredictionsOf(p))
 	}

@@ -101,7 +101,7 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		}
 		if st.Training.RunID == id && st.Training.Running() {
 			v.Live, v.LastEventID = true, s.hub.LastID()
-			v.Status, v.Progress = views.StatusViewOf(st), views.ProgressViewOf(st.Training)
+			v.Status, v.Progress = views.StatusViewOf(st), views.ProgressViewOf(st)
 		}
 		return nil
 	})

@@ -182,6 +182,21 @@
     while (list.children.length > MAX_LOGS) list.firstElementChild.remove();
   });
 
+  // The progress panel's elapsed time counts on between events: an epoch's
+  // evaluation sends none for seconds. Written as views.formatClockTime.
+  function clockTime(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + 's';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
+    return Math.floor(s / 3600) + 'h ' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + 'm';
+  }
+  setInterval(function () {
+    var el = document.getElementById('elapsed');
+    if (!el) return;
+    if (!el.fmnistSince) el.fmnistSince = Date.now() - Number(el.getAttribute('data-elapsed-ms'));
+    el.textContent = clockTime(Date.now() - el.fmnistSince);
+  }, 1000);
+
   // htmx drops error responses (other than the form re-renders it is told to
   // swap), so say what happened rather than nothing.
   var errorBox = document.getElementById('request-error'), errorTimer = 0;

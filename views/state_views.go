@@ -3,6 +3,7 @@ package views
 import (
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/fmnist/trainer/fmnist"
 )
@@ -18,6 +19,7 @@ func DatasetViewOf(d fmnist.DatasetState) DatasetView {
 		v.State, v.Notice = DatasetIdle, d.Reason
 	case fmnist.StatusDownloading:
 		v.File, v.Done, v.Total = d.Progress.File, d.Progress.Done, d.Progress.Total
+		v.FileDone, v.FileTotal = d.Progress.FileDone, d.Progress.FileTotal
 		if d.Retry != nil {
 			v.Retry = d.Retry.Message()
 		}
@@ -27,16 +29,30 @@ func DatasetViewOf(d fmnist.DatasetState) DatasetView {
 	return v
 }
 
-// StatusViewOf is the status line of st.
+// StatusViewOf is the status line of st: the run while one trains, else
+// the dataset while it downloads or after it failed, else the last run.
 func StatusViewOf(st fmnist.State) StatusView {
-	t := st.Training
-	v := StatusView{State: t.Status}
+	t, d := st.Training, st.Dataset
+	v := StatusView{State: t.Status, TabTitle: TabTitle(st)}
 	switch {
+	case t.Running() && t.Evaluating.Epoch > 0:
+		v.Label = "Evaluating"
+		v.Message = "epoch " + strconv.Itoa(t.Evaluating.Epoch) + " on " + formatCount(t.Evaluating.Images) + " test images"
+	case t.Running():
+	case d.Status == fmnist.StatusDownloading:
+		v.State, v.Message = d.Status, downloadPhrase(d)
+		if d.Verifying {
+			v.Label = "Verifying dataset"
+		}
+		return v
+	case d.Status == fmnist.StatusFailed:
+		v.State, v.Label, v.Message = d.Status, "Download failed", d.Reason
+		return v
 	case t.Reason != "":
 		v.Message = t.Reason
-	case t.Checkpoint.Path != "" && !t.Running():
+	case t.Checkpoint.Path != "":
 		v.Message = "Checkpoint " + filepath.Base(t.Checkpoint.Path) + checkpointNote(t.Checkpoint)
-	case t.Status == fmnist.StatusIdle && st.Dataset.Status != fmnist.StatusReady:
+	case t.Status == fmnist.StatusIdle && d.Status != fmnist.StatusReady:
 		v.Message = "Download the dataset to start"
 	case t.Status == fmnist.StatusIdle:
 		v.Message = "Ready to train"
@@ -86,19 +102,38 @@ func FormValuesOf(cfg fmnist.Config) FormValues {
 	return NewFormValues(cfg)
 }
 
-// ProgressViewOf is the progress panel of t.
-func ProgressViewOf(t fmnist.TrainingState) ProgressView {
+// ProgressViewOf is the progress panel of st: the current (or last) run,
+// and the dataset's phase while it is not ready.
+func ProgressViewOf(st fmnist.State) ProgressView {
+	t := st.Training
 	p := t.Progress
 	v := ProgressView{
 		Epoch: p.Epoch, Epochs: p.Epochs, Batch: p.Batch, Batches: p.Batches,
 		Loss: p.Loss, AvgLoss: p.AvgLoss, Percent: p.Percent, ImagesPerSec: p.ImagesPerSec,
-		Status: t.Status,
+		Status: t.Status, TabTitle: TabTitle(st),
+	}
+	v.Dataset, v.DatasetFailed = datasetPhase(st.Dataset)
+	// The subtitle is the status line's pill: "Evaluating", "Downloading
+	// dataset"...
+	if s := StatusViewOf(st); s.Label != "" || s.State != t.Status {
+		v.Label = s.label()
+	}
+	if t.RunID > 0 {
+		v.Config = RunConfigLine(t.RunID, t.Config, st.Dataset.Train)
 	}
 	if v.Epochs == 0 && t.RunID > 0 {
 		v.Epochs = t.Config.Epochs
 	}
 	if t.LastEpoch.Epoch > 0 {
 		v.LastAccuracy, v.HasLastAccuracy = t.LastEpoch.TestAccuracy, true
+		v.LastAccuracySource = epochEvaluation(t.LastEpoch.Epoch)
+	}
+	if t.Running() {
+		v.EvaluatingImages = t.Evaluating.Images
+		if !t.Since.IsZero() {
+			v.Elapsed, v.HasElapsed = time.Since(t.Since), true
+		}
+		v.Remaining, v.HasRemaining = remaining(t, time.Now())
 	}
 	return v
 }
@@ -124,6 +159,7 @@ func PredictionsViewOf(st fmnist.State, p *fmnist.Predictions) PredictionsView {
 		return v
 	}
 	v.Accuracy, v.HasAccuracy = p.Accuracy.Overall, true
+	v.AccuracySource = checkpointSource(p.RunID, p.CheckpointEpoch, p.CheckpointBatch)
 	for _, it := range p.Items {
 		v.Items = append(v.Items, PredictionView{
 			Index:       it.Index,

@@ -38,6 +38,16 @@ type PageView struct {
 	Chart       ChartView
 	Logs        []LogView // oldest first; only the last MaxLogEntries show
 	Predictions PredictionsView
+	// TabTitle is the tab's title before the app's name (see TabTitle);
+	// "" reads as "Dashboard".
+	TabTitle string
+}
+
+func (p PageView) title() string {
+	if p.TabTitle == "" {
+		return dashboardTitle
+	}
+	return p.TabTitle
 }
 
 // DatasetState is where the dataset stands.
@@ -57,8 +67,10 @@ type DatasetView struct {
 	// File is the file being downloaded (downloading only).
 	File string
 	// Done and Total are bytes over all files; Total <= 0 means unknown, so
-	// the bar shows bytes only.
-	Done, Total int64
+	// the bar shows the file's own progress (FileDone of FileTotal), or
+	// bytes only when that too is unknown.
+	Done, Total         int64
+	FileDone, FileTotal int64
 	// TrainCount and TestCount are the images available (ready only).
 	TrainCount, TestCount int
 	// Error is why the last attempt failed (failed), or why the action just
@@ -81,12 +93,36 @@ func (d DatasetView) Percent() float64 {
 	return clampPercent(float64(d.Done) / float64(d.Total) * 100)
 }
 
+// FilePercent is the progress of the file being downloaded in 0..100, or
+// -1 when its size is unknown.
+func (d DatasetView) FilePercent() float64 {
+	if d.FileTotal <= 0 {
+		return -1
+	}
+	return clampPercent(float64(d.FileDone) / float64(d.FileTotal) * 100)
+}
+
 // StatusView is the one-line state of the app shown above the chart; the
 // zero value reads as idle. Message is optional detail, e.g. the reason for
 // a failure.
 type StatusView struct {
-	State   fmnist.Status
+	State fmnist.Status
+	// Label replaces the state's own label when a phase of it is more
+	// telling, e.g. "Evaluating" while training or "Verifying dataset"
+	// while downloading.
+	Label   string
 	Message string
+	// TabTitle, if set, is the tab's title (before the app's name) that the
+	// "status" event sets; see TabTitle.
+	TabTitle string
+}
+
+// label is how the pill reads.
+func (s StatusView) label() string {
+	if s.Label != "" {
+		return s.Label
+	}
+	return s.State.Label()
 }
 
 // ControlsView is the training form. Values are strings so that a rejected
@@ -146,6 +182,35 @@ type ProgressView struct {
 	Status          fmnist.Status // of the run
 	LastAccuracy    float64
 	HasLastAccuracy bool // LastAccuracy is the test accuracy after the last finished epoch
+	// LastAccuracySource says where LastAccuracy comes from: "epoch 2 evaluation".
+	LastAccuracySource string
+	// Config is the run's configuration in one line (RunConfigLine); "" without a run.
+	Config string
+	// EvaluatingImages is how many test images are being evaluated after
+	// the epoch's last batch; 0 when no evaluation runs.
+	EvaluatingImages int
+	// Elapsed is how long the run has trained since it (re)started, and
+	// Remaining the estimate of what is left; shown while it runs.
+	Elapsed, Remaining       time.Duration
+	HasElapsed, HasRemaining bool
+	// Dataset is a line about a dataset that is not ready (downloading,
+	// verifying, failed); DatasetFailed colours it as an error.
+	Dataset       string
+	DatasetFailed bool
+	// TabTitle, if set, is the tab's title (before the app's name) that the
+	// "progress" event sets; see TabTitle.
+	TabTitle string
+	// Label replaces the status's label as the panel's subtitle, e.g.
+	// "Evaluating" or "Downloading dataset".
+	Label string
+}
+
+// phaseLabel is the panel's subtitle.
+func (p ProgressView) phaseLabel() string {
+	if p.Label != "" {
+		return p.Label
+	}
+	return p.Status.Label()
 }
 
 // ChartView feeds the loss chart. The zero value is an empty chart of run 0
@@ -198,7 +263,10 @@ type PredictionsView struct {
 	// HasAccuracy is true.
 	Accuracy    float64
 	HasAccuracy bool
-	Items       []PredictionView // usually 16
+	// AccuracySource names the model Accuracy is of:
+	// "run 3, checkpoint at epoch 2, batch 78".
+	AccuracySource string
+	Items          []PredictionView // usually 16
 	// Message is shown above the grid, e.g. why predictions failed.
 	Message string
 }

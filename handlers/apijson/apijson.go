@@ -22,6 +22,8 @@ type Dataset struct {
 	Train     int           `json:"train_images"`
 	Test      int           `json:"test_images"`
 	Retry     *Retry        `json:"retry,omitempty"`
+	// Verifying: every byte is in, and the files are being checked and read.
+	Verifying bool `json:"verifying,omitempty"`
 }
 
 // Retry is the latest retry of a download in progress.
@@ -54,6 +56,9 @@ type Training struct {
 	Config     *fmnist.Config `json:"config,omitempty"`
 	Progress   Progress       `json:"progress"`
 	Checkpoint string         `json:"checkpoint,omitempty"`
+	// EvaluatingEpoch is the epoch whose test evaluation runs now; 0 (left
+	// out) at any other time.
+	EvaluatingEpoch int `json:"evaluating_epoch,omitempty"`
 }
 
 // Status is GET /api/status.
@@ -200,7 +205,7 @@ func StatusEventOf(st fmnist.State) StatusEvent {
 	d, t := st.Dataset, st.Training
 	out := StatusEvent{Dataset: DatasetOf(d), HasModel: st.HasModel,
 		Training: Training{Status: t.Status, Reason: t.Reason, RunID: t.RunID, Checkpoint: t.Checkpoint.Path,
-			Progress: ProgressOf(t)}}
+			Progress: ProgressOf(t), EvaluatingEpoch: t.Evaluating.Epoch}}
 	if t.RunID > 0 {
 		cfg := t.Config
 		out.Training.Config = &cfg
@@ -211,7 +216,7 @@ func StatusEventOf(st fmnist.State) StatusEvent {
 // DatasetOf is the "dataset" event, as in GET /api/status.
 func DatasetOf(d fmnist.DatasetState) Dataset {
 	out := Dataset{Status: d.Status, Reason: d.Reason, File: d.Progress.File,
-		BytesDone: d.Progress.Done, BytesAll: d.Progress.Total, Train: d.Train, Test: d.Test}
+		BytesDone: d.Progress.Done, BytesAll: d.Progress.Total, Train: d.Train, Test: d.Test, Verifying: d.Verifying}
 	if r := d.Retry; r != nil {
 		out.Retry = &Retry{File: r.File, Mirror: r.Mirror, Attempt: r.Attempt, Attempts: r.Attempts,
 			WaitSeconds: r.Wait.Seconds(), Message: r.Message()}

@@ -351,6 +351,7 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 // cancelled during the evaluation.
 func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStats) (stopped bool, err error) {
 	evalStart := time.Now()
+	r.events.Push(fmnist.Evaluating{Epoch: epoch, Images: r.ds.Test.Count, Time: evalStart})
 	acc, err := evaluate(ctx, r.net, &r.ds.Test, r.cfg.TTA)
 	if ctx.Err() != nil {
 		return true, nil

@@ -127,6 +127,22 @@ func TestTrainLearnsAndReportsEveryStep(t *testing.T) {
 	if res.TestAccuracy != ev.epochs[2].TestAccuracy {
 		t.Errorf("result accuracy %v differs from the last epoch's %v", res.TestAccuracy, ev.epochs[2].TestAccuracy)
 	}
+	// Each evaluation is announced between the epoch's last batch and its result.
+	for i, e := range ev.all {
+		r, ok := e.(fmnist.EpochResult)
+		if !ok {
+			continue
+		}
+		var prev fmnist.Event
+		for j := i - 1; j >= 0 && prev == nil; j-- {
+			if _, isLog := ev.all[j].(fmnist.LogEntry); !isLog {
+				prev = ev.all[j]
+			}
+		}
+		if ann, ok := prev.(fmnist.Evaluating); !ok || ann.Epoch != r.Epoch || ann.Images != ds.Test.Count || ann.Time.IsZero() {
+			t.Errorf("epoch %d's result follows %#v, want its evaluation announced", r.Epoch, prev)
+		}
+	}
 
 	// One fmnist.Progress per batch, every batch of every epoch, in order.
 	if len(ev.progress) != 3*batches {
