@@ -96,7 +96,8 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 		return err
 	}
 	if typed != nil && p.Code == fmnist.EINVALID && !isHTMX(c) {
-		return c.Redirect(http.StatusSeeOther, "/?"+typed.Query().Encode()+"#training-controls")
+		// No #fragment: a fragment's target would stop autofocus.
+		return c.Redirect(http.StatusSeeOther, "/?"+typed.Query().Encode())
 	}
 	st := s.state.State()
 	controls := views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),

@@ -22,7 +22,6 @@ func (s *Server) page(c echo.Context) error {
 		return err
 	}
 	p.CSRF, p.Chart.Smooth = csrfToken(c), smoothParam(c)
-	status := http.StatusOK
 	if q := c.QueryParams(); q.Has(fmnist.FieldEpochs) {
 		// A refused plain post of the training form comes back here with
 		// what was typed; it is checked again rather than trusted.
@@ -30,10 +29,9 @@ func (s *Server) page(c echo.Context) error {
 		if _, err := p.Controls.Values.Config(s.state.State().Dataset.Train); err != nil {
 			probs := fmnist.Problems(err)
 			p.Controls.Errors, p.Controls.Message = views.FieldErrorsOf(probs), views.CorrectFieldsMessage(len(probs))
-			status = http.StatusUnprocessableEntity
 		}
 	}
-	return render(c, status, views.Page(p))
+	return render(c, http.StatusOK, views.Page(p))
 }
 
 // pageData reads everything the page shows as one consistent snapshot.
