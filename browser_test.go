@@ -135,8 +135,24 @@ func TestBrowserTrainingFlow(t *testing.T) {
 	b.stage(t, "4-stopped")
 
 	b.waitFor(t, "Get Predictions to be enabled", browserStepTimeout, "!("+browserButtonJS("Get Predictions")+").disabled")
+	// Whether "Predicting…" shows once the request is out (htmx has marked
+	// the form by then).
+	b.eval(t, `(() => {
+		window.predictingShown = '';
+		document.body.addEventListener('htmx:beforeSend', e => {
+			const p = document.getElementById('predicting');
+			if (p && e.target.contains(p)) window.predictingShown = p.offsetParent !== null ? p.textContent : 'hidden';
+		});
+		return '';
+	})()`)
 	b.clickButton(t, "Get Predictions")
 	b.checkPredictions(t)
+	if got := b.eval(t, "window.predictingShown"); got != "Predicting…" {
+		t.Errorf("while predicting, the indicator showed %q, want Predicting…", got)
+	}
+	if b.evalBool(t, "document.getElementById('predicting').offsetParent !== null") {
+		t.Error("Predicting… still shows after the predictions came")
+	}
 	b.stage(t, "5-predictions")
 	b.checkAccessible(t, "the dashboard with predictions")
 
@@ -230,6 +246,9 @@ func TestBrowserTrainingFlowWithoutJavaScript(t *testing.T) {
 	b.waitFor(t, "Get Predictions to be enabled", browserStepTimeout, "!("+browserButtonJS("Get Predictions")+").disabled")
 	b.clickButton(t, "Get Predictions")
 	b.checkPredictions(t)
+	if got := b.eval(t, "location.hash"); got != "#predictions-panel" {
+		t.Errorf("after Get Predictions the page is at %q, want #predictions-panel (the grid in view)", got)
+	}
 	b.stage(t, "5-predictions")
 
 	if got := b.evalInt(t, "document.querySelectorAll('#loss-chart canvas').length"); got != 0 {
@@ -337,12 +356,7 @@ func TestBrowserPageOutlivesARestart(t *testing.T) {
 func TestBrowserLowDiskSpace(t *testing.T) {
 	b, origin := startBrowserTest(t, true, "--min-free-mb", "1000000000")
 
-	b.navigate(t, origin+"/")
-	b.clickButton(t, "Download & Prepare Dataset")
-	b.waitFor(t, "Start to be enabled after the download", browserDownloadTimeout,
-		"!document.getElementById('start-button').disabled")
-	b.fillTrainingForm(t)
-	b.click(t, "#start-button")
+	b.downloadAndStart(t, origin)
 	b.waitFor(t, "the refusal in the training controls", browserStepTimeout,
 		"document.getElementById('training-controls').textContent.includes('Not enough free disk space to start a run')")
 	if b.evalBool(t, "!document.getElementById('request-error').classList.contains('hidden')") {
@@ -887,6 +901,23 @@ func (b *browserSession) fillTrainingForm(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#field-batch_size"), browserBatchSize),
 		chromedp.SetValue(chromedp.CSS("#field-train_limit"), browserTrainLimit),
 	)
+}
+
+// downloadDataset opens the dashboard and downloads the dataset.
+func (b *browserSession) downloadDataset(t *testing.T, origin string) {
+	t.Helper()
+	b.navigate(t, origin+"/")
+	b.clickButton(t, "Download & Prepare Dataset")
+	b.waitFor(t, "Start to be enabled after the download", browserDownloadTimeout,
+		"!document.getElementById('start-button').disabled")
+}
+
+// downloadAndStart downloads the dataset and starts the small test run.
+func (b *browserSession) downloadAndStart(t *testing.T, origin string) {
+	t.Helper()
+	b.downloadDataset(t, origin)
+	b.fillTrainingForm(t)
+	b.click(t, "#start-button")
 }
 
 // browserPrediction is one card of the predictions panel.

@@ -158,20 +158,25 @@ func epochsText(n int) string {
 	return fmt.Sprintf("%d epochs", n)
 }
 
-// configFlagError rewrites a Config validation error in terms of the flag
-// and the value given, e.g. "--epochs=0: must be between 1 and 1000".
+// configFlagError rewrites a Config validation error in terms of the flags
+// and the values given, e.g. "--epochs=0: must be between 1 and 1000", every
+// bad one, joined by "; ".
 func configFlagError(fs *flag.FlagSet, err error) error {
-	var fe *fmnist.Error
-	if !errors.As(err, &fe) {
+	probs := fmnist.Problems(err)
+	if len(probs) == 0 {
 		return err
 	}
-	name, ok := configFlags[fe.Field]
-	if !ok {
-		if name, ok = recipeFlagOf[fe.Field]; !ok {
-			return err
+	parts := make([]string, len(probs))
+	for i, p := range probs {
+		name, ok := configFlags[p.Field]
+		if !ok {
+			if name, ok = recipeFlagOf[p.Field]; !ok {
+				return err
+			}
 		}
+		parts[i] = fmt.Sprintf("--%s=%s: %s", name, fs.Lookup(name).Value.String(), p.Message)
 	}
-	return fmt.Errorf("--%s=%s: %s", name, fs.Lookup(name).Value.String(), fe.Message)
+	return errors.New(strings.Join(parts, "; "))
 }
 
 // trainWithProgress runs fmnist.Train in a goroutine and shows its events until

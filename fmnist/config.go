@@ -48,36 +48,56 @@ func (c Config) BatchesPerEpoch(available int) int {
 }
 
 // Validate checks c against a training set of trainSize images (pass 0 when
-// the set is not known yet). It returns an EINVALID Error naming the first
-// bad field.
+// the set is not known yet). It returns nil, or an EINVALID Error that
+// lists every bad field (Fields), the first also as its Field.
 func (c Config) Validate(trainSize int) error {
-	switch {
-	case c.Epochs < 1 || c.Epochs > 1000:
-		return FieldError(FieldEpochs, "must be between 1 and 1000")
-	case c.BatchSize < 1 || c.BatchSize > 4096:
-		return FieldError(FieldBatchSize, "must be between 1 and 4096")
-	case !(c.LR > 0 && c.LR <= 1):
-		return FieldError(FieldLR, "must be greater than 0 and at most 1")
-	case c.TrainLimit < 0:
-		return FieldError(FieldTrainLimit, "must be 0 (all) or a positive number of images")
+	var errs FieldErrors
+	for _, check := range configChecks {
+		check(c, trainSize, &errs)
 	}
-	if err := c.validateRecipe(trainSize); err != nil {
-		return err
+	return errs.Err()
+}
+
+// ConfigCheck adds to errs what is wrong with some fields of c on a training
+// set of trainSize images (0: not known). A check that needs a field another
+// check found wrong skips (errs.Has).
+type ConfigCheck func(c Config, trainSize int, errs *FieldErrors)
+
+// configChecks run in this order, which is the order the user is told of
+// the faults in (the form's order). A new field adds its check here.
+var configChecks = []ConfigCheck{checkRanges, checkRecipe, checkTrainSet}
+
+// checkRanges checks each field on its own.
+func checkRanges(c Config, _ int, errs *FieldErrors) {
+	if c.Epochs < 1 || c.Epochs > 1000 {
+		errs.Add(FieldEpochs, "must be between 1 and 1000")
 	}
-	if trainSize > 0 {
-		n := c.TrainImages(trainSize)
-		if c.TrainLimit > trainSize-c.Val {
-			held := ""
-			if c.Val > 0 {
-				held = fmt.Sprintf(", less %d held out by %s", c.Val, FieldVal)
-			}
-			return FieldError(FieldTrainLimit, fmt.Sprintf("is larger than the training set (%d images%s)", trainSize, held))
+	if c.BatchSize < 1 || c.BatchSize > 4096 {
+		errs.Add(FieldBatchSize, "must be between 1 and 4096")
+	}
+	if !(c.LR > 0 && c.LR <= 1) {
+		errs.Add(FieldLR, "must be greater than 0 and at most 1")
+	}
+	if c.TrainLimit < 0 {
+		errs.Add(FieldTrainLimit, "must be 0 (all) or a positive number of images")
+	}
+}
+
+// checkTrainSet checks the fields that depend on the size of the training set.
+func checkTrainSet(c Config, trainSize int, errs *FieldErrors) {
+	if trainSize <= 0 {
+		return
+	}
+	if c.TrainLimit > trainSize-c.Val && !errs.Has(FieldVal) {
+		held := ""
+		if c.Val > 0 {
+			held = fmt.Sprintf(", less %d held out by %s", c.Val, FieldVal)
 		}
-		if c.BatchSize > n {
-			return FieldError(FieldBatchSize, fmt.Sprintf("is larger than the %d training images in use", n))
-		}
+		errs.Add(FieldTrainLimit, fmt.Sprintf("is larger than the training set (%d images%s)", trainSize, held))
 	}
-	return nil
+	if n := c.TrainImages(trainSize); c.BatchSize > n && !errs.Has(FieldTrainLimit) {
+		errs.Add(FieldBatchSize, fmt.Sprintf("is larger than the %d training images in use", n))
+	}
 }
 
 // ConfigChanges are the fields of a Config to change, nil for those kept:

@@ -200,56 +200,42 @@ func (r Recipe) Filled() Recipe {
 	return r
 }
 
-// validateRecipe checks c's recipe (blanks filled) against a training set
-// of trainSize images (0 when not known yet), returning an EINVALID Error
-// naming the first bad field.
-func (c Config) validateRecipe(trainSize int) error {
+// checkRecipe checks the recipe's fields, each on its own, in the form's
+// order (a ConfigCheck).
+func checkRecipe(c Config, trainSize int, errs *FieldErrors) {
 	r := c.Recipe.Filled()
 	between := func(v, lo, hi float64) bool { return v >= lo && v <= hi && !math.IsNaN(v) }
-	switch {
-	case !slices.Contains(Presets, r.Preset):
-		return FieldError(FieldPreset, fmt.Sprintf("must be one of %v", Presets))
-	case r.Conv1 < 1 || r.Conv1 > MaxConvWidth:
-		return FieldError(FieldConv1, fmt.Sprintf("must be between 1 and %d channels", MaxConvWidth))
-	case r.Conv2 < 1 || r.Conv2 > MaxConvWidth:
-		return FieldError(FieldConv2, fmt.Sprintf("must be between 1 and %d channels", MaxConvWidth))
-	case r.Dense < 1 || r.Dense > MaxDenseWidth:
-		return FieldError(FieldDense, fmt.Sprintf("must be between 1 and %d units", MaxDenseWidth))
-	case !between(r.Dropout, 0, MaxDropout):
-		return FieldError(FieldDropout, fmt.Sprintf("must be between 0 and %g", MaxDropout))
-	case !slices.Contains(Schedules, r.Schedule):
-		return FieldError(FieldSchedule, fmt.Sprintf("must be one of %v", Schedules))
-	case !(r.StepFactor > 0 && r.StepFactor <= 1):
-		return FieldError(FieldStepFactor, "must be greater than 0 and at most 1")
-	case r.StepEvery < 1 || r.StepEvery > 1000:
-		return FieldError(FieldStepEvery, "must be between 1 and 1000 epochs")
-	case !between(r.Warmup, 0, 0.9):
-		return FieldError(FieldWarmup, "must be a fraction of the run between 0 and 0.9")
-	case !(r.PeakLR > 0 && r.PeakLR <= 1):
-		return FieldError(FieldPeakLR, "must be greater than 0 and at most 1")
-	case !between(r.FinalLR, 0, 1):
-		return FieldError(FieldFinalLR, "must be between 0 and 1")
-	case !slices.Contains(Optimizers, r.Optimizer):
-		return FieldError(FieldOptimizer, fmt.Sprintf("must be one of %v", Optimizers))
-	case !between(r.WeightDecay, 0, 0.1):
-		return FieldError(FieldWeightDecay, "must be between 0 and 0.1")
-	case !between(r.Momentum, 0, 0.999):
-		return FieldError(FieldMomentum, "must be between 0 and 0.999")
-	case r.Crop < 0 || r.Crop > MaxCrop:
-		return FieldError(FieldCrop, fmt.Sprintf("must be 0 (off) or a padding of 1 to %d pixels", MaxCrop))
-	case !between(r.Erase, 0, 1):
-		return FieldError(FieldErase, "must be a probability between 0 (off) and 1")
-	case !between(r.LabelSmoothing, 0, MaxLabelSmoothing):
-		return FieldError(FieldLabelSmoothing, fmt.Sprintf("must be between 0 and %g", MaxLabelSmoothing))
-	case r.Val < 0:
-		return FieldError(FieldVal, "must be 0 (none) or a number of training images to hold out")
-	case r.TimeLimit < 0 || r.TimeLimit > MaxTimeLimit:
-		return FieldError(FieldTimeLimit, fmt.Sprintf("must be 0 (none) or up to %d seconds", MaxTimeLimit))
+	for _, f := range []struct {
+		bad          bool
+		field, about string
+	}{
+		{!slices.Contains(Presets, r.Preset), FieldPreset, fmt.Sprintf("must be one of %v", Presets)},
+		{r.Conv1 < 1 || r.Conv1 > MaxConvWidth, FieldConv1, fmt.Sprintf("must be between 1 and %d channels", MaxConvWidth)},
+		{r.Conv2 < 1 || r.Conv2 > MaxConvWidth, FieldConv2, fmt.Sprintf("must be between 1 and %d channels", MaxConvWidth)},
+		{r.Dense < 1 || r.Dense > MaxDenseWidth, FieldDense, fmt.Sprintf("must be between 1 and %d units", MaxDenseWidth)},
+		{!between(r.Dropout, 0, MaxDropout), FieldDropout, fmt.Sprintf("must be between 0 and %g", MaxDropout)},
+		{!slices.Contains(Schedules, r.Schedule), FieldSchedule, fmt.Sprintf("must be one of %v", Schedules)},
+		{!(r.StepFactor > 0 && r.StepFactor <= 1), FieldStepFactor, "must be greater than 0 and at most 1"},
+		{r.StepEvery < 1 || r.StepEvery > 1000, FieldStepEvery, "must be between 1 and 1000 epochs"},
+		{!between(r.Warmup, 0, 0.9), FieldWarmup, "must be a fraction of the run between 0 and 0.9"},
+		{!(r.PeakLR > 0 && r.PeakLR <= 1), FieldPeakLR, "must be greater than 0 and at most 1"},
+		{!between(r.FinalLR, 0, 1), FieldFinalLR, "must be between 0 and 1"},
+		{!slices.Contains(Optimizers, r.Optimizer), FieldOptimizer, fmt.Sprintf("must be one of %v", Optimizers)},
+		{!between(r.WeightDecay, 0, 0.1), FieldWeightDecay, "must be between 0 and 0.1"},
+		{!between(r.Momentum, 0, 0.999), FieldMomentum, "must be between 0 and 0.999"},
+		{r.Crop < 0 || r.Crop > MaxCrop, FieldCrop, fmt.Sprintf("must be 0 (off) or a padding of 1 to %d pixels", MaxCrop)},
+		{!between(r.Erase, 0, 1), FieldErase, "must be a probability between 0 (off) and 1"},
+		{!between(r.LabelSmoothing, 0, MaxLabelSmoothing), FieldLabelSmoothing, fmt.Sprintf("must be between 0 and %g", MaxLabelSmoothing)},
+		{r.Val < 0, FieldVal, "must be 0 (none) or a number of training images to hold out"},
+		{r.TimeLimit < 0 || r.TimeLimit > MaxTimeLimit, FieldTimeLimit, fmt.Sprintf("must be 0 (none) or up to %d seconds", MaxTimeLimit)},
+	} {
+		if f.bad {
+			errs.Add(f.field, f.about)
+		}
 	}
 	if trainSize > 0 && r.Val >= trainSize {
-		return FieldError(FieldVal, fmt.Sprintf("must leave training images: the training set has %d", trainSize))
+		errs.Add(FieldVal, fmt.Sprintf("must leave training images: the training set has %d", trainSize))
 	}
-	return nil
 }
 
 // LearningRate is the schedule's learning rate at batch (counted from 0

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -40,13 +38,8 @@ func (s *Server) cancelDownload(c echo.Context) error {
 }
 
 func (s *Server) startTraining(c echo.Context) error {
-	values := views.FormValues{
-		Epochs:     strings.TrimSpace(c.FormValue(fmnist.FieldEpochs)),
-		BatchSize:  strings.TrimSpace(c.FormValue(fmnist.FieldBatchSize)),
-		LR:         strings.TrimSpace(c.FormValue(fmnist.FieldLR)),
-		TrainLimit: strings.TrimSpace(c.FormValue(fmnist.FieldTrainLimit)),
-	}
-	cfg, err := parseTrainingForm(values)
+	values := views.TrainingFormValues(c.FormValue)
+	cfg, err := values.Config(0) // the service checks it against the dataset
 	if err == nil {
 		_, err = s.trainer.StartTraining(c.Request().Context(), cfg)
 	}
@@ -87,18 +80,24 @@ func (s *Server) predict(c echo.Context) error {
 	if isHTMX(c) {
 		return render(c, http.StatusOK, views.PredictionsPanel(views.PredictionsViewOf(s.state.State(), s.predictor.LastPredictions()), csrfToken(c)))
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	return c.Redirect(http.StatusSeeOther, "/#predictions-panel") // the grid, not the top of the page
 }
 
 // refuse answers an action that could not be done, with the status and
 // message of the error table: for htmx, the panel the action swaps;
 // otherwise the whole page. A rejected training form (typed) is shown again
-// as it was typed, with the faulty field marked. Nothing has changed.
+// as it was typed, with each bad field marked; as a plain post, by a
+// redirect to the page with the values in its query (trainingFormPage),
+// so that the address stays the page's own. Nothing has changed.
 // Internal errors are not the user's to read: they go to handleError.
 func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) error {
 	p := problemOf(err, c)
 	if p.Code == fmnist.EINTERNAL {
 		return err
+	}
+	if typed != nil && p.Code == fmnist.EINVALID && !isHTMX(c) {
+		// No #fragment: a fragment's target would stop autofocus.
+		return c.Redirect(http.StatusSeeOther, "/?"+typed.Query().Encode())
 	}
 	st := s.state.State()
 	controls := views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
@@ -106,9 +105,9 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 	if typed != nil {
 		controls.Values = *typed
 	}
-	if p.Field != "" {
-		controls.Errors = map[string]string{p.Field: p.FieldMessage}
-		controls.Message, controls.MessageIsError = "Please correct the highlighted field.", false
+	if len(p.Fields) > 0 {
+		controls.Errors = views.FieldErrorsOf(p.Fields)
+		controls.Message, controls.MessageIsError = views.CorrectFieldsMessage(len(p.Fields)), false
 	}
 	if isHTMX(c) {
 		return render(c, p.Status, s.refusalFragment(c, st, controls, p.Message))
@@ -143,40 +142,4 @@ func (s *Server) refusalFragment(c echo.Context, st fmnist.State, controls views
 		return views.PredictionsPanel(p, csrfToken(c))
 	}
 	return views.TrainingControls(controls, csrfToken(c))
-}
-
-// parseTrainingForm turns the form's text into a Config. An empty field
-// takes the default; train_limit empty means all images. The config is
-// validated by the service against the dataset.
-func parseTrainingForm(v views.FormValues) (fmnist.Config, error) {
-	cfg := fmnist.DefaultConfig()
-	var err error
-	if cfg.Epochs, err = formInt(v.Epochs, fmnist.FieldEpochs, cfg.Epochs); err != nil {
-		return cfg, err
-	}
-	if cfg.BatchSize, err = formInt(v.BatchSize, fmnist.FieldBatchSize, cfg.BatchSize); err != nil {
-		return cfg, err
-	}
-	if v.LR != "" {
-		lr, perr := strconv.ParseFloat(v.LR, 64)
-		if perr != nil {
-			return cfg, fmnist.FieldError(fmnist.FieldLR, "must be a number such as 0.001")
-		}
-		cfg.LR = lr
-	}
-	if cfg.TrainLimit, err = formInt(v.TrainLimit, fmnist.FieldTrainLimit, 0); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.Validate(0)
-}
-
-func formInt(text, field string, def int) (int, error) {
-	if text == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(text)
-	if err != nil {
-		return 0, fmnist.FieldError(field, "must be a whole number")
-	}
-	return n, nil
 }

@@ -291,6 +291,10 @@ type (
 			Code    string `json:"code"`
 			Message string `json:"message"`
 			Field   string `json:"field"`
+			Fields  []struct {
+				Field   string `json:"field"`
+				Message string `json:"message"`
+			} `json:"fields"`
 		} `json:"error"`
 	}
 )

@@ -22,15 +22,16 @@ var httpStatus = map[string]int{
 }
 
 // problem is an error as the user is told it: the HTTP status, the code, a
-// sentence for people, and the field at fault. It is also the API's error
-// object: {"error":{"code":"invalid","message":"…","field":"epochs"}}.
+// sentence for people, and the fields at fault. It is also the API's error
+// object: {"error":{"code":"invalid","message":"…","field":"epochs",
+// "fields":[{"field":"epochs","message":"must be …"},…]}}, field being the
+// first of fields.
 type problem struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	// FieldMessage is Message without the field's name, shown beside the field.
-	FieldMessage string `json:"-"`
+	Status  int                   `json:"-"`
+	Code    string                `json:"code"`
+	Message string                `json:"message"`
+	Field   string                `json:"field,omitempty"`
+	Fields  []fmnist.FieldProblem `json:"fields,omitempty"`
 }
 
 type apiError struct {
@@ -58,12 +59,8 @@ func problemOf(err error, c echo.Context) problem {
 		return p
 	}
 	code := fmnist.ErrorCode(err)
-	p := problem{Status: httpStatus[code], Code: code, Message: fmnist.ErrorMessage(err), Field: fmnist.ErrorField(err)}
-	var fe *fmnist.Error
-	if errors.As(err, &fe) {
-		p.FieldMessage = fe.Message
-	}
-	return p
+	return problem{Status: httpStatus[code], Code: code, Message: fmnist.ErrorMessage(err),
+		Field: fmnist.ErrorField(err), Fields: fmnist.Problems(err)}
 }
 
 // codeOfStatus is the table read backwards, for errors that come as a status.

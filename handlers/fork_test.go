@@ -48,10 +48,10 @@ func TestForkFromTheRunPage(t *testing.T) {
 		status  int
 		message string
 	}{
-		{"no checkpoint", form("", "", ""), http.StatusUnprocessableEntity, "checkpoint_id: names no checkpoint"},
-		{"a learning rate that is no number", form(epoch1, "fast", ""), http.StatusUnprocessableEntity, "lr: must be a number"},
-		{"a learning rate out of range", form(epoch1, "2", ""), http.StatusUnprocessableEntity, "lr: must be greater than 0"},
-		{"epochs that are no number", form(epoch1, "", "1.5"), http.StatusUnprocessableEntity, "epochs: must be a whole number"},
+		{"no checkpoint", form("", "", ""), http.StatusUnprocessableEntity, "Checkpoint is not one of the run"},
+		{"a learning rate that is no number", form(epoch1, "fast", ""), http.StatusUnprocessableEntity, "Learning rate must be a number"},
+		{"a learning rate out of range", form(epoch1, "2", ""), http.StatusUnprocessableEntity, "Learning rate must be greater than 0"},
+		{"epochs that are no number", form(epoch1, "", "1.5"), http.StatusUnprocessableEntity, "Epochs must be a whole number"},
 		{"the last checkpoint without more epochs", form(epoch2, "", ""), http.StatusUnprocessableEntity, "epochs"},
 		{"a checkpoint of another run", form("999", "", ""), http.StatusNotFound, "has no checkpoint 999"},
 	}
@@ -71,7 +71,7 @@ func TestForkFromTheRunPage(t *testing.T) {
 	}
 	// With htmx the answer is the checkpoints panel only.
 	if got := b.post(forkURL, form(epoch1, "fast", ""), true); got.Status != http.StatusUnprocessableEntity ||
-		!strings.HasPrefix(got.Body, `<section id="checkpoints-panel"`) || !strings.Contains(got.Body, "lr: must be a number") {
+		!strings.HasPrefix(got.Body, `<section id="checkpoints-panel"`) || !strings.Contains(got.Body, "Learning rate must be a number") {
 		t.Errorf("htmx fork with a bad learning rate: %d %.200s; want 422 with the checkpoints panel", got.Status, got.Body)
 	}
 	if got := b.post("/runs/999/fork", form(epoch1, "", ""), false); got.Status != http.StatusNotFound {

@@ -22,6 +22,15 @@ func (s *Server) page(c echo.Context) error {
 		return err
 	}
 	p.CSRF, p.Chart.Smooth = csrfToken(c), smoothParam(c)
+	if q := c.QueryParams(); q.Has(fmnist.FieldEpochs) {
+		// A refused plain post of the training form comes back here with
+		// what was typed; it is checked again rather than trusted.
+		p.Controls.Values = views.TrainingFormValues(q.Get)
+		if _, err := p.Controls.Values.Config(s.state.State().Dataset.Train); err != nil {
+			probs := fmnist.Problems(err)
+			p.Controls.Errors, p.Controls.Message = views.FieldErrorsOf(probs), views.CorrectFieldsMessage(len(probs))
+		}
+	}
 	return render(c, http.StatusOK, views.Page(p))
 }
 

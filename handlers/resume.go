@@ -113,7 +113,7 @@ func (s *Server) forkRun(c echo.Context) error {
 		Epochs: strings.TrimSpace(c.FormValue(fmnist.FieldEpochs))}
 	form.CheckpointID, err = strconv.ParseInt(strings.TrimSpace(c.FormValue(fieldCheckpointID)), 10, 64)
 	if err != nil || form.CheckpointID < 1 {
-		return s.refuseFork(c, parent, form, fmnist.FieldError(fieldCheckpointID, "names no checkpoint: reload the page and pick one"))
+		return s.refuseFork(c, parent, form, fmnist.FieldError(fieldCheckpointID, "is not one of the run's checkpoints: reload the page and pick one"))
 	}
 	var changes fmnist.ConfigChanges
 	if form.LR != "" {
@@ -124,9 +124,9 @@ func (s *Server) forkRun(c echo.Context) error {
 		changes.LR = &lr
 	}
 	if form.Epochs != "" {
-		epochs, err := formInt(form.Epochs, fmnist.FieldEpochs, 0)
+		epochs, err := strconv.Atoi(form.Epochs)
 		if err != nil {
-			return s.refuseFork(c, parent, form, err)
+			return s.refuseFork(c, parent, form, fmnist.FieldError(fmnist.FieldEpochs, "must be a whole number"))
 		}
 		changes.Epochs = &epochs
 	}
@@ -155,6 +155,9 @@ func (s *Server) refuseFork(c echo.Context, parent int64, form views.ForkForm, e
 		return verr
 	}
 	form.Error, form.Field = p.Message, p.Field
+	if len(p.Fields) > 0 {
+		form.Error = views.FieldsSentence(p.Fields)
+	}
 	v.Fork = form
 	if isHTMX(c) {
 		return render(c, p.Status, views.CheckpointsPanel(v))

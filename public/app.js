@@ -22,7 +22,7 @@
   };
 
   var el = document.getElementById('loss-chart');
-  var chart = null, controls = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1, pending = false;
+  var chart = null, controls = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1;
   var STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
   var charts = window.fmnistCharts;
 
@@ -34,7 +34,6 @@
   }
 
   function render() {
-    pending = false;
     var n = points.length;
     var min = n ? Math.floor(points[0][0] * 10) / 10 : 0;
     var max = n ? Math.max(Math.ceil(points[n - 1][0] * 10) / 10, min + 0.1) : 1;
@@ -42,6 +41,8 @@
     var tickWidth = chart.getWidth() * 0.85 / Math.max(1, Math.round(span * 10));
     labelStep = STEPS.find(function (s) { return s * tickWidth >= 40; }) || STEPS[STEPS.length - 1];
     controls.setData(0, withDetail(points));
+    drawing = drawing.concat(arrivals);
+    arrivals = [];
     controls.render({ title: { show: !n }, xAxis: { min: min, max: max } });
   }
 
@@ -89,8 +90,25 @@
     sub.textContent = what + ' · x in epochs';
   }
 
+  // scheduleRender hands the chart its new options at once: the live chart
+  // sets them with lazyUpdate (chart-controls.js), so ECharts works them out
+  // and paints in its next frame, once however many events came before it.
+  // (Waiting for requestAnimationFrame here would cost a frame more.)
   function scheduleRender() {
-    if (chart && !pending) { pending = true; requestAnimationFrame(render); }
+    if (chart) render();
+  }
+
+  // Loss event to paint: when each loss event arrived (performance.now()),
+  // and once ECharts has painted the frame that shows it ('rendered'), how
+  // long that took. window.fmnistPaintLatency keeps the last 500 in ms, for
+  // the browser test; the page itself does not use them.
+  var arrivals = [], drawing = [], latency = window.fmnistPaintLatency = [];
+  function arrived() { arrivals.push(performance.now()); }
+  function painted() {
+    var now = performance.now();
+    drawing.forEach(function (t) { latency.push(now - t); });
+    drawing = [];
+    if (latency.length > 500) latency.splice(0, latency.length - 500);
   }
 
   // withZoom adds the zoom components and the room the slider needs.
@@ -114,6 +132,7 @@
     option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
     option.tooltip.formatter = charts.lossTooltip;
     chart = echarts.init(el);
+    chart.on('rendered', painted);
     chart.setOption(option);
     controls = charts.attach(chart, el, option.series, {
       live: true, markers: markersOf(el), onZoom: function () { scheduleRender(); askDetail(); }
@@ -159,6 +178,7 @@
       if (controls) { controls.setMarkers([]); controls.resetZoom(); } // a new run: its whole curve
     }
     if (msg.batches_per_point) showPointMeaning(msg.batches_per_point);
+    arrived();
     points.push([msg.epoch, msg.loss]);
     if (points.length > maxPoints) points.splice(0, points.length - maxPoints);
     scheduleRender();

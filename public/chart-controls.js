@@ -60,7 +60,8 @@
   }
 
   // attach puts the controls above chart's element. series are the base
-  // series (the server's options); opts.live adds the "follow" toggle,
+  // series (the server's options); opts.live adds the "follow" toggle (and
+  // lazy updates),
   // opts.markers are [{x, label, kind}], opts.onZoom is called after the
   // user zooms. It returns the chart's controller: setData(i, points),
   // setMarkers(list), addMarker(m), resetZoom(), render(extra), zoom().
@@ -180,7 +181,9 @@
         dataZoom: [Object.assign({}, z), Object.assign({}, z)],
         yAxis: yAxes > 1 ? [yAxis, {}] : [yAxis]
       });
-      chart.setOption(option, { replaceMerge: ['series'] });
+      // A live chart gets many updates a second: lazyUpdate lets ECharts
+      // do the work once, in the frame that paints it.
+      chart.setOption(option, { replaceMerge: ['series'], lazyUpdate: !!opts.live });
     }
 
     return {

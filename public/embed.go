@@ -1,5 +1,6 @@
 // Package public holds the static assets served under /public/: vendored
-// htmx, its SSE extension and ECharts (see the Taskfile's vendor task), the
+// htmx and its SSE extension (the Taskfile's vendor task), ECharts trimmed
+// to what the pages use (built from src/echarts.js by the echarts task), the
 // Tailwind build app.css and our app.js.
 package public
 
