@@ -28,6 +28,8 @@ type Run struct {
 	// Parent is where a fork left the run it came from; nil for a run
 	// started afresh.
 	Parent *ForkPoint
+	// Kind is KindTrained or KindImported ("" reads as trained).
+	Kind RunKind
 }
 
 // Duration is how long the run trained: until it ended, or until now while
