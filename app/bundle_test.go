@@ -218,3 +218,46 @@ func TestMalformedImportsLeaveNothingBehind(t *testing.T) {
 		t.Error("path traversal wrote /tmp/evil.txt")
 	}
 }
+
+// TestReproduceChecksTheDatasetAndWarnsOfAnotherKernelPath imports bundles
+// whose run.json names another kernel path (a warning; the run starts) and
+// another dataset (refused before anything starts).
+func TestReproduceChecksTheDatasetAndWarnsOfAnotherKernelPath(t *testing.T) {
+	ctx := context.Background()
+	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), true, nil)
+	svc := f.svc
+	good := exportRun(t, svc, trainedRun(t, svc, smallRun), app.FormatBundle)
+
+	otherKernel := withEntry(t, good, bundle.FileManifest, func(s string) string {
+		return strings.Replace(s, `"kernel_path": "`+nn.KernelPath()+`"`, `"kernel_path": "elsewhere"`, 1)
+	})
+	run, err := svc.Import(ctx, otherKernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.Reproduce(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rep.Warning, "elsewhere kernel path") {
+		t.Errorf("warning %q does not name the other kernel path", rep.Warning)
+	}
+	waitState(t, svc, "the reproduction's end", ended(rep.RunID))
+
+	b, err := bundle.Read(good, specs(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := b.Manifest.DatasetSHA256[bundle.DatasetFiles[0]]
+	otherData := withEntry(t, good, bundle.FileManifest, func(s string) string { return strings.Replace(s, sum, strings.Repeat("0", 64), 1) })
+	if run, err = svc.Import(ctx, otherData); err != nil {
+		t.Fatal(err)
+	}
+	runsBefore, _ := f.db.Runs(ctx, 0)
+	if _, err := svc.Reproduce(ctx, run.ID); fmnist.ErrorCode(err) != fmnist.ECONFLICT || !strings.Contains(err.Error(), bundle.DatasetFiles[0]) {
+		t.Errorf("reproducing on another dataset: %v, want a conflict naming %s", err, bundle.DatasetFiles[0])
+	}
+	if runsAfter, _ := f.db.Runs(ctx, 0); len(runsAfter) != len(runsBefore) {
+		t.Errorf("a refused reproduction recorded a run")
+	}
+}
