@@ -102,7 +102,11 @@ func Write(w io.Writer, b Bundle) error {
 	zw := zip.NewWriter(w)
 	for _, e := range entries {
 		// The fixed time keeps two exports of one run byte-identical.
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: b.Manifest.EndedAt})
+		method := zip.Deflate
+		if strings.HasSuffix(e.name, ".safetensors") {
+			method = zip.Store // trained float32 weights barely compress, and deflate is slow on them
+		}
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: method, Modified: b.Manifest.EndedAt})
 		if err != nil {
 			return fmt.Errorf("bundle: %s: %w", e.name, err)
 		}
