@@ -147,6 +147,47 @@ func TestTrainJSON(t *testing.T) {
 	}
 }
 
+// TestTrainRecipeJSON trains a small bn recipe with every recipe flag and
+// reads the best epoch from the summary.
+func TestTrainRecipeJSON(t *testing.T) {
+	src := syntheticSource(t, 300, 100)
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data-dir", t.TempDir(), "--dataset-url", src, "--preset", "bn", "--epochs", "3", "--batch-size", "16",
+		"--conv1", "8", "--conv2", "8", "--dense", "16", "--dropout", "0.1", "--schedule", "step:0.5:1", "--optimizer", "adamw",
+		"--weight-decay", "0.001", "--augment", "crop:1,flip,erase:0.2", "--label-smoothing", "0.1", "--tta", "--val", "60",
+		"--time-limit", "10m", "--json"}
+	if code := runTrain(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("train exited %d; stderr:\n%s", code, stderr.String())
+	}
+	var summary struct {
+		Epochs          int           `json:"epochs"`
+		BestEpoch       int           `json:"best_epoch"`
+		BestAccuracy    float64       `json:"best_test_accuracy"`
+		BestValAccuracy float64       `json:"best_val_accuracy"`
+		TrainImages     int           `json:"train_images"`
+		KernelPath      string        `json:"kernel_path"`
+		Config          fmnist.Config `json:"config"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &summary); err != nil {
+		t.Fatalf("last line of stdout is not JSON: %v\n%s", err, stdout.String())
+	}
+	c := summary.Config
+	if c.Preset != "bn" || !c.BatchNorm || c.Conv1 != 8 || c.Dense != 16 || c.Schedule != "step" || c.StepFactor != 0.5 ||
+		c.Optimizer != "adamw" || c.Crop != 1 || !c.Flip || c.Erase != 0.2 || !c.TTA || c.Val != 60 || c.TimeLimit != 600 {
+		t.Errorf("config %+v does not carry the flags", c)
+	}
+	if summary.Epochs != 3 || summary.BestEpoch < 1 || summary.BestEpoch > 3 || !(summary.BestValAccuracy > 0) || !(summary.BestAccuracy > 0) ||
+		summary.TrainImages != 240 || summary.KernelPath == "" {
+		t.Errorf("summary %+v; want 3 epochs, a best epoch with its accuracies, 240 training images and the kernel path", summary)
+	}
+	for _, want := range []string{"Recipe bn: conv 8/8, dense 16, batch norm, dropout 0.1; step:0.5:1 schedule; adamw weight decay 0.001",
+		"Epoch 1: validation accuracy", "Best epoch"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
 // TestTrainKeepsTheLastCheckpointsOfALongRun trains 25 one-batch epochs
 // headless: the checkpoints folder keeps the last five and the best, each
 // holding the weights its name says.
@@ -253,6 +294,15 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{"batch above the limit", runTrain, []string{"--batch-size", "5000"}, "--batch-size=5000: must be between 1 and 4096"},
 		{"batch larger than the set", runTrain, []string{"--data-dir", prepared, "--batch-size", "101"}, "--batch-size=101: is larger than the 100 training images in use"},
 		{"limit larger than the set", runTrain, []string{"--data-dir", prepared, "--train-limit", "101"}, "--train-limit=101: is larger than the training set (100 images)"},
+		{"unknown preset", runTrain, []string{"--preset", "fastest"}, "--preset=fastest: must be one of baseline, bn, best"},
+		{"unknown schedule", runTrain, []string{"--schedule", "linear"}, "invalid value \"linear\" for flag -schedule"},
+		{"step factor above 1", runTrain, []string{"--schedule", "step:2:1"}, "--schedule=step:2:1: must be greater than 0 and at most 1"},
+		{"unknown optimizer", runTrain, []string{"--preset=bn", "--optimizer", "lion"}, "--optimizer=lion: must be one of"},
+		{"crop too wide", runTrain, []string{"--augment", "crop:5,flip"}, "--augment=crop:5,flip: must be 0 (off) or a padding of 1 to 4 pixels"},
+		{"unknown augmentation", runTrain, []string{"--augment", "rotate"}, "invalid value \"rotate\" for flag -augment"},
+		{"label smoothing too high", runTrain, []string{"--label-smoothing", "0.4"}, "--label-smoothing=0.4: must be between 0 and 0.3"},
+		{"time limit not a duration", runTrain, []string{"--time-limit", "soon"}, "invalid value \"soon\" for flag -time-limit"},
+		{"validation split as large as the set", runTrain, []string{"--data-dir", prepared, "--val", "100"}, "--val=100: must leave training images"},
 		{"negative keep-checkpoints", runTrain, []string{"--keep-checkpoints", "-1"}, "--keep-checkpoints must be 0 (keep all) or more, got -1"},
 		{"prepare unknown flag", runPrepare, []string{"--epochs", "3"}, "flag provided but not defined: -epochs"},
 		{"negative free space", runServe, []string{"--min-free-mb", "-1"}, "--min-free-mb must be between 0 and 1073741824, got -1"},

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/nn"
 	"github.com/fmnist/trainer/ml/train"
 )
 
@@ -30,6 +32,14 @@ type trainSummary struct {
 	TrainImages  int           `json:"train_images"`
 	TestImages   int           `json:"test_images"`
 	Config       fmnist.Config `json:"config"`
+	// The best evaluated epoch: by validation accuracy with --val, else by
+	// test accuracy; its test (and validation) accuracy.
+	BestEpoch       int     `json:"best_epoch"`
+	BestAccuracy    float64 `json:"best_test_accuracy"`
+	BestValAccuracy float64 `json:"best_val_accuracy,omitempty"`
+	ValAccuracy     float64 `json:"val_accuracy,omitempty"`
+	TimeUp          bool    `json:"time_up,omitempty"` // --time-limit ended training
+	KernelPath      string  `json:"kernel_path"`       // the CPU path of the matrix products
 }
 
 // configFlags names the command-line flag of each Config field, so that a
@@ -47,7 +57,11 @@ var configFlags = map[string]string{
 // stops after the current batch and keeps a checkpoint.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("train", stderr)
-	cfg := fmnist.DefaultConfig()
+	preset := presetFromArgs(args)
+	cfg, ok := fmnist.Preset(preset)
+	if !ok {
+		return flagError(stderr, "train", fmt.Errorf("--preset=%s: must be one of %s", preset, strings.Join(fmnist.Presets, ", ")))
+	}
 	var dataDir, datasetURL string
 	var asJSON bool
 	dataDirFlag(fs, &dataDir)
@@ -58,6 +72,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the initial weights and the shuffling")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "train on the first N images only (0: all)")
 	fs.BoolVar(&asJSON, "json", false, "end the output with one line of JSON summarising the run")
+	recipeFlags(fs, &cfg)
 	var keep int
 	keepCheckpointsFlag(fs, &keep)
 	if err := parseFlags(fs, args); err != nil {
@@ -94,6 +109,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	used := cfg.TrainImages(ds.Train.Count)
 	fmt.Fprintf(stdout, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
 	fmt.Fprintf(stdout, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
+	fmt.Fprintf(stdout, "Recipe %s\n", recipeText(cfg))
 
 	keeper := &checkpointKeeper{retention: retention(keep), epochs: cfg.Epochs}
 	res, err := trainWithProgress(ctx, ds, cfg, layout.Checkpoints(), keeper, stdout, stderr)
@@ -106,11 +122,23 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "Finished %s in %.1f s: test accuracy %.2f%%, %.0f img/s; checkpoint %s\n",
 			epochsText(res.Epochs), res.Seconds, 100*res.TestAccuracy, res.ImagesPerSec, res.CheckpointPath)
 	}
+	if res.BestEpoch > 0 {
+		best := fmt.Sprintf("Best epoch %d: test accuracy %.2f%%", res.BestEpoch, 100*res.BestAccuracy)
+		if cfg.Val > 0 {
+			best += fmt.Sprintf(", validation accuracy %.2f%% (chosen on validation)", 100*res.BestValAccuracy)
+		}
+		if res.TimeUp {
+			best += "; the time limit ended training"
+		}
+		fmt.Fprintln(stdout, best)
+	}
 	if asJSON {
 		line, err := json.Marshal(trainSummary{
 			RunID: res.RunID, Epochs: res.Epochs, TestAccuracy: res.TestAccuracy, TestLoss: res.TestLoss,
 			ImagesPerSec: res.ImagesPerSec, Seconds: res.Seconds, Checkpoint: res.CheckpointPath, Stopped: res.Stopped,
 			TrainImages: used, TestImages: ds.Test.Count, Config: cfg,
+			BestEpoch: res.BestEpoch, BestAccuracy: res.BestAccuracy, BestValAccuracy: res.BestValAccuracy,
+			ValAccuracy: res.ValAccuracy, TimeUp: res.TimeUp, KernelPath: nn.KernelPath(),
 		})
 		if err != nil {
 			return commandError(ctx, stderr, "train", fmt.Errorf("encode summary: %w", err))
@@ -139,7 +167,9 @@ func configFlagError(fs *flag.FlagSet, err error) error {
 	}
 	name, ok := configFlags[fe.Field]
 	if !ok {
-		return err
+		if name, ok = recipeFlagOf[fe.Field]; !ok {
+			return err
+		}
 	}
 	return fmt.Errorf("--%s=%s: %s", name, fs.Lookup(name).Value.String(), fe.Message)
 }
@@ -236,6 +266,9 @@ func (v *trainView) show(events []fmnist.Event) {
 			v.endBar()
 			fmt.Fprintf(v.stdout, "Epoch %d: test accuracy %.2f%% (loss %.4f), train loss %.4f, %.0f img/s, %.1f s\n",
 				e.Epoch, 100*e.TestAccuracy, e.TestLoss, e.TrainLoss, e.ImagesPerSec, e.Seconds)
+			if e.ValImages > 0 {
+				fmt.Fprintf(v.stdout, "Epoch %d: validation accuracy %.2f%% (loss %.4f) on %d held-out images\n", e.Epoch, 100*e.ValAccuracy, e.ValLoss, e.ValImages)
+			}
 		case fmnist.LogEntry:
 			// With a bar the per-epoch lines say it all; warnings and errors
 			// still deserve their own line.

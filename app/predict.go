@@ -55,7 +55,7 @@ func (s *Service) PredictFrom(ctx context.Context, req fmnist.PredictionRequest)
 	}
 	defer model.Close()
 	if s.evaluated == nil || s.evaluated.checkpoint != ckpt.ID {
-		acc, err := train.Evaluate(model.Net, &ds.Test)
+		acc, err := train.EvaluateTTA(model.Net, &ds.Test, model.TTA())
 		if err != nil {
 			return nil, fmt.Errorf("evaluate the model: %w", err)
 		}
@@ -65,7 +65,7 @@ func (s *Service) PredictFrom(ctx context.Context, req fmnist.PredictionRequest)
 	if indices == nil {
 		indices = train.RandomIndices(ds.Test.Count, min(req.Count, ds.Test.Count), time.Now().UnixNano())
 	}
-	items, err := train.PredictIndices(model.Net, &ds.Test, indices)
+	items, err := train.PredictIndicesTTA(model.Net, &ds.Test, indices, model.TTA())
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}

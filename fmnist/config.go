@@ -11,6 +11,7 @@ type Config struct {
 	LR         float64 `json:"lr"`
 	Seed       int64   `json:"seed"`
 	TrainLimit int     `json:"train_limit"` // use the first N training images; 0 means all
+	Recipe             // the network, schedule, optimiser, augmentation; see recipe.go
 }
 
 // The names of Config's fields, as in its JSON.
@@ -23,14 +24,17 @@ const (
 )
 
 // DefaultConfig is the configuration the product promises: 3 epochs of Adam
-// at 1e-3 with batches of 64 over the whole training set.
+// at 1e-3 with batches of 64 over the whole training set, the baseline preset.
 func DefaultConfig() Config {
-	return Config{Epochs: 3, BatchSize: 64, LR: 1e-3, Seed: 1}
+	c, _ := Preset(PresetBaseline)
+	return c
 }
 
-// TrainImages is how many of available training images a run of c uses:
-// the first TrainLimit, or all of them.
+// TrainImages is how many of available training images a run of c trains
+// on: the first TrainLimit, or all of them, of those left after holding out
+// the last Val for validation.
 func (c Config) TrainImages(available int) int {
+	available = max(available-c.Val, 0)
 	if c.TrainLimit > 0 && c.TrainLimit < available {
 		return c.TrainLimit
 	}
@@ -57,10 +61,17 @@ func (c Config) Validate(trainSize int) error {
 	case c.TrainLimit < 0:
 		return FieldError(FieldTrainLimit, "must be 0 (all) or a positive number of images")
 	}
+	if err := c.validateRecipe(trainSize); err != nil {
+		return err
+	}
 	if trainSize > 0 {
 		n := c.TrainImages(trainSize)
-		if c.TrainLimit > trainSize {
-			return FieldError(FieldTrainLimit, fmt.Sprintf("is larger than the training set (%d images)", trainSize))
+		if c.TrainLimit > trainSize-c.Val {
+			held := ""
+			if c.Val > 0 {
+				held = fmt.Sprintf(", less %d held out by %s", c.Val, FieldVal)
+			}
+			return FieldError(FieldTrainLimit, fmt.Sprintf("is larger than the training set (%d images%s)", trainSize, held))
 		}
 		if c.BatchSize > n {
 			return FieldError(FieldBatchSize, fmt.Sprintf("is larger than the %d training images in use", n))

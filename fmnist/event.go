@@ -40,6 +40,7 @@ func BatchesPerLossPoint(batchesPerEpoch int) int {
 type LossPoint struct {
 	Epoch float64
 	Loss  float64
+	LR    float64 // the learning rate of the point's last batch
 }
 
 // Level is the severity of a log entry.
@@ -68,6 +69,13 @@ type EpochResult struct {
 	TrainLoss    float64 // mean training loss of the epoch
 	ImagesPerSec float64
 	Seconds      float64 // training time of the epoch, without evaluation
+	// The held-out validation images (fmnist.Config.Val), when there are any.
+	ValImages   int
+	ValAccuracy float64 // 0..1
+	ValLoss     float64
+	// Batches is the epoch's batches trained, fewer than its whole when the
+	// time limit ended it early; 0 means all.
+	Batches int
 }
 
 // StatusChange is reported when the trainer or the downloader changes state.

@@ -23,7 +23,7 @@ import (
 // that is not such an object is a 400.
 
 // configExample is the body of POST /api/training, for error messages.
-const configExample = `{"epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}`
+const configExample = `{"preset":"bn","epochs":1,"batch_size":64,"lr":0.001,"train_limit":6000}`
 
 // decodeJSON reads the request's JSON body into v; keys the body leaves out
 // keep the value v has. example shows a good body in error messages.
@@ -57,7 +57,10 @@ func emptyJSON(c echo.Context) error { return decodeJSON(c, &struct{}{}, "{}") }
 func jsonError(err error, example string) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var invalid *fmnist.Error
 	switch {
+	case errors.As(err, &invalid): // a Config's own check, such as an unknown preset
+		return invalid
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return fmnist.FieldError(typeErr.Field, "must be "+jsonKind(typeErr.Type))
 	case errors.As(err, &syntaxErr):

@@ -247,6 +247,7 @@ type (
 	pointJSON struct {
 		Epoch float64 `json:"epoch"`
 		Loss  float64 `json:"loss"`
+		LR    float64 `json:"lr"`
 	}
 	epochJSON struct {
 		Epoch        int     `json:"epoch"`

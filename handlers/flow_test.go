@@ -39,7 +39,8 @@ func TestAPIFlow(t *testing.T) {
 	if run.Status != string(fmnist.StatusFinished) || run.EndedAt == nil {
 		t.Errorf("run %d: status %q, ended %v; want finished with an end time", id, run.Status, run.EndedAt)
 	}
-	want := fmnist.Config{Epochs: 2, BatchSize: 32, LR: 0.003, Seed: fmnist.DefaultConfig().Seed}
+	want := fmnist.DefaultConfig()
+	want.Epochs, want.BatchSize, want.LR = 2, 32, 0.003
 	if run.Config != want {
 		t.Errorf("run config = %+v, want %+v (omitted keys take the defaults)", run.Config, want)
 	}

@@ -86,7 +86,7 @@ func (s *Server) chartView(runID int64, points []fmnist.LossPoint, batchesPerEpo
 		BatchesPerPoint: fmnist.BatchesPerLossPoint(batchesPerEpoch),
 	}
 	for i, p := range points {
-		v.Points[i] = views.LossPoint{Epoch: p.Epoch, Loss: p.Loss}
+		v.Points[i] = views.LossPoint{Epoch: p.Epoch, Loss: p.Loss, LR: p.LR}
 	}
 	return v
 }

@@ -36,7 +36,7 @@ func (s *Server) Publish(u fmnist.Update) {
 			progressed = true
 		case fmnist.LossPoint:
 			s.sendJSON(fmnist.EventLoss, u.RunID, apijson.Loss{
-				Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss,
+				Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss, LR: e.LR,
 				BatchesPerPoint: fmnist.BatchesPerLossPoint(batchesPerEpoch(u.State)),
 			})
 		case fmnist.LogEntry:

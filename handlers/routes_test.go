@@ -372,7 +372,8 @@ func TestTrainingLifecycleThroughForms(t *testing.T) {
 		t.Fatalf("the run should be training; status: %+v", st.Training)
 	}
 	runID := st.Training.RunID
-	wantConfig := fmnist.Config{Epochs: 200, BatchSize: 32, LR: 0.002, TrainLimit: 256, Seed: fmnist.DefaultConfig().Seed}
+	wantConfig := fmnist.DefaultConfig()
+	wantConfig.Epochs, wantConfig.BatchSize, wantConfig.LR, wantConfig.TrainLimit = 200, 32, 0.002, 256
 	if *st.Training.Config != wantConfig {
 		t.Errorf("run config = %+v, want %+v", *st.Training.Config, wantConfig)
 	}

@@ -18,13 +18,13 @@ func (db *DB) AddLossPoints(ctx context.Context, runID int64, points []fmnist.Lo
 		if err := requireRun(ctx, tx, runID); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO loss_points (run_id, epoch, loss) VALUES (?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO loss_points (run_id, epoch, loss, lr) VALUES (?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, p := range points {
-			if _, err := stmt.ExecContext(ctx, runID, p.Epoch, nullIfNaN(p.Loss)); err != nil {
+			if _, err := stmt.ExecContext(ctx, runID, p.Epoch, nullIfNaN(p.Loss), nullIfZero(p.LR)); err != nil {
 				return err
 			}
 		}
@@ -40,7 +40,7 @@ func (db *DB) AddLossPoints(ctx context.Context, runID int64, points []fmnist.Lo
 // loss comes back as NaN.
 func (db *DB) LossPoints(ctx context.Context, runID int64) ([]fmnist.LossPoint, error) {
 	rows, err := db.sql.QueryContext(ctx,
-		`SELECT epoch, loss FROM loss_points WHERE run_id = ? ORDER BY id`, runID)
+		`SELECT epoch, loss, coalesce(lr, 0) FROM loss_points WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read loss points of run %d: %w", runID, err)
 	}
@@ -51,7 +51,7 @@ func (db *DB) LossPoints(ctx context.Context, runID int64) ([]fmnist.LossPoint, 
 			p    fmnist.LossPoint
 			loss sql.NullFloat64
 		)
-		if err := rows.Scan(&p.Epoch, &loss); err != nil {
+		if err := rows.Scan(&p.Epoch, &loss, &p.LR); err != nil {
 			return nil, fmt.Errorf("read loss points of run %d: %w", runID, err)
 		}
 		p.Loss = nanIfNull(loss)
@@ -73,16 +73,20 @@ func (db *DB) AddEpochResult(ctx context.Context, runID int64, r fmnist.EpochRes
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO epoch_results (run_id, epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO epoch_results (run_id, epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds,
+				val_images, val_accuracy, val_loss)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (run_id, epoch) DO UPDATE SET
 				test_accuracy = excluded.test_accuracy,
 				test_loss = excluded.test_loss,
 				train_loss = excluded.train_loss,
 				images_per_sec = excluded.images_per_sec,
-				seconds = excluded.seconds`,
+				seconds = excluded.seconds,
+				val_images = excluded.val_images,
+				val_accuracy = excluded.val_accuracy,
+				val_loss = excluded.val_loss`,
 			runID, r.Epoch, nullIfNaN(r.TestAccuracy), nullIfNaN(r.TestLoss), nullIfNaN(r.TrainLoss),
-			nullIfNaN(r.ImagesPerSec), nullIfNaN(r.Seconds))
+			nullIfNaN(r.ImagesPerSec), nullIfNaN(r.Seconds), r.ValImages, valOrNull(r, r.ValAccuracy), valOrNull(r, r.ValLoss))
 		if err != nil {
 			return err
 		}
@@ -102,7 +106,8 @@ func (db *DB) AddEpochResult(ctx context.Context, runID int64, r fmnist.EpochRes
 // EpochResults returns run runID's epoch results by epoch.
 func (db *DB) EpochResults(ctx context.Context, runID int64) ([]fmnist.EpochResult, error) {
 	rows, err := db.sql.QueryContext(ctx, `
-		SELECT epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds
+		SELECT epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds,
+			val_images, coalesce(val_accuracy, 0), coalesce(val_loss, 0)
 		FROM epoch_results WHERE run_id = ? ORDER BY epoch`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read epoch results of run %d: %w", runID, err)
@@ -114,7 +119,7 @@ func (db *DB) EpochResults(ctx context.Context, runID int64) ([]fmnist.EpochResu
 			r                                   fmnist.EpochResult
 			acc, testLoss, trainLoss, ips, secs sql.NullFloat64
 		)
-		if err := rows.Scan(&r.Epoch, &acc, &testLoss, &trainLoss, &ips, &secs); err != nil {
+		if err := rows.Scan(&r.Epoch, &acc, &testLoss, &trainLoss, &ips, &secs, &r.ValImages, &r.ValAccuracy, &r.ValLoss); err != nil {
 			return nil, fmt.Errorf("read epoch results of run %d: %w", runID, err)
 		}
 		r.TestAccuracy, r.TestLoss, r.TrainLoss = nanIfNull(acc), nanIfNull(testLoss), nanIfNull(trainLoss)
@@ -125,4 +130,20 @@ func (db *DB) EpochResults(ctx context.Context, runID int64) ([]fmnist.EpochResu
 		return nil, fmt.Errorf("read epoch results of run %d: %w", runID, err)
 	}
 	return results, nil
+}
+
+// nullIfZero stores 0, which means "not known", as NULL.
+func nullIfZero(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return nullIfNaN(v)
+}
+
+// valOrNull is a validation figure of r, NULL when r held no images out.
+func valOrNull(r fmnist.EpochResult, v float64) any {
+	if r.ValImages == 0 {
+		return nil
+	}
+	return nullIfNaN(v)
 }

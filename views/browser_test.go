@@ -52,10 +52,15 @@ func (f *sseFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// push queues one SSE message; fragment data is split into data: lines as the
-// SSE format requires.
+// push queues one SSE message.
 func (f *sseFeed) push(t *testing.T, event string, data string) {
 	t.Helper()
+	f.events <- f.message(event, data)
+}
+
+// message is one SSE message with the next id; fragment data is split into
+// data: lines as the SSE format requires.
+func (f *sseFeed) message(event string, data string) string {
 	f.nextID++
 	var b strings.Builder
 	fmt.Fprintf(&b, "id: %d\nevent: %s\n", f.nextID, event)
@@ -63,16 +68,33 @@ func (f *sseFeed) push(t *testing.T, event string, data string) {
 		fmt.Fprintf(&b, "data: %s\n", line)
 	}
 	b.WriteString("\n")
-	f.events <- b.String()
+	return b.String()
 }
 
 func (f *sseFeed) pushComponent(t *testing.T, event string, c templ.Component) {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
-		t.Fatal(err)
+	f.pushComponents(t, sseEvent{fmnist.EventKind(event), c})
+}
+
+// sseEvent is one SSE message of a fragment.
+type sseEvent struct {
+	kind fmnist.EventKind
+	c    templ.Component
+}
+
+// pushComponents sends events in one write, so that the page receives them
+// together.
+func (f *sseFeed) pushComponents(t *testing.T, events ...sseEvent) {
+	t.Helper()
+	var all strings.Builder
+	for _, e := range events {
+		var buf bytes.Buffer
+		if err := e.c.Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		all.WriteString(f.message(string(e.kind), buf.String()))
 	}
-	f.push(t, event, buf.String())
+	f.events <- all.String()
 }
 
 func findBrowser(t *testing.T) string {
@@ -100,7 +122,7 @@ func TestBrowserLiveDashboard(t *testing.T) {
 	browser := findBrowser(t)
 	feed := newSSEFeed()
 	page := samplePage()
-	page.Chart = ChartView{Run: 7, MaxPoints: 5, Points: []LossPoint{{0.1, 2.2}, {0.2, 1.9}}}
+	page.Chart = ChartView{Run: 7, MaxPoints: 5, Points: []LossPoint{{Epoch: 0.1, Loss: 2.2}, {Epoch: 0.2, Loss: 1.9}}}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /public/", http.StripPrefix("/public", public.Handler()))
@@ -230,6 +252,19 @@ func TestBrowserLiveDashboard(t *testing.T) {
 		`document.getElementById('progress-panel').textContent.includes('Epoch 3 of 3') &&
 		 document.getElementById('dataset-panel').textContent.includes('disk full') &&
 		 document.querySelectorAll('#progress-panel').length === 1`)
+
+	// Events that replace their own element (outerHTML) can arrive back to
+	// back, as the stop of a run does on a busy machine: each must land,
+	// though the element that listened for the first is gone by the second.
+	feed.pushComponents(t,
+		sseEvent{fmnist.EventProgress, ProgressPanel(ProgressView{Epoch: 3, Epochs: 3, Batch: 9, Batches: 10, Percent: 90, Status: "stopping"})},
+		sseEvent{fmnist.EventStatus, StatusEvent(StatusView{State: "stopping", Message: "stopping now"}, ButtonsView{})},
+		sseEvent{fmnist.EventProgress, ProgressPanel(ProgressView{Epoch: 3, Epochs: 3, Batch: 10, Batches: 10, Percent: 100, Status: "stopped"})},
+		sseEvent{fmnist.EventStatus, StatusEvent(StatusView{State: "stopped", Message: "stopped at last"}, ButtonsView{CanStart: true})},
+	)
+	waitFor("the last of back-to-back events is shown",
+		`document.getElementById('status-line').textContent.includes('stopped at last') &&
+		 document.getElementById('progress-panel').textContent.includes('100%')`)
 
 	// A failed request is reported, not silently dropped.
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector('#predictions-panel button').click() || true`)); err != nil {

@@ -65,7 +65,7 @@ func DatasetPanel(d DatasetView, csrf string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\" hx-swap=\"outerHTML\" aria-live=\"polite\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\" hx-swap=\"outerHTML settle:0ms\" aria-live=\"polite\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -296,7 +296,7 @@ func DatasetPanel(d DatasetView, csrf string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " <div class=\"mt-4 flex gap-2\"><button type=\"button\" class=\"btn btn-primary flex-1\" disabled>Downloading…</button><form method=\"post\" action=\"/dataset/cancel\" hx-post=\"/dataset/cancel\" hx-target=\"#dataset-panel\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " <div class=\"mt-4 flex gap-2\"><button type=\"button\" class=\"btn btn-primary flex-1\" disabled>Downloading…</button><form method=\"post\" action=\"/dataset/cancel\" hx-post=\"/dataset/cancel\" hx-target=\"#dataset-panel\" hx-swap=\"outerHTML settle:0ms\" hx-disabled-elt=\"find button\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -500,7 +500,7 @@ func datasetForm(csrf, label string, enabled bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<form method=\"post\" action=\"/dataset\" hx-post=\"/dataset\" hx-target=\"#dataset-panel\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\" class=\"mt-4\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<form method=\"post\" action=\"/dataset\" hx-post=\"/dataset\" hx-target=\"#dataset-panel\" hx-swap=\"outerHTML settle:0ms\" hx-disabled-elt=\"find button\" class=\"mt-4\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

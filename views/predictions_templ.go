@@ -44,7 +44,7 @@ func PredictionsPanel(p PredictionsView, csrf string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\" hx-swap=\"outerHTML\"><div class=\"mb-3 flex flex-wrap items-center justify-between gap-3\"><div><h2 class=\"text-sm font-semibold uppercase tracking-wide text-slate-500\">Predictions</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\" hx-swap=\"outerHTML settle:0ms\"><div class=\"mb-3 flex flex-wrap items-center justify-between gap-3\"><div><h2 class=\"text-sm font-semibold uppercase tracking-wide text-slate-500\">Predictions</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -67,7 +67,7 @@ func PredictionsPanel(p PredictionsView, csrf string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</div><form method=\"post\" action=\"/predictions\" hx-post=\"/predictions\" hx-target=\"#predictions-panel\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</div><form method=\"post\" action=\"/predictions\" hx-post=\"/predictions\" hx-target=\"#predictions-panel\" hx-swap=\"outerHTML settle:0ms\" hx-disabled-elt=\"find button\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -183,6 +183,7 @@ const DefaultMaxPoints = 2000
 type LossPoint struct {
 	Epoch float64 `json:"epoch"`
 	Loss  float64 `json:"loss"`
+	LR    float64 `json:"lr,omitempty"` // the learning rate in use; 0 for runs stored before it was
 }
 
 // LogView is one log line. An unknown Level renders like info.

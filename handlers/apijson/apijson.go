@@ -119,6 +119,7 @@ func Optional(f *float64) *float64 {
 type Point struct {
 	Epoch float64  `json:"epoch"`
 	Loss  *float64 `json:"loss"`
+	LR    float64  `json:"lr,omitempty"` // the learning rate in use; absent for runs stored before it was
 }
 
 // Points converts a curve; the losses share one backing array rather
@@ -127,7 +128,7 @@ func Points(points []fmnist.LossPoint) []Point {
 	out, losses := make([]Point, len(points)), make([]float64, len(points))
 	for i, p := range points {
 		losses[i] = p.Loss
-		out[i] = Point{Epoch: p.Epoch, Loss: Optional(&losses[i])}
+		out[i] = Point{Epoch: p.Epoch, Loss: Optional(&losses[i]), LR: p.LR}
 	}
 	return out
 }
@@ -141,12 +142,19 @@ type EpochResult struct {
 	TrainLoss    *float64 `json:"train_loss"`
 	ImagesPerSec *float64 `json:"images_per_sec"`
 	Seconds      *float64 `json:"seconds"`
+	// On the held-out validation images; absent when the run held none out.
+	ValAccuracy *float64 `json:"val_accuracy,omitempty"`
+	ValLoss     *float64 `json:"val_loss,omitempty"`
 }
 
 // EpochResultOf is e as the API shows it.
 func EpochResultOf(e fmnist.EpochResult) EpochResult {
-	return EpochResult{Epoch: e.Epoch, TestAccuracy: Optional(&e.TestAccuracy), TestLoss: Optional(&e.TestLoss),
+	out := EpochResult{Epoch: e.Epoch, TestAccuracy: Optional(&e.TestAccuracy), TestLoss: Optional(&e.TestLoss),
 		TrainLoss: Optional(&e.TrainLoss), ImagesPerSec: Optional(&e.ImagesPerSec), Seconds: Optional(&e.Seconds)}
+	if e.ValImages > 0 {
+		out.ValAccuracy, out.ValLoss = Optional(&e.ValAccuracy), Optional(&e.ValLoss)
+	}
+	return out
 }
 
 // Checkpoint is a saved model of a run.
@@ -281,7 +289,8 @@ type Loss struct {
 	Loss  float64 `json:"loss"`
 	// BatchesPerPoint is how many batches the point averages (the run's
 	// first point: that batch alone); left out when unknown.
-	BatchesPerPoint int `json:"batches_per_point,omitempty"`
+	BatchesPerPoint int     `json:"batches_per_point,omitempty"`
+	LR              float64 `json:"lr,omitempty"` // the learning rate in use
 }
 
 // EpochEvent is the JSON of the "epoch" event: an epoch as the API shows

@@ -8,6 +8,7 @@ import (
 // AdamState is everything Adam carries from one step to the next, so that a
 // run continued from it takes exactly the steps it would have taken.
 type AdamState struct {
+	Optimizer         string      // OptimizerAdam, OptimizerAdamW or OptimizerSGD; "" reads as adam
 	Step              int         // steps taken so far (t in the bias corrections)
 	Beta1, Beta2, Eps float64     // fixed by the optimiser; recorded to refuse a mismatch
 	M, V              [][]float32 // first and second moments, one per parameter in Params order
@@ -18,7 +19,7 @@ func (n *Network) AdamState() AdamState {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	a := n.opt
-	st := AdamState{Step: a.step, Beta1: a.beta1, Beta2: a.beta2, Eps: a.eps}
+	st := AdamState{Optimizer: a.kind, Step: a.step, Beta1: a.beta1, Beta2: a.beta2, Eps: a.eps}
 	for i := range a.m {
 		st.M = append(st.M, slices.Clone(a.m[i]))
 		st.V = append(st.V, slices.Clone(a.v[i]))
@@ -33,6 +34,9 @@ func (n *Network) SetAdamState(st AdamState) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	a := n.opt
+	if st.OptimizerName() != a.kind {
+		return fmt.Errorf("optimiser state is %s's, this network trains with %s", st.OptimizerName(), a.kind)
+	}
 	if st.Beta1 != a.beta1 || st.Beta2 != a.beta2 || st.Eps != a.eps {
 		return fmt.Errorf("adam state: beta1 %g, beta2 %g, eps %g differ from this optimiser's %g, %g, %g",
 			st.Beta1, st.Beta2, st.Eps, a.beta1, a.beta2, a.eps)
@@ -46,7 +50,7 @@ func (n *Network) SetAdamState(st AdamState) error {
 	for i := range a.m {
 		if len(st.M[i]) != len(a.m[i]) || len(st.V[i]) != len(a.v[i]) {
 			return fmt.Errorf("adam state: moments of parameter %s have %d and %d values, expected %d",
-				paramSpecs[i].name, len(st.M[i]), len(st.V[i]), len(a.m[i]))
+				n.specs[i].name, len(st.M[i]), len(st.V[i]), len(a.m[i]))
 		}
 	}
 	a.step = st.Step
@@ -55,4 +59,12 @@ func (n *Network) SetAdamState(st AdamState) error {
 		copy(a.v[i], st.V[i])
 	}
 	return nil
+}
+
+// OptimizerName is the optimiser the state belongs to.
+func (st AdamState) OptimizerName() string {
+	if st.Optimizer == "" {
+		return OptimizerAdam
+	}
+	return st.Optimizer
 }

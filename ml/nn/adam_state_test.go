@@ -17,7 +17,7 @@ func TestAdamStateCarriesTheNextStep(t *testing.T) {
 		}
 	}
 	st := a.AdamState()
-	if st.Step != 3 || len(st.M) != len(paramSpecs) {
+	if st.Step != 3 || len(st.M) != len(a.specs) {
 		t.Fatalf("state after 3 steps: step %d, %d moments", st.Step, len(st.M))
 	}
 	copyInto := func(withState bool) *Network {

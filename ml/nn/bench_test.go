@@ -4,9 +4,19 @@ import "testing"
 
 // BenchmarkTrainStep measures one training step (forward, backward, Adam)
 // on a batch of 64, the default batch size.
-func BenchmarkTrainStep(b *testing.B) {
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, DefaultSpec(1e-3)) }
+
+// BenchmarkTrainStepBN is BenchmarkTrainStep on the bn preset's network:
+// the baseline with batch norm after each convolution block.
+func BenchmarkTrainStepBN(b *testing.B) {
+	spec := DefaultSpec(1e-3)
+	spec.BatchNorm = true
+	benchTrainStep(b, spec)
+}
+
+func benchTrainStep(b *testing.B, spec Spec) {
 	const batch = 64
-	n, err := NewNetwork(1, 1e-3)
+	n, err := NewNetworkSpec(1, spec)
 	if err != nil {
 		b.Fatal(err)
 	}

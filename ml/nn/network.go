@@ -12,11 +12,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Architecture names the network's input scaling and layers; checkpoints
-// record it so that weights are only loaded into the network they came from
-// and fed the input they were trained on (see data.Set.Normalize).
-const Architecture = "fmnist-cnn/v2 input(x/255-0.2860)/0.3530-conv3x3(1>32,p1)-relu-maxpool2-conv3x3(32>64,p1)-relu-maxpool2-dense(3136>128)-relu-dense(128>10)"
-
 const (
 	netImageSide   = 28                          // width and height of an input image
 	netImagePixels = netImageSide * netImageSide // values per input image
@@ -31,23 +26,6 @@ type Param struct {
 	Data  []float32
 }
 
-// paramSpecs lists the parameters in their fixed order, with PyTorch's names
-// and shapes, and the fan-in that PyTorch's default initialisation uses.
-var paramSpecs = []struct {
-	name  string
-	shape []int
-	fanIn int
-}{
-	{"conv1.weight", []int{32, 1, 3, 3}, 1 * 9},
-	{"conv1.bias", []int{32}, 1 * 9},
-	{"conv2.weight", []int{64, 32, 3, 3}, 32 * 9},
-	{"conv2.bias", []int{64}, 32 * 9},
-	{"fc1.weight", []int{128, 3136}, 3136},
-	{"fc1.bias", []int{128}, 3136},
-	{"fc2.weight", []int{10, 128}, 128},
-	{"fc2.bias", []int{10}, 128},
-}
-
 // graphCacheSize bounds how many compiled graphs (one per batch size) each
 // of training and inference keeps; a run needs two (full and last batch).
 const graphCacheSize = 3
@@ -60,44 +38,71 @@ var ErrNetworkClosed = errors.New("network is closed")
 // cached. Methods are safe for concurrent use (they run one at a time).
 type Network struct {
 	mu      sync.Mutex
-	weights []*tensor.Dense // in paramSpecs order
+	spec    Spec
+	specs   []paramSpec
+	weights []*tensor.Dense // in specs order
 	opt     *adam
+	seed    int64 // with the step, seeds each step's dropout masks, so runs (and resumed runs) repeat
 	train   graphCache
 	infer   graphCache
 	closed  bool
 }
 
-// NewNetwork returns a network initialised like PyTorch's defaults (weights
-// and biases uniform in ±1/√fan_in) from seed, trained by Adam at rate lr.
+// NewNetwork returns the baseline network initialised like PyTorch's
+// defaults (weights and biases uniform in ±1/√fan_in) from seed, trained by
+// Adam at rate lr.
 func NewNetwork(seed int64, lr float64) (*Network, error) {
-	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("new network: learning rate %v must be a positive number", lr)
+	return NewNetworkSpec(seed, DefaultSpec(lr))
+}
+
+// NewNetworkSpec returns a network of spec initialised from seed like
+// PyTorch's defaults; batch norm starts as the identity.
+func NewNetworkSpec(seed int64, spec Spec) (*Network, error) {
+	if err := spec.validate(); err != nil {
+		return nil, fmt.Errorf("new network: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
-	n := &Network{}
-	sizes := make([]int, len(paramSpecs))
-	for i, spec := range paramSpecs {
+	n := &Network{spec: spec, specs: spec.params(), seed: seed}
+	sizes := make([]int, len(n.specs))
+	for i, ps := range n.specs {
 		size := 1
-		for _, s := range spec.shape {
-			size *= s
+		for _, d := range ps.shape {
+			size *= d
 		}
 		data := make([]float32, size)
-		bound := 1 / math.Sqrt(float64(spec.fanIn))
-		for j := range data {
-			data[j] = float32((2*rng.Float64() - 1) * bound)
+		if ps.fanIn == 0 {
+			for j := range data {
+				data[j] = ps.init
+			}
+		} else {
+			bound := 1 / math.Sqrt(float64(ps.fanIn))
+			for j := range data {
+				data[j] = float32((2*rng.Float64() - 1) * bound)
+			}
 		}
-		n.weights = append(n.weights, tensor.New(tensor.WithShape(spec.shape...), tensor.WithBacking(data)))
+		n.weights = append(n.weights, tensor.New(tensor.WithShape(ps.shape...), tensor.WithBacking(data)))
 		sizes[i] = size
 	}
-	n.opt = newAdam(lr, sizes)
+	n.opt = newOptimizer(spec, n.specs, sizes)
 	return n, nil
 }
 
+// Spec returns the network's shape and training settings.
+func (n *Network) Spec() Spec { return n.spec }
+
+// SetLR sets the learning rate of the following steps.
+func (n *Network) SetLR(lr float64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.opt.lr = lr
+}
+
 // Params returns the parameters in a fixed order: conv1.weight, conv1.bias,
-// conv2.weight, conv2.bias, fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+// (bn1.*), conv2.weight, conv2.bias, (bn2.*), fc1.weight, fc1.bias,
+// fc2.weight, fc2.bias. Batch norm's running statistics are among them.
 func (n *Network) Params() []Param {
-	params := make([]Param, len(paramSpecs))
-	for i, spec := range paramSpecs {
+	params := make([]Param, len(n.specs))
+	for i, spec := range n.specs {
 		params[i] = Param{Name: spec.name, Shape: slices.Clone(spec.shape), Data: n.weights[i].Data().([]float32)}
 	}
 	return params
@@ -120,7 +125,10 @@ func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("train step: %w", err)
 	}
-	loss, err := cg.run(x, labels)
+	if cg.dropout != nil {
+		cg.dropout.draw(rand.New(rand.NewPCG(uint64(n.seed)^0xd1b54a32d192ed03, uint64(n.opt.step))))
+	}
+	loss, err := cg.run(x, labels, n.spec.LabelSmoothing)
 	if err != nil {
 		return 0, fmt.Errorf("train step: %w", err)
 	}
@@ -129,7 +137,10 @@ func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
 	}
 	grads := make([][]float32, len(cg.grads))
 	for i, g := range cg.grads {
-		if grads[i], err = float32s(g.Value(), n.weights[i].Size(), paramSpecs[i].name+" gradient"); err != nil {
+		if g == nil {
+			continue // a running statistic, which is not trained
+		}
+		if grads[i], err = float32s(g.Value(), n.weights[i].Size(), n.specs[i].name+" gradient"); err != nil {
 			return 0, fmt.Errorf("train step: %w", err)
 		}
 	}
@@ -164,7 +175,7 @@ func (n *Network) Predict(x []float32, batch int, probs []float32) error {
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
-	if _, err := cg.run(x, nil); err != nil {
+	if _, err := cg.run(x, nil, 0); err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
 	p, err := float32s(cg.probs.Value(), batch*netClasses, "probabilities")
@@ -192,7 +203,7 @@ func (n *Network) Evaluate(x []float32, labels []uint8) (loss, accuracy float32,
 	if err != nil {
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
-	if loss, err = cg.run(x, labels); err != nil {
+	if loss, err = cg.run(x, labels, 0); err != nil {
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
 	logits, err := float32s(cg.logits.Value(), len(labels)*netClasses, "logits")
@@ -267,7 +278,8 @@ type compiledGraph struct {
 	x, target     *tensor.Dense
 	loss          *G.Node
 	logits, probs *G.Node
-	grads         G.Nodes // in paramSpecs order; training graphs only
+	grads         G.Nodes       // in Params order, nil for running statistics; training graphs only
+	dropout       *dropoutLayer // nil without dropout or for inference
 }
 
 // build constructs the graph for batch images: the layers, the loss and,
@@ -282,24 +294,27 @@ func (n *Network) build(batch int, training bool) (cg *compiledGraph, err error)
 	}
 	x := G.NewTensor(g, G.Float32, 4, G.WithShape(batch, 1, netImageSide, netImageSide), G.WithName("x"), G.WithValue(cg.x))
 	target := G.NewMatrix(g, G.Float32, G.WithShape(batch, netClasses), G.WithName("target"), G.WithValue(cg.target))
-	params := make(G.Nodes, len(paramSpecs))
-	for i, spec := range paramSpecs {
+	params := make(G.Nodes, len(n.specs))
+	byName, index := map[string]*G.Node{}, map[string]int{}
+	for i, spec := range n.specs {
 		params[i] = G.NewTensor(g, G.Float32, len(spec.shape), G.WithShape(spec.shape...), G.WithName(spec.name), G.WithValue(n.weights[i]))
+		byName[spec.name], index[spec.name] = params[i], i
 	}
+	s := n.spec
 
-	conv1, err := newConvLayer("conv1", batch, 1, 32, 28, 28, training, false)
+	conv1, err := newConvLayer("conv1", batch, 1, s.Conv1, 28, 28, training, false)
 	if err != nil {
 		return nil, err
 	}
-	conv2, err := newConvLayer("conv2", batch, 32, 64, 14, 14, training, true)
+	conv2, err := newConvLayer("conv2", batch, s.Conv1, s.Conv2, 14, 14, training, true)
 	if err != nil {
 		return nil, err
 	}
-	fc1, err := newDenseLayer("fc1", batch, 3136, 128, true, training, true)
+	fc1, err := newDenseLayer("fc1", batch, s.Conv2*7*7, s.Dense, true, training, true)
 	if err != nil {
 		return nil, err
 	}
-	fc2, err := newDenseLayer("fc2", batch, 128, netClasses, false, training, true)
+	fc2, err := newDenseLayer("fc2", batch, s.Dense, netClasses, false, training, true)
 	if err != nil {
 		return nil, err
 	}
@@ -307,30 +322,70 @@ func (n *Network) build(batch int, training bool) (cg *compiledGraph, err error)
 	if err != nil {
 		return nil, err
 	}
+	// batchNorm normalises a conv block's output when the spec has it.
+	batchNorm := func(layer int, h *G.Node, channels, side int) (*G.Node, error) {
+		if !s.BatchNorm {
+			return h, nil
+		}
+		p := fmt.Sprintf("bn%d.", layer)
+		bn, err := newBatchNormLayer(p[:3], batch, channels, side*side, training,
+			n.weights[index[p+"running_mean"]].Data().([]float32), n.weights[index[p+"running_var"]].Data().([]float32))
+		if err != nil {
+			return nil, err
+		}
+		return bn.apply(h, byName[p+"weight"], byName[p+"bias"])
+	}
 
-	h, err := conv1.apply(x, params[0], params[1])
+	h, err := conv1.apply(x, byName["conv1.weight"], byName["conv1.bias"])
 	if err != nil {
 		return nil, err
 	}
-	if h, err = conv2.apply(h, params[2], params[3]); err != nil {
+	if h, err = batchNorm(1, h, s.Conv1, 14); err != nil {
+		return nil, err
+	}
+	if h, err = conv2.apply(h, byName["conv2.weight"], byName["conv2.bias"]); err != nil {
+		return nil, err
+	}
+	if h, err = batchNorm(2, h, s.Conv2, 7); err != nil {
 		return nil, err
 	}
 	// NCHW flattening, as PyTorch's x.flatten(1).
-	if h, err = G.Reshape(h, tensor.Shape{batch, 64 * 7 * 7}); err != nil {
+	if h, err = G.Reshape(h, tensor.Shape{batch, s.Conv2 * 7 * 7}); err != nil {
 		return nil, fmt.Errorf("flatten: %w", err)
 	}
-	if h, err = fc1.apply(h, params[4], params[5]); err != nil {
+	if h, err = fc1.apply(h, byName["fc1.weight"], byName["fc1.bias"]); err != nil {
 		return nil, err
 	}
-	if cg.logits, err = fc2.apply(h, params[6], params[7]); err != nil {
+	if training && s.Dropout > 0 {
+		if cg.dropout, err = newDropoutLayer("dropout", batch, s.Dense, s.Dropout); err != nil {
+			return nil, err
+		}
+		if h, err = cg.dropout.apply(h); err != nil {
+			return nil, err
+		}
+	}
+	if cg.logits, err = fc2.apply(h, byName["fc2.weight"], byName["fc2.bias"]); err != nil {
 		return nil, err
 	}
 	if cg.loss, err = xent.apply(cg.logits, target); err != nil {
 		return nil, err
 	}
 	if training {
-		if cg.grads, err = G.Grad(cg.loss, params...); err != nil {
+		var trainable G.Nodes
+		for i, spec := range n.specs {
+			if !spec.buffer {
+				trainable = append(trainable, params[i])
+			}
+		}
+		grads, err := G.Grad(cg.loss, trainable...)
+		if err != nil {
 			return nil, fmt.Errorf("gradients: %w", err)
+		}
+		cg.grads = make(G.Nodes, len(n.specs))
+		for i, spec := range n.specs {
+			if !spec.buffer {
+				cg.grads[i], grads = grads[0], grads[1:]
+			}
 		}
 	} else if cg.probs, err = G.SoftMax(cg.logits); err != nil {
 		return nil, fmt.Errorf("softmax: %w", err)
@@ -347,13 +402,21 @@ func (n *Network) build(batch int, training bool) (cg *compiledGraph, err error)
 }
 
 // run executes the graph on a batch. labels may be nil (prediction), which
-// leaves the targets zero and the loss 0.
-func (cg *compiledGraph) run(x []float32, labels []uint8) (float32, error) {
+// leaves the targets zero and the loss 0. Label smoothing ε makes each
+// target (1-ε) on the label and ε/10 on every class.
+func (cg *compiledGraph) run(x []float32, labels []uint8, smoothing float64) (float32, error) {
 	copy(cg.x.Data().([]float32), x)
 	target := cg.target.Data().([]float32)
 	clear(target)
+	spread := float32(smoothing / netClasses)
 	for i, l := range labels {
-		target[i*netClasses+int(l)] = 1
+		row := target[i*netClasses : (i+1)*netClasses]
+		if smoothing > 0 {
+			for j := range row {
+				row[j] = spread
+			}
+		}
+		row[l] += float32(1 - smoothing)
 	}
 	cg.vm.Reset()
 	if err := cg.vm.RunAll(); err != nil {

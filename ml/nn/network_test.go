@@ -347,7 +347,7 @@ func checkNetworkGradients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cg.vm.Close()
-	loss, err := cg.run(x, labels)
+	loss, err := cg.run(x, labels, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

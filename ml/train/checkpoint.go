@@ -149,6 +149,10 @@ type Model struct {
 	Path string
 }
 
+// TTA reports whether the model's run evaluated with flip test-time
+// augmentation, which its predictions should use too.
+func (m *Model) TTA() bool { return m.Meta.Config != nil && m.Meta.Config.TTA }
+
 // Close releases the model's network.
 func (m *Model) Close() {
 	if m != nil && m.Net != nil {
@@ -193,12 +197,16 @@ func WriteCheckpoint(path string, params []nn.Param, adam *nn.AdamState, meta Ch
 // which only tests still need.
 func encodeCheckpoint(params []nn.Param, adam *nn.AdamState, meta CheckpointMeta) ([]byte, error) {
 	version := uint32(CheckpointVersion)
-	header := checkpointHeader{Architecture: nn.Architecture, DType: checkpointDType, Meta: meta}
+	spec, err := specOfParams(params)
+	if err != nil {
+		return nil, err
+	}
+	header := checkpointHeader{Architecture: spec.Architecture(), DType: checkpointDType, Meta: meta}
 	if adam == nil {
 		version = checkpointVersionWeightsOnly
 		header.Meta.Config, header.Meta.Position = nil, nil
 	} else {
-		header.Optimizer = &checkpointOptimizer{Name: "adam", Step: adam.Step, Beta1: adam.Beta1, Beta2: adam.Beta2, Eps: adam.Eps}
+		header.Optimizer = &checkpointOptimizer{Name: adam.OptimizerName(), Step: adam.Step, Beta1: adam.Beta1, Beta2: adam.Beta2, Eps: adam.Eps}
 		if len(adam.M) != len(params) || len(adam.V) != len(params) {
 			return nil, fmt.Errorf("optimiser state has %d and %d moments for %d parameters", len(adam.M), len(adam.V), len(params))
 		}
@@ -289,9 +297,6 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 	if err := dec.Decode(&header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	if header.Architecture != nn.Architecture {
-		return nil, fmt.Errorf("architecture %q does not match %q", header.Architecture, nn.Architecture)
-	}
 	if header.DType != checkpointDType {
 		return nil, fmt.Errorf("dtype %q does not match %q", header.DType, checkpointDType)
 	}
@@ -301,8 +306,8 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, errors.New("a version-1 header has no optimizer, config or position")
 	case version == CheckpointVersion && header.Optimizer == nil:
 		return nil, errors.New("a version-2 header lacks its optimizer")
-	case version == CheckpointVersion && header.Optimizer.Name != "adam":
-		return nil, fmt.Errorf("optimizer %q is not adam", header.Optimizer.Name)
+	case version == CheckpointVersion && !slices.Contains([]string{nn.OptimizerAdam, nn.OptimizerAdamW, nn.OptimizerSGD}, header.Optimizer.Name):
+		return nil, fmt.Errorf("optimizer %q is not adam, adamw or sgd", header.Optimizer.Name)
 	case version == CheckpointVersion:
 		blocks = 3
 	}
@@ -316,6 +321,17 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		if blocks*values*4 > maxCheckpointPayload {
 			return nil, fmt.Errorf("parameters exceed the %d-byte payload limit", maxCheckpointPayload)
 		}
+	}
+	shapes := make([]nn.Param, len(header.Params))
+	for i, p := range header.Params {
+		shapes[i] = nn.Param{Name: p.Name, Shape: p.Shape}
+	}
+	spec, err := specOfParams(shapes)
+	if err != nil {
+		return nil, fmt.Errorf("architecture %q: %w", header.Architecture, err)
+	}
+	if header.Architecture != spec.Architecture() {
+		return nil, fmt.Errorf("architecture %q does not match %q", header.Architecture, spec.Architecture())
 	}
 	if header.PayloadBytes != blocks*values*4 {
 		return nil, fmt.Errorf("payload length %d does not match the %d bytes the parameter shapes need", header.PayloadBytes, blocks*values*4)
@@ -346,7 +362,7 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		ck.Params[i] = nn.Param{Name: p.Name, Shape: p.Shape, Data: next(p)}
 	}
 	if o := header.Optimizer; o != nil {
-		ck.Adam = &nn.AdamState{Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
+		ck.Adam = &nn.AdamState{Optimizer: o.Name, Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
 		for _, p := range header.Params {
 			ck.Adam.M = append(ck.Adam.M, next(p))
 		}
@@ -386,7 +402,11 @@ func LoadModel(path string) (*Model, error) {
 		return nil, err
 	}
 	// The learning rate does not matter: the model only predicts.
-	net, err := nn.NewNetwork(0, fmnist.DefaultConfig().LR)
+	spec, err := specOfParams(ck.Params)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	net, err := nn.NewNetworkSpec(0, spec)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: create network: %w", path, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
@@ -17,13 +18,19 @@ const predictChunk = 1000
 
 // PredictIndices predicts the images of set at indices, in that order.
 func PredictIndices(net *nn.Network, set *data.Set, indices []int) ([]fmnist.Prediction, error) {
+	return PredictIndicesTTA(net, set, indices, false)
+}
+
+// PredictIndicesTTA is PredictIndices that, with tta, averages each image's
+// probabilities with those of its mirror image (flip test-time augmentation).
+func PredictIndicesTTA(net *nn.Network, set *data.Set, indices []int, tta bool) ([]fmnist.Prediction, error) {
 	for _, idx := range indices {
 		if idx < 0 || idx >= set.Count {
 			return nil, fmt.Errorf("predict: index %d is outside the set of %d images", idx, set.Count)
 		}
 	}
 	out := make([]fmnist.Prediction, 0, len(indices))
-	err := predictChunks(context.Background(), net, set, indices, func(idx int, probs []float32) {
+	err := predictChunks(context.Background(), net, set, indices, tta, func(idx int, probs []float32) {
 		p := fmnist.Prediction{Index: idx, Label: int(set.Labels[idx])}
 		for c, v := range probs {
 			p.Probabilities[c] = float64(v)
@@ -67,12 +74,19 @@ func RandomIndices(n, count int, seed int64) []int {
 
 // Evaluate measures net on every image of set.
 func Evaluate(net *nn.Network, set *data.Set) (fmnist.Accuracy, error) {
-	return evaluate(context.Background(), net, set)
+	return evaluate(context.Background(), net, set, false)
+}
+
+// EvaluateTTA is Evaluate that, with tta, averages each image's prediction
+// with its mirror image's (flip test-time augmentation).
+func EvaluateTTA(net *nn.Network, set *data.Set, tta bool) (fmnist.Accuracy, error) {
+	return evaluate(context.Background(), net, set, tta)
 }
 
 // evaluate is Evaluate that gives up between chunks when ctx is done, so a
-// stop request during the test pass is honoured quickly.
-func evaluate(ctx context.Context, net *nn.Network, set *data.Set) (fmnist.Accuracy, error) {
+// stop request during the test pass is honoured quickly; tta averages each
+// image's prediction with its mirror image's.
+func evaluate(ctx context.Context, net *nn.Network, set *data.Set, tta bool) (fmnist.Accuracy, error) {
 	if set.Count == 0 {
 		return fmnist.Accuracy{}, fmt.Errorf("evaluate: the set is empty")
 	}
@@ -85,7 +99,7 @@ func evaluate(ctx context.Context, net *nn.Network, set *data.Set) (fmnist.Accur
 		perClassCorrect, perClassTotal [10]int
 		lossSum                        float64
 	)
-	err := predictChunks(ctx, net, set, indices, func(idx int, probs []float32) {
+	err := predictChunks(ctx, net, set, indices, tta, func(idx int, probs []float32) {
 		label := int(set.Labels[idx])
 		perClassTotal[label]++
 		if nn.IndexOfMax(probs) == label {
@@ -112,12 +126,17 @@ func evaluate(ctx context.Context, net *nn.Network, set *data.Set) (fmnist.Accur
 }
 
 // predictChunks runs the network over indices in chunks of predictChunk and
-// calls visit with each image's index and its 10 probabilities.
-func predictChunks(ctx context.Context, net *nn.Network, set *data.Set, indices []int, visit func(idx int, probs []float32)) error {
+// calls visit with each image's index and its 10 probabilities; with tta,
+// the mean of the image's and its mirror image's.
+func predictChunks(ctx context.Context, net *nn.Network, set *data.Set, indices []int, tta bool, visit func(idx int, probs []float32)) error {
 	pixels := set.Rows * set.Cols
 	chunk := min(predictChunk, len(indices))
 	x := make([]float32, chunk*pixels)
 	probs := make([]float32, chunk*10)
+	var mirrored []float32
+	if tta {
+		mirrored = make([]float32, chunk*10)
+	}
 	for start := 0; start < len(indices); start += chunk {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -127,9 +146,26 @@ func predictChunks(ctx context.Context, net *nn.Network, set *data.Set, indices 
 		if err := net.Predict(x[:len(batch)*pixels], len(batch), probs[:len(batch)*10]); err != nil {
 			return fmt.Errorf("predict images %d..%d: %w", start, start+len(batch)-1, err)
 		}
+		if tta {
+			mirrorRows(x[:len(batch)*pixels], set.Cols)
+			if err := net.Predict(x[:len(batch)*pixels], len(batch), mirrored[:len(batch)*10]); err != nil {
+				return fmt.Errorf("predict mirrored images %d..%d: %w", start, start+len(batch)-1, err)
+			}
+			for i, v := range mirrored[:len(batch)*10] {
+				probs[i] = (probs[i] + v) / 2
+			}
+		}
 		for i, idx := range batch {
 			visit(idx, probs[i*10:(i+1)*10])
 		}
 	}
 	return nil
+}
+
+// mirrorRows flips every row of the images in x (rows of cols values)
+// left to right, in place.
+func mirrorRows(x []float32, cols int) {
+	for r := 0; r+cols <= len(x); r += cols {
+		slices.Reverse(x[r : r+cols])
+	}
 }

@@ -56,6 +56,9 @@ func (c *Checkpoint) CanContinue(cfg fmnist.Config, trainSize int) error {
 	if err := cfg.Validate(trainSize); err != nil {
 		return err
 	}
+	if err := c.sameNetwork(cfg); err != nil {
+		return err
+	}
 	if c.Meta.Batch > 0 {
 		was, pos := *c.Meta.Config, c.Meta.Position
 		why := fmt.Sprintf("the checkpoint is in the middle of epoch %d (after batch %d), whose remaining batches need the same data order", c.Meta.Epoch, c.Meta.Batch)
@@ -73,6 +76,26 @@ func (c *Checkpoint) CanContinue(cfg fmnist.Config, trainSize int) error {
 	}
 	if done := c.EpochsDone(); cfg.Epochs <= done {
 		return fmnist.FieldError(fmnist.FieldEpochs, fmt.Sprintf("must be more than %d: the checkpoint has trained that many epochs already", done))
+	}
+	return nil
+}
+
+// sameNetwork refuses a run of cfg from c when cfg asks for another network
+// or optimiser than the one c holds: a checkpoint of one preset (or shape)
+// does not load into another. The error names both presets.
+func (c *Checkpoint) sameNetwork(cfg fmnist.Config) error {
+	was, now := c.Meta.Config.Recipe.Filled(), cfg.Recipe.Filled()
+	wasSpec, nowSpec := NetworkSpec(*c.Meta.Config), NetworkSpec(cfg)
+	name := filepath.Base(c.Path)
+	if wasSpec.Architecture() != nowSpec.Architecture() {
+		return fmnist.FieldError(fmnist.FieldPreset, fmt.Sprintf(
+			"checkpoint %s holds a network of preset %q (%s), which preset %q (%s) cannot continue: choose preset %q with the same network",
+			name, was.Preset, describeNetwork(wasSpec), now.Preset, describeNetwork(nowSpec), was.Preset))
+	}
+	if was.Optimizer != now.Optimizer {
+		return fmnist.FieldError(fmnist.FieldOptimizer, fmt.Sprintf(
+			"must stay %s: checkpoint %s (preset %q) holds %s's state, which preset %q with %s cannot continue",
+			was.Optimizer, name, was.Preset, was.Optimizer, now.Preset, now.Optimizer))
 	}
 	return nil
 }

@@ -47,6 +47,13 @@ type Result struct {
 	Seconds        float64 // wall time of the whole run
 	CheckpointPath string  // last checkpoint written; empty if none
 	Stopped        bool    // the context was cancelled and the run stopped early
+	TimeUp         bool    // the config's time limit ended training (then it was evaluated)
+	// The best evaluated epoch: by validation accuracy when the run held
+	// images out (Config.Val), else by test accuracy.
+	BestEpoch       int
+	BestAccuracy    float64 // test accuracy of the best epoch
+	BestValAccuracy float64 // validation accuracy of the best epoch; 0 without validation
+	ValAccuracy     float64 // after the last completed epoch; 0 without validation
 }
 
 // Run trains a new network on ds with cfg, or continues one (Options.From).
@@ -105,6 +112,8 @@ type trainRun struct {
 
 	trainedImages int           // over the whole run
 	trainingTime  time.Duration // over the whole run, evaluation excluded
+	val           data.Set      // the held-out end of the training set; empty without Config.Val
+	timeUp        bool          // the time limit ended training
 }
 
 // epochStats is what one epoch's training yields for its fmnist.EpochResult.
@@ -158,7 +167,8 @@ func (r *trainRun) run(ctx context.Context) error {
 	if err := os.MkdirAll(r.opts.CheckpointDir, 0o700); err != nil {
 		return fmt.Errorf("create checkpoint directory: %w", err)
 	}
-	net, err := nn.NewNetwork(r.cfg.Seed, r.cfg.LR)
+	r.cfg.Recipe = r.cfg.Recipe.Filled()
+	net, err := nn.NewNetworkSpec(r.cfg.Seed, NetworkSpec(r.cfg))
 	if err != nil {
 		return fmt.Errorf("create network: %w", err)
 	}
@@ -167,6 +177,7 @@ func (r *trainRun) run(ctx context.Context) error {
 
 	n := r.cfg.TrainImages(r.ds.Train.Count)
 	batches := r.cfg.BatchesPerEpoch(r.ds.Train.Count)
+	r.val = heldOut(&r.ds.Train, r.cfg.Val)
 	r.images, r.batches = n, batches
 	firstEpoch, start := 1, epochSums{}
 	verb := "started"
@@ -197,8 +208,15 @@ func (r *trainRun) run(ctx context.Context) error {
 			}
 			return r.stop(epoch, start.batch, start)
 		}
+		if r.timeUp && stats.sums.batch == start.batch {
+			// The limit came before this epoch trained anything; the last
+			// evaluation stands.
+			r.result.TimeUp = true
+			r.logLine(fmnist.LevelInfo, "Time limit of %s reached after epoch %d", time.Duration(r.cfg.TimeLimit)*time.Second, epoch-1)
+			break
+		}
 		start = epochSums{}
-		if stats.sums.batch < batches {
+		if stats.sums.batch < batches && !r.timeUp {
 			return r.stop(epoch, stats.sums.batch, stats.sums)
 		}
 		stopped, err := r.evaluateEpoch(ctx, epoch, stats)
@@ -207,6 +225,12 @@ func (r *trainRun) run(ctx context.Context) error {
 		}
 		if stopped {
 			return r.stop(epoch, 0, epochSums{})
+		}
+		if r.timeUp {
+			r.result.TimeUp = true
+			r.logLine(fmnist.LevelInfo, "Time limit of %s reached in epoch %d after batch %d of %d; evaluated there",
+				time.Duration(r.cfg.TimeLimit)*time.Second, epoch, stats.sums.batch, batches)
+			break
 		}
 	}
 	r.result.ImagesPerSec = r.imagesPerSec()
@@ -241,6 +265,8 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 	labels := make([]uint8, r.cfg.BatchSize)
 	n, batches := r.images, r.batches
 	order := data.Shuffle(n, r.cfg.Seed, epoch)
+	augment := data.Augment{Crop: r.cfg.Crop, Flip: r.cfg.Flip, Erase: r.cfg.Erase}
+	limit := time.Duration(r.cfg.TimeLimit) * time.Second
 
 	began := time.Now()
 	s := &stats.sums
@@ -260,10 +286,23 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		if ctx.Err() != nil {
 			return stats, nil
 		}
+		if limit > 0 && r.trainingTime+time.Since(began) >= limit {
+			r.timeUp = true
+			return stats, nil
+		}
 		// The last batch takes what is left: every image is used every epoch.
 		idx := order[(batch-1)*r.cfg.BatchSize : min(batch*r.cfg.BatchSize, n)]
 		m := len(idx)
-		set.Normalize(x[:m*pixels], idx)
+		set.NormalizeAugmented(x[:m*pixels], idx, augment, data.AugmentRand(r.cfg.Seed, epoch, batch))
+		at := (epoch-1)*batches + batch - 1
+		if limit > 0 {
+			// With a time limit the schedule follows the larger of the
+			// batches' and the time's fraction, so it anneals by the deadline.
+			elapsed := float64(r.trainingTime+time.Since(began)) / float64(limit)
+			at = max(at, int(elapsed*float64(r.cfg.Epochs*batches)))
+		}
+		lr := r.cfg.LearningRate(at, batches)
+		r.net.SetLR(lr)
 		for i, j := range idx {
 			labels[i] = set.Labels[j]
 		}
@@ -294,7 +333,7 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		if isEvenMark(batch, batches, LossPointsPerEpoch) || (epoch == 1 && batch == 1) {
 			// A point carries the mean loss since the previous one: a single
 			// batch's loss is too noisy to read a trend from.
-			r.events.Push(fmnist.LossPoint{Epoch: float64(epoch-1) + float64(batch)/float64(batches), Loss: s.intervalSum / float64(s.intervalBatches)})
+			r.events.Push(fmnist.LossPoint{Epoch: float64(epoch-1) + float64(batch)/float64(batches), Loss: s.intervalSum / float64(s.intervalBatches), LR: lr})
 			s.intervalSum, s.intervalBatches = 0, 0
 		}
 		// Line k goes after batch ⌈k·B/6⌉; with fewer than six batches one
@@ -312,24 +351,64 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 // cancelled during the evaluation.
 func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStats) (stopped bool, err error) {
 	evalStart := time.Now()
-	acc, err := evaluate(ctx, r.net, &r.ds.Test)
+	acc, err := evaluate(ctx, r.net, &r.ds.Test, r.cfg.TTA)
 	if ctx.Err() != nil {
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("epoch %d: evaluate on the test set: %w", epoch, err)
 	}
-	rate := float64(stats.images) / stats.duration.Seconds()
+	result := fmnist.EpochResult{
+		Epoch: epoch, TestAccuracy: acc.Overall, TestLoss: acc.Loss, TrainLoss: stats.trainLoss,
+		ImagesPerSec: float64(stats.images) / stats.duration.Seconds(), Seconds: stats.duration.Seconds(),
+	}
+	valText := ""
+	if r.val.Count > 0 {
+		val, err := evaluate(ctx, r.net, &r.val, r.cfg.TTA)
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("epoch %d: evaluate on the validation images: %w", epoch, err)
+		}
+		result.ValImages, result.ValAccuracy, result.ValLoss = val.Count, val.Overall, val.Loss
+		r.result.ValAccuracy = val.Overall
+		valText = fmt.Sprintf(", validation accuracy %.2f%% (loss %.4f)", 100*val.Overall, val.Loss)
+	}
+	batch := 0 // a whole epoch
+	if stats.sums.batch < r.batches {
+		batch, result.Batches = stats.sums.batch, stats.sums.batch
+	}
 	r.result.Epochs = epoch
 	r.result.TestAccuracy = acc.Overall
 	r.result.TestLoss = acc.Loss
-	r.events.Push(fmnist.EpochResult{
-		Epoch: epoch, TestAccuracy: acc.Overall, TestLoss: acc.Loss, TrainLoss: stats.trainLoss,
-		ImagesPerSec: rate, Seconds: stats.duration.Seconds(),
-	})
-	r.logLine(fmnist.LevelInfo, "Epoch %d/%d evaluated: test accuracy %.2f%%, test loss %.4f; trained in %.1f s at %.0f img/s, evaluated in %.1f s",
-		epoch, r.cfg.Epochs, 100*acc.Overall, acc.Loss, stats.duration.Seconds(), rate, time.Since(evalStart).Seconds())
-	return false, r.saveCheckpoint(epoch, 0, epochSums{})
+	r.noteBest(result)
+	r.events.Push(result)
+	r.logLine(fmnist.LevelInfo, "Epoch %d/%d evaluated: test accuracy %.2f%%, test loss %.4f%s; trained in %.1f s at %.0f img/s, evaluated in %.1f s",
+		epoch, r.cfg.Epochs, 100*acc.Overall, acc.Loss, valText, stats.duration.Seconds(), result.ImagesPerSec, time.Since(evalStart).Seconds())
+	return false, r.saveCheckpoint(epoch, batch, stats.sums)
+}
+
+// noteBest keeps e as the run's best epoch if it is: by validation
+// accuracy when there is a validation split, else by test accuracy.
+func (r *trainRun) noteBest(e fmnist.EpochResult) {
+	score, best := e.TestAccuracy, r.result.BestAccuracy
+	if e.ValImages > 0 {
+		score, best = e.ValAccuracy, r.result.BestValAccuracy
+	}
+	if r.result.BestEpoch == 0 || score > best {
+		r.result.BestEpoch, r.result.BestAccuracy, r.result.BestValAccuracy = e.Epoch, e.TestAccuracy, e.ValAccuracy
+	}
+}
+
+// heldOut is the last n images of set, as a set of their own (aliasing it).
+func heldOut(set *data.Set, n int) data.Set {
+	if n <= 0 || n > set.Count {
+		return data.Set{Rows: set.Rows, Cols: set.Cols}
+	}
+	size := set.Rows * set.Cols
+	first := set.Count - n
+	return data.Set{Images: set.Images[first*size:], Labels: set.Labels[first:], Count: n, Rows: set.Rows, Cols: set.Cols}
 }
 
 // stop ends a cancelled run: it keeps what was learnt in a checkpoint.

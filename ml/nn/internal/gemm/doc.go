@@ -5,9 +5,10 @@
 // contiguous, zero-padded panels (transposes are resolved while packing),
 // the work is blocked over K and over cache-sized slabs of M and N, and a
 // register-tiled micro-kernel does the arithmetic. Four micro-kernels
-// exist: AVX-512 (8×32, masked stores for edge tiles), AVX2+FMA (6×16),
-// arm64 NEON (8×12, FMLA by element) and portable Go (2×4); the best one
-// the CPU supports is chosen at start-up. The environment variable
+// exist: AVX-512 (8×32, masked stores for edge tiles), AVX2+FMA (6×16,
+// VMASKMOVPS stores for edge tiles), arm64 NEON (8×12, FMLA by element)
+// and portable Go (2×4); the best one the CPU supports is chosen at
+// start-up. The environment variable
 // FMNIST_GEMM=avx512|avx2|neon|generic forces a path (an unavailable one
 // falls back to the best available, with a warning).
 //

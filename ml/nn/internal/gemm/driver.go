@@ -14,6 +14,10 @@ const (
 	blockM = 144
 	blockN = 2048
 
+	// streamPanels is how many B panels are packed at a time when A is
+	// packed once for the whole row range (see multiplyRect).
+	streamPanels = 4
+
 	// parallelMinWork is the m*n*k below which a product runs on the calling
 	// goroutine alone: starting workers costs more than it saves.
 	parallelMinWork = 1 << 20
@@ -125,15 +129,41 @@ func splitWork(op *operands, tileM, tileN int, rects []rect) int {
 func multiplyRect(op *operands, kr *kernel, i0, i1, j0, j1 int) {
 	mr, nr := kr.mr, kr.nr
 	// Equal-sized K blocks avoid a thin, inefficient last block.
-	kc := ceilDiv(op.k, ceilDiv(op.k, blockK))
+	kc := ceilDiv(op.k, ceilDiv(op.k, kr.blockK()))
 	mcMax := min(roundUp(blockM, mr), roundUp(i1-i0, mr))
 	ncMax := min(roundUp(blockN, nr), roundUp(j1-j0, nr))
+
+	oneRowBlock := i1-i0 <= mcMax
+	if oneRowBlock {
+		ncMax = min(ncMax, streamPanels*nr)
+	}
 
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 	ws.packA = grow(ws.packA, mcMax*kc)
 	ws.packB = grow(ws.packB, ncMax*kc)
 	ws.edge = grow(ws.edge, mr*nr)
+
+	if oneRowBlock {
+		// All of this block's rows fit one packed A block (the usual case
+		// for the network's products, M = 64): pack A once per K block and
+		// pack B a few panels at a time, each consumed from L1/L2 right
+		// after it is written instead of round-tripping through L3.
+		for pc := 0; pc < op.k; pc += kc {
+			kcb := min(kc, op.k-pc)
+			beta := op.beta
+			if pc > 0 {
+				beta = 1
+			}
+			packA(op, i0, i1-i0, pc, kcb, mr, ws.packA)
+			for jc := j0; jc < j1; jc += ncMax {
+				nc := min(ncMax, j1-jc)
+				packB(op, kr, pc, kcb, jc, nc, ws.packB)
+				macroKernel(kr, i1-i0, nc, kcb, ws.packA, ws.packB, op.c[i0*op.ldc+jc:], op.ldc, beta, ws.edge)
+			}
+		}
+		return
+	}
 
 	for jc := j0; jc < j1; jc += ncMax {
 		nc := min(ncMax, j1-jc)
@@ -167,7 +197,7 @@ func macroKernel(kr *kernel, mc, nc, kc int, packedA, packedB, c []float32, ldc 
 			tile := c[ir*ldc+jr:]
 			if kr.partialTiles || rows == mr && cols == nr {
 				micro := kr.micro
-				if kr.fewRows != nil && rows <= mr/2 {
+				if kr.fewRows != nil && rows <= kr.fewRowsMax {
 					micro = kr.fewRows
 				}
 				micro(kc, aPanel, bPanel, tile, ldc, beta, rows, cols)

@@ -22,7 +22,7 @@ func main() {
 	}
 	files := map[string]string{
 		"kernel_avx512_amd64.s": microAVX512("microAVX512", 8, 8) + microAVX512("microAVX512x4", 4, 8),
-		"kernel_avx2_amd64.s":   microAVX2(),
+		"kernel_avx2_amd64.s":   laneMasks("colMask") + microAVX2("microAVX2", 6, 6) + microAVX2("microAVX2x4", 4, 6),
 		"dot_avx512_amd64.s":    dotAVX512(),
 		"dot_avx2_amd64.s":      dotAVX2(),
 		"pack_amd64.s":          packPanels(32) + packPanels(16),
@@ -131,22 +131,26 @@ func microAVX512(name string, rows, aStride int) string {
 	return a.String()
 }
 
-// microAVX2 is the 6×16 AVX2 micro-kernel. Row i of the tile lives in
-// Y(2i) (columns 0-7) and Y(2i+1) (columns 8-15).
-func microAVX2() string {
-	const rows = 6
+// microAVX2 is the rows×16 AVX2 micro-kernel reading A panels of width
+// aStride. Row i of the tile lives in Y(2i) (columns 0-7) and Y(2i+1)
+// (columns 8-15); B's two vectors go to Y12/Y13 and A's broadcasts
+// alternate Y14/Y15, so six rows take all 16 registers. Stores stop after
+// rows rows, and a partial last column group is written with VMASKMOVPS, so
+// edge tiles need no scratch buffer.
+func microAVX2(name string, rows, aStride int) string {
 	var a asm
 	a.line("")
-	a.line("// func microAVX2(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)")
-	a.line("// %d×16 tile, full tiles only: rows and cols are ignored (the caller", rows)
-	a.line("// routes edge tiles through a scratch tile).")
-	a.line("TEXT ·microAVX2(SB), NOSPLIT, $0-112")
+	a.line("// func %s(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)", name)
+	a.line("// %d×16 tile. Only the first rows rows and cols columns of C are touched.", rows)
+	a.line("TEXT ·%s(SB), NOSPLIT, $0-112", name)
 	a.op("MOVQ kc+0(FP), CX")
 	a.op("MOVQ a_base+8(FP), SI")
 	a.op("MOVQ b_base+32(FP), DI")
 	a.op("MOVQ c_base+56(FP), DX")
 	a.op("MOVQ ldc+80(FP), R8")
 	a.op("SHLQ $2, R8")
+	a.op("MOVQ rows+96(FP), R9")
+	a.op("MOVQ cols+104(FP), R10")
 	for r := range 2 * rows {
 		a.op("VXORPS Y%d, Y%d, Y%d", r, r, r)
 	}
@@ -160,41 +164,105 @@ func microAVX2() string {
 		a.op("VFMADD231PS Y%d, Y12, Y%d", y, 2*i)
 		a.op("VFMADD231PS Y%d, Y13, Y%d", y, 2*i+1)
 	}
-	a.op("ADDQ $%d, SI", 4*rows)
+	a.op("ADDQ $%d, SI", 4*aStride)
 	a.op("ADDQ $64, DI")
 	a.op("DECQ CX")
 	a.op("JNZ loop")
 	a.line("")
-	a.op("// beta == 0 stores without reading C (NaN in C must not leak).")
-	a.op("VMOVSS beta+88(FP), X12")
-	a.op("VXORPS X13, X13, X13")
-	a.op("VUCOMISS X13, X12")
-	a.op("JNE scale")
-	a.op("JPS scale")
-	for i := range rows {
-		a.op("VMOVUPS Y%d, (DX)", 2*i)
-		a.op("VMOVUPS Y%d, 32(DX)", 2*i+1)
-		if i < rows-1 {
-			a.op("ADDQ R8, DX")
+	a.op("// Y15 = beta; beta == 0 stores without reading C (NaN in C must not")
+	a.op("// leak).")
+	a.op("VBROADCASTSS beta+88(FP), Y15")
+	a.op("VXORPS X14, X14, X14")
+	a.op("VUCOMISS X14, X15")
+	a.op("SETNE R11")
+	a.op("SETPS R12")
+	a.op("ORB R12, R11")
+	a.op("CMPQ R10, $16")
+	a.op("JLT masked")
+	// store writes the tile's rows; masked uses the column masks in
+	// Y12/Y13, scale adds beta·C (read through Y14).
+	store := func(label string, masked, scale bool) {
+		a.line("")
+		a.line("%s:", label)
+		for i := range rows {
+			for h := range 2 {
+				acc, off := 2*i+h, 32*h
+				mask := 12 + h
+				switch {
+				case scale && masked:
+					a.op("VMASKMOVPS %d(DX), Y%d, Y14", off, mask)
+					a.op("VFMADD231PS Y14, Y15, Y%d", acc)
+				case scale:
+					a.op("VFMADD231PS %d(DX), Y15, Y%d", off, acc)
+				}
+				if masked {
+					a.op("VMASKMOVPS Y%d, Y%d, %d(DX)", acc, mask, off)
+				} else {
+					a.op("VMOVUPS Y%d, %d(DX)", acc, off)
+				}
+			}
+			if i < rows-1 {
+				a.op("CMPQ R9, $%d", i+1)
+				a.op("JEQ done")
+				a.op("ADDQ R8, DX")
+			}
 		}
+		a.op("JMP done")
 	}
-	a.op("VZEROUPPER")
-	a.op("RET")
+	a.op("TESTB R11, R11")
+	a.op("JNZ scaleFull")
+	store("storeFull", false, false)
+	store("scaleFull", false, true)
 	a.line("")
-	a.line("scale:")
-	a.op("VBROADCASTSS X12, Y12")
-	for i := range rows {
-		a.op("VFMADD231PS (DX), Y12, Y%d", 2*i)
-		a.op("VFMADD231PS 32(DX), Y12, Y%d", 2*i+1)
-		a.op("VMOVUPS Y%d, (DX)", 2*i)
-		a.op("VMOVUPS Y%d, 32(DX)", 2*i+1)
-		if i < rows-1 {
-			a.op("ADDQ R8, DX")
-		}
-	}
+	a.line("masked:")
+	a.op("// Y12 masks columns 0-7 (the first min(cols, 8) lanes), Y13 columns")
+	a.op("// 8-15 (the first max(cols-8, 0) lanes).")
+	a.op("MOVQ $8, AX")
+	a.op("CMPQ R10, AX")
+	a.op("CMOVQLT R10, AX")
+	a.op("LEAQ colMask<>+32(SB), BX")
+	a.op("SHLQ $2, AX")
+	a.op("SUBQ AX, BX")
+	a.op("VMOVUPS (BX), Y12")
+	a.op("MOVQ R10, AX")
+	a.op("SUBQ $8, AX")
+	a.op("XORQ BX, BX")
+	a.op("CMPQ AX, $0")
+	a.op("CMOVQLT BX, AX")
+	a.op("LEAQ colMask<>+32(SB), BX")
+	a.op("SHLQ $2, AX")
+	a.op("SUBQ AX, BX")
+	a.op("VMOVUPS (BX), Y13")
+	a.op("TESTB R11, R11")
+	a.op("JNZ scaleMasked")
+	store("storeMasked", true, false)
+	store("scaleMasked", true, true)
+	a.line("")
+	a.line("done:")
 	a.op("VZEROUPPER")
 	a.op("RET")
 	return a.String()
+}
+
+func laneMasks(name string) string {
+	var a asm
+	a.laneMask(name)
+	return a.String()
+}
+
+// laneMask defines name<>, 16 floats whose first 8 are all ones, so that
+// name<>+4*(8-r) is a vector with its first r lanes set.
+func (a *asm) laneMask(name string) {
+	a.line("")
+	a.line("// %s<>+4*(8-r) is a vector whose first r lanes are all ones.", name)
+	for i := range 16 {
+		v := "0x00000000"
+		if i < 8 {
+			v = "0xffffffff"
+		}
+		a.line("DATA %s<>+%d(SB)/4, $%s", name, 4*i, v)
+	}
+	a.line("GLOBL %s<>(SB), RODATA|NOPTR, $64", name)
 }
 
 // rowPointers loads base and stride (in floats) and sets regs[i] to row i,
@@ -301,29 +369,23 @@ func dotAVX512() string {
 	return a.String()
 }
 
-// dotAVX2 is the 3×3 AVX2 inner-product kernel. Accumulator (i, j) is
-// Y(i*3+j); A rows go to Y9-Y11, B rows to Y12, the tail mask to Y13.
+// dotAVX2 is the 4×3 AVX2 inner-product kernel. Accumulator (i, j) is
+// Y(i*3+j); each step loads the three B rows into Y12-Y14 and streams the
+// four A rows through Y15: 7 loads for 12 FMAs, and 12 independent
+// accumulators cover the FMA latency of two pipes. All 16 registers are
+// taken, so the masked k%8 tail reloads B per A row with the mask in Y15.
 func dotAVX2() string {
-	aRegs := []string{"R8", "R9", "R10"}
-	bRegs := []string{"R11", "R12", "R13"}
+	aRegs := []string{"R8", "R9", "R10", "R11"}
+	bRegs := []string{"R12", "R13", "R14"}
 	rowsB := len(bRegs)
 	var a asm
-	a.line("")
-	a.line("// tailMask<>+4*(8-r) is a vector whose first r lanes are all ones.")
-	for i := range 16 {
-		v := "0x00000000"
-		if i < 8 {
-			v = "0xffffffff"
-		}
-		a.line("DATA tailMask<>+%d(SB)/4, $%s", 4*i, v)
-	}
-	a.line("GLOBL tailMask<>(SB), RODATA|NOPTR, $64")
+	a.laneMask("tailMask")
 	a.line("")
 	a.line("// func dotAVX2(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)")
 	a.line("// Inner products for C = A·Bᵀ with both operands read in place (rows")
-	a.line("// contiguous along K): out[i*3+j] = Σ_p a[i*lda+p]·b[j*ldb+p] for i, j < 3")
-	a.line("// (out holds 12 floats); rows past rowsA (rowsB) re-read row 0 and their")
-	a.line("// sums are garbage the caller ignores.")
+	a.line("// contiguous along K): out[i*3+j] = Σ_p a[i*lda+p]·b[j*ldb+p] for i < 4,")
+	a.line("// j < 3 (out holds 12 floats); rows past rowsA (rowsB) re-read row 0 and")
+	a.line("// their sums are garbage the caller ignores.")
 	a.line("TEXT ·dotAVX2(SB), NOSPLIT, $0-112")
 	a.op("MOVQ k+0(FP), BX")
 	a.rowPointers("a_base+8(FP)", "lda+32(FP)", "rowsA+40(FP)", aRegs)
@@ -337,11 +399,11 @@ func dotAVX2() string {
 	a.op("SHRQ $3, DX")
 	a.op("JZ tail")
 	a.line("")
-	aVec := func(i int) int { return 9 + i }
-	bVec := func(int) int { return 12 }
-	acc := func(i, j int) string { return fmt.Sprintf("Y%d", i*rowsB+j) }
+	acc := func(j, i int) string { return fmt.Sprintf("Y%d", i*rowsB+j) }
 	a.line("loop:")
-	a.dotBody(aRegs, bRegs, func(p string, y int) string { return fmt.Sprintf("VMOVUPS (%s)(CX*1), Y%d", p, y) }, aVec, bVec, acc, "Y")
+	// B rows are held, A rows streamed: dotBody's first operand is held.
+	a.dotBody(bRegs, aRegs, func(p string, y int) string { return fmt.Sprintf("VMOVUPS (%s)(CX*1), Y%d", p, y) },
+		func(j int) int { return 12 + j }, func(int) int { return 15 }, acc, "Y")
 	a.op("ADDQ $32, CX")
 	a.op("DECQ DX")
 	a.op("JNZ loop")
@@ -352,17 +414,22 @@ func dotAVX2() string {
 	a.op("LEAQ tailMask<>+32(SB), AX")
 	a.op("SHLQ $2, BX")
 	a.op("SUBQ BX, AX")
-	a.op("VMOVUPS (AX), Y13")
-	a.dotBody(aRegs, bRegs, func(p string, y int) string { return fmt.Sprintf("VMASKMOVPS (%s)(CX*1), Y13, Y%d", p, y) }, aVec, bVec, acc, "Y")
+	a.op("VMOVUPS (AX), Y15")
+	for j, pb := range bRegs {
+		a.op("VMASKMOVPS (%s)(CX*1), Y15, Y13", pb)
+		for i, pa := range aRegs {
+			a.op("VMASKMOVPS (%s)(CX*1), Y15, Y14", pa)
+			a.op("VFMADD231PS Y14, Y13, %s", acc(j, i))
+		}
+	}
 	a.line("")
 	a.line("reduce:")
-	a.op("// Horizontal sums four accumulators at a time; the ninth is summed")
-	a.op("// with itself as padding, filling out[8:12].")
+	a.op("// Horizontal sums, four accumulators at a time.")
 	a.op("MOVQ out_base+88(FP), DI")
-	groups := [][4]int{{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 8, 8, 8}}
-	for g, y := range groups {
-		a.op("VHADDPS Y%d, Y%d, Y12", y[1], y[0])
-		a.op("VHADDPS Y%d, Y%d, Y13", y[3], y[2])
+	for g := range len(aRegs) * rowsB / 4 {
+		y := 4 * g
+		a.op("VHADDPS Y%d, Y%d, Y12", y+1, y)
+		a.op("VHADDPS Y%d, Y%d, Y13", y+3, y+2)
 		a.op("VHADDPS Y13, Y12, Y12")
 		a.op("VEXTRACTF128 $1, Y12, X13")
 		a.op("VADDPS X13, X12, X12")

@@ -14,6 +14,9 @@ const envKernel = "FMNIST_GEMM"
 type kernel struct {
 	name   string
 	mr, nr int
+	// kc, if set, replaces blockK: the deepest K block whose kc×nr B panel
+	// still fits L1 next to the streamed A panel.
+	kc int
 	// micro multiplies an mr×kc packed A panel (a[p*mr+i] = op(A)[i,p]) by a
 	// kc×nr packed B panel (b[p*nr+j] = op(B)[p,j]) and stores
 	// c[i*ldc+j] = acc[i,j] + beta*c[i*ldc+j] for i < rows, j < cols.
@@ -21,13 +24,22 @@ type kernel struct {
 	// Unless partialTiles is set, rows and cols must be mr and nr.
 	micro        func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
 	partialTiles bool
-	// fewRows, if set, is micro for tiles of at most mr/2 rows.
-	fewRows func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+	// fewRows, if set, is micro for tiles of at most fewRowsMax rows.
+	fewRows    func(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+	fewRowsMax int
 	// packPanels, if set, packs full panels of row-major B:
 	// dst[q*rows*nr + p*nr + j] = src[p*ld + q*nr + j].
 	packPanels func(dst, src []float32, ld, rows, panels int)
 	// dot, if set, computes A·Bᵀ products without packing.
 	dot *dotKernel
+}
+
+// blockK is the K block the driver uses with this kernel.
+func (k *kernel) blockK() int {
+	if k.kc > 0 {
+		return k.kc
+	}
+	return blockK
 }
 
 var active atomic.Pointer[kernel]

@@ -15,17 +15,23 @@ func microAVX512x4(kc int, a, b, c []float32, ldc int, beta float32, rows, cols 
 //go:noescape
 func microAVX2(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
 
+// microAVX2x4 is microAVX2 for at most 4 rows (A panels still 6 wide).
+//
+//go:noescape
+func microAVX2x4(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int)
+
 var (
 	avx512 = &kernel{
 		name: "avx512", mr: 8, nr: 32,
-		micro: microAVX512, fewRows: microAVX512x4, partialTiles: true,
+		micro: microAVX512, fewRows: microAVX512x4, fewRowsMax: 4, partialTiles: true,
 		packPanels: packPanels32,
 		dot:        &dotKernel{rowsA: 4, rowsB: 6, outLen: 48, index: dotAVX512Index(), fn: dotAVX512},
 	}
 	avx2 = &kernel{
-		name: "avx2", mr: 6, nr: 16,
-		micro: microAVX2, packPanels: packPanels16,
-		dot: &dotKernel{rowsA: 3, rowsB: 3, outLen: 12, index: identityIndex(9), fn: dotAVX2},
+		name: "avx2", mr: 6, nr: 16, kc: 384,
+		micro: microAVX2, fewRows: microAVX2x4, fewRowsMax: 4, partialTiles: true,
+		packPanels: packPanels16,
+		dot:        &dotKernel{rowsA: 4, rowsB: 3, outLen: 12, index: identityIndex(12), fn: dotAVX2},
 	}
 )
 
@@ -47,7 +53,7 @@ func availableKernels() []*kernel {
 //go:noescape
 func dotAVX512(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)
 
-// dotAVX2 computes a 3×3 block of inner products; see dot_avx2_amd64.s.
+// dotAVX2 computes a 4×3 block of inner products; see dot_avx2_amd64.s.
 //
 //go:noescape
 func dotAVX2(k int, a []float32, lda, rowsA int, b []float32, ldb, rowsB int, out []float32)

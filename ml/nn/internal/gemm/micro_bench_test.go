@@ -25,3 +25,28 @@ func BenchmarkMicroKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDotKernel measures each inner-product kernel alone on
+// L1-resident rows, with the store of its sums: the ceiling of the A·Bᵀ
+// path on one core.
+func BenchmarkDotKernel(b *testing.B) {
+	const k = 512
+	for _, kr := range availableKernels() {
+		dk := kr.dot
+		if dk == nil {
+			continue
+		}
+		b.Run(kr.name, func(b *testing.B) {
+			a := make([]float32, dk.rowsA*k)
+			bm := make([]float32, dk.rowsB*k)
+			c := make([]float32, dk.rowsA*dk.rowsB)
+			sums := make([]float32, dk.outLen)
+			cpu0 := processCPUSeconds()
+			for b.Loop() {
+				dk.fn(k, a, k, dk.rowsA, bm, k, dk.rowsB, sums)
+				storeSums(sums, dk, dk.rowsA, dk.rowsB, 1, 0, c, dk.rowsB)
+			}
+			reportFlops(b, 2*float64(dk.rowsA*dk.rowsB*k), processCPUSeconds()-cpu0)
+		})
+	}
+}

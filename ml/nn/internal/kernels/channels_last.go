@@ -6,12 +6,12 @@ package kernels
 // of all.
 
 // ChannelsLastC is the channel count the fast channels-last kernels are
-// written for (two AVX-512 registers per pixel).
+// written for (two AVX-512, four AVX2 or eight NEON registers per pixel).
 const ChannelsLastC = 32
 
 // ChannelsLastFast reports whether a layer with inC input channels has fast
 // channels-last kernels on this CPU.
-func ChannelsLastFast(inC int) bool { return inC == ChannelsLastC && avx512 }
+func ChannelsLastFast(inC int) bool { return inC == ChannelsLastC && (avx512 || avx2 || neon) }
 
 // padChannelsLastGo copies one NCHW image (c planes of h×w) into dst as
 // zero-padded channels-last: dst[((y+1)(w+2) + x+1)·c + ch] = src[ch][y][x].

@@ -1,12 +1,13 @@
 //go:build ignore
 
-// gen_asm writes the package's assembly files, in the manner of
+// gen_asm (with gen_avx2.go: go run gen_asm.go gen_avx2.go) writes the package's assembly files, in the manner of
 // ../gemm/gen_asm.go: plain text, with the repeated blocks (per-register
 // loads, FMAs over a 3×3 neighbourhood, index tables) unrolled by Go loops.
 // Run with `go generate` in this directory.
 //
-// Every kernel here is AVX-512 (AVX512F) only; the Go versions beside them
-// define what they compute and the tests hold the two together.
+// The kernels here are AVX-512 (AVX512F), and in gen_avx2.go AVX2+FMA; the
+// Go versions beside them define what they compute and the tests hold each
+// path to them.
 package main
 
 import (
@@ -29,6 +30,11 @@ func main() {
 		"adam_amd64.s":          file(adamDoc, adam()),
 		"pool_amd64.s":          file(poolDoc, pool()+unpool()),
 		"channels_last_amd64.s": file(channelsLastDoc, sparseWeightGrad()+sparseInputGrad()+padInterior()+unpadInterior()),
+
+		"vec_avx2_amd64.s":           file(vecAVX2Doc, addToAVX2()),
+		"adam_avx2_amd64.s":          file(adamAVX2Doc, adamAVX2()),
+		"pool_avx2_amd64.s":          file(poolAVX2Doc, poolAVX2()+unpoolAVX2()),
+		"channels_last_avx2_amd64.s": file(channelsLastAVX2Doc, sparseWeightGradAVX2()+sparseInputGradAVX2()+padAVX2(true)+padAVX2(false)),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
@@ -159,21 +165,7 @@ func mem(off int, base string) string {
 // register, then a masked remainder.
 func addTo() string {
 	a := newAsm()
-	// add adds n consecutive registers' worth of src to dst and advances
-	// both pointers past them.
-	add := func(n int) {
-		for i := range n {
-			a.op("VMOVUPS %s, Z%d", mem(64*i, "DI"), i)
-		}
-		for i := range n {
-			a.op("VADDPS %s, Z%d, Z%d", mem(64*i, "SI"), i, i)
-		}
-		for i := range n {
-			a.op("VMOVUPS Z%d, %s", i, mem(64*i, "DI"))
-		}
-		a.op("ADDQ $%d, DI", 64*n)
-		a.op("ADDQ $%d, SI", 64*n)
-	}
+	add := func(n int) { a.addRegs(n, 64, "Z") }
 	a.line("")
 	a.line("// func addToAVX512(dst, src *float32, n int)")
 	a.line("// dst[i] += src[i] for i < n.")
@@ -222,21 +214,7 @@ func adam() string {
 	for i, name := range []string{"g", "m", "v", "p"} {
 		a.op("VMOVUPS.Z (%s), K1, Z%d // %s", ptrs[i], i, name)
 	}
-	a.ops(
-		"VSUBPS Z1, Z0, Z4 // g-m",
-		"VMULPS Z11, Z4, Z4 // (1-b1)(g-m)",
-		"VADDPS Z4, Z1, Z1 // m",
-		"VMULPS Z10, Z2, Z2 // b2*v",
-		"VMULPS Z12, Z0, Z5 // (1-b2)*g",
-		"VMULPS Z0, Z5, Z5 // (1-b2)*g*g",
-		"VADDPS Z5, Z2, Z2 // v",
-		"VSQRTPS Z2, Z6",
-		"VMULPS Z14, Z6, Z6",
-		"VADDPS Z15, Z6, Z6 // denom",
-		"VMULPS Z13, Z1, Z7 // stepSize*m",
-		"VDIVPS Z6, Z7, Z7",
-		"VSUBPS Z7, Z3, Z3",
-	)
+	a.adamMath("Z")
 	for i := 1; i < 4; i++ { // m, v, p
 		a.op("VMOVUPS Z%d, K1, (%s)", i, ptrs[i])
 	}
@@ -247,6 +225,45 @@ func adam() string {
 	a.label("done")
 	a.ret()
 	return a.String()
+}
+
+// adamMath is one step of Adam on registers of kind v ("Z" or "Y"): g, m,
+// v, p in 0-3 and the AdamStep fields in 10-15 (b2, 1-b1, 1-b2, stepSize,
+// 1/sqrt(bc2), eps); m, v and p are updated in place.
+func (a *asm) adamMath(v string) {
+	for _, s := range []string{
+		"VSUBPS %[1]s1, %[1]s0, %[1]s4 // g-m",
+		"VMULPS %[1]s11, %[1]s4, %[1]s4 // (1-b1)(g-m)",
+		"VADDPS %[1]s4, %[1]s1, %[1]s1 // m",
+		"VMULPS %[1]s10, %[1]s2, %[1]s2 // b2*v",
+		"VMULPS %[1]s12, %[1]s0, %[1]s5 // (1-b2)*g",
+		"VMULPS %[1]s0, %[1]s5, %[1]s5 // (1-b2)*g*g",
+		"VADDPS %[1]s5, %[1]s2, %[1]s2 // v",
+		"VSQRTPS %[1]s2, %[1]s6",
+		"VMULPS %[1]s14, %[1]s6, %[1]s6",
+		"VADDPS %[1]s15, %[1]s6, %[1]s6 // denom",
+		"VMULPS %[1]s13, %[1]s1, %[1]s7 // stepSize*m",
+		"VDIVPS %[1]s6, %[1]s7, %[1]s7",
+		"VSUBPS %[1]s7, %[1]s3, %[1]s3",
+	} {
+		a.op(s, v)
+	}
+}
+
+// addRegs adds n consecutive registers (of kind v, bytes wide) of src (SI)
+// to dst (DI) and advances both pointers past them.
+func (a *asm) addRegs(n, bytes int, v string) {
+	for i := range n {
+		a.op("VMOVUPS %s, %s%d", mem(bytes*i, "DI"), v, i)
+	}
+	for i := range n {
+		a.op("VADDPS %s, %s%d, %s%d", mem(bytes*i, "SI"), v, i, v, i)
+	}
+	for i := range n {
+		a.op("VMOVUPS %s%d, %s", v, i, mem(bytes*i, "DI"))
+	}
+	a.op("ADDQ $%d, DI", bytes*n)
+	a.op("ADDQ $%d, SI", bytes*n)
 }
 
 // table writes a read-only array of 16 int32 lane indices, index(i) in
@@ -483,10 +500,10 @@ func (a *asm) block18(base string, load bool) {
 // window opens the loops over rows (DI at the row's padded input) and
 // windows (CX the column) and points BX at the neighbourhood's corner
 // for the winning position a = arg[·], (a>>1, a&1) pixels from the
-// window's corner, with the gradient broadcast in Z18. A window without
+// window's corner, with the gradient (bits in R11) broadcast by broadcast. A window without
 // gradient (a >= 4) uses corner 0 and gradient 0 instead of a branch.
 // commented repeats the comments (the first kernel only).
-func (a *asm) window(row, win string, commented bool) {
+func (a *asm) window(row, win string, commented bool, broadcast ...string) {
 	n := func(s string) string {
 		if !commented {
 			return ""
@@ -505,7 +522,7 @@ func (a *asm) window(row, win string, commented bool) {
 	a.op("CMPQ AX, $4")
 	a.op("CMOVQCC R15, BX%s", n("no gradient: corner 0 ..."))
 	a.op("CMOVLCC R15, R11%s", n("... and g = 0"))
-	a.op("VPBROADCASTD R11, Z18")
+	a.ops(broadcast...)
 	a.op("MOVQ CX, R14")
 	a.op("SHLQ $8, R14%s", n("2*x2 pixels"))
 	a.op("ADDQ R14, BX")
@@ -527,7 +544,7 @@ func sparseWeightGrad() string {
 	a.line("")
 	a.sparseStart("sparseWeightGradAVX512", "xp")
 	a.block18("DX", true)
-	a.window("wrow", "wwin", true)
+	a.window("wrow", "wwin", true, "VPBROADCASTD R11, Z18")
 	for z := range 18 {
 		a.op("VFMADD231PS %s, Z18, Z%d", neighbourhood(z/6, z%6), z)
 	}
@@ -548,7 +565,7 @@ func sparseInputGrad() string {
 	a.sparseStart("sparseInputGradAVX512", "wt")
 	a.block18("DI", true)
 	a.op("MOVQ DX, DI // DI walks the input gradient")
-	a.window("irow", "iwin", false)
+	a.window("irow", "iwin", false, "VPBROADCASTD R11, Z18")
 	for r := range 3 {
 		for i := range 6 {
 			a.op("VMOVUPS %s, Z%d", neighbourhood(r, i), 19+i)

@@ -1,6 +1,6 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
-// Off amd64 every kernel is its portable Go loop.
+// Off amd64 and arm64 every kernel is its portable Go loop.
 
 package kernels
 
