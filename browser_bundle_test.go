@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +30,7 @@ func browserExportAndImport(t *testing.T, javaScript bool) {
 		t.Fatal("the finished run's page has no Export and Reproduce")
 	}
 	b.screenshot(t, "1-run-page")
-	points := b.eval(t, "document.getElementById('config-panel').textContent.replace(/\\s+/g, ' ').trim()")
+	points := b.eval(t, browserConfigText)
 
 	downloads := t.TempDir()
 	ctx, cancel := b.within(browserStepTimeout)
@@ -61,10 +63,26 @@ func browserExportAndImport(t *testing.T, javaScript bool) {
 	b.click(t, "#import-form button[type=submit]")
 	b.waitFor(t, "the imported run's page", browserStepTimeout,
 		"/^\\/runs\\/\\d+$/.test(location.pathname) && !!document.getElementById('imported-badge')")
-	if got := b.eval(t, "document.getElementById('config-panel').textContent.replace(/\\s+/g, ' ').trim()"); got != points {
+	if got := b.eval(t, browserConfigText); got != points {
 		t.Errorf("the imported run's config reads %q; the original's %q", got, points)
 	}
 	b.screenshot(t, "3-imported")
+
+	// Reproduce trains the imported run's config and seed again.
+	imported := b.eval(t, "location.pathname")
+	b.click(t, "#reproduce-form button[type=submit]")
+	b.waitFor(t, "the reproduction's page", browserStepTimeout,
+		"/^\\/runs\\/\\d+$/.test(location.pathname) && location.pathname !== '"+imported+"'")
+	id, err := strconv.ParseInt(strings.TrimPrefix(b.eval(t, "location.pathname"), "/runs/"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserWaitRunEnded(t, origin, id)
+	b.navigate(t, origin+"/runs/"+strconv.FormatInt(id, 10))
+	if got := b.eval(t, browserConfigText); got != points {
+		t.Errorf("the reproduction's config reads %q; the original's %q", got, points)
+	}
+	b.screenshot(t, "4-reproduced")
 
 	// A file that is not a bundle: one clear message, no run.
 	notes := filepath.Join(t.TempDir(), "notes.fmnist")
@@ -73,9 +91,12 @@ func browserExportAndImport(t *testing.T, javaScript bool) {
 	b.do(t, "choose a wrong file", chromedp.SetUploadFiles(chromedp.CSS("#bundle-file"), []string{notes}))
 	b.click(t, "#import-form button[type=submit]")
 	b.waitFor(t, "the refusal", browserStepTimeout, "document.body.textContent.includes('not a .fmnist bundle')")
-	b.screenshot(t, "4-refused")
+	b.screenshot(t, "5-refused")
 	b.navigate(t, origin+"/runs")
-	if n := b.evalInt(t, "document.querySelectorAll('#runs-table tbody tr').length"); n != 1 {
-		t.Errorf("the runs page lists %d runs after a refused import; want 1", n)
+	if n := b.evalInt(t, "document.querySelectorAll('#runs-table tbody tr').length"); n != 2 {
+		t.Errorf("the runs page lists %d runs after a refused import; want 2 (imported, reproduced)", n)
 	}
 }
+
+// browserConfigText is a run page's config panel as one line of text.
+const browserConfigText = "document.getElementById('config-panel').textContent.replace(/\\s+/g, ' ').trim()"

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -80,7 +81,7 @@ func (s *Service) Export(ctx context.Context, runID int64, format string, w io.W
 	case FormatBundle:
 		return bundle.Write(w, b)
 	case FormatONNX:
-		arch, err := export.ArchitectureOf(b.Manifest.Architecture)
+		arch, err := export.ArchitectureOf(train.NetworkSpec(b.Manifest.Config))
 		if err != nil {
 			return fmnist.Errorf(fmnist.ECONFLICT, "Run %d cannot be exported as ONNX: %v.", runID, err)
 		}
@@ -145,9 +146,9 @@ func (s *Service) bundleOf(ctx context.Context, runID int64) (bundle.Bundle, err
 	b := bundle.Bundle{
 		Manifest: bundle.Manifest{Format: bundle.FormatVersion, AppVersion: AppVersion(), RunID: runID, Status: run.Status, Reason: run.Reason,
 			StartedAt: run.StartedAt.UTC(), EndedAt: run.EndedAt.UTC(), Config: run.Config, Seed: run.Config.Seed, Preset: origin.Preset,
-			Architecture: nn.Architecture, KernelPath: origin.KernelPath, DatasetSHA256: origin.DatasetSHA256,
+			Architecture: train.NetworkSpec(run.Config).Architecture(), KernelPath: origin.KernelPath, DatasetSHA256: origin.DatasetSHA256,
 			Model: bundle.ModelState{Epoch: ck.Meta.Epoch, Batch: ck.Meta.Batch, TestAccuracy: ck.Meta.TestAccuracy, SavedAt: ck.Meta.SavedAt.UTC(),
-				Position: *ck.Meta.Position, Optimizer: bundle.Optimizer{Name: "adam", Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}}},
+				Position: *ck.Meta.Position, Optimizer: bundle.Optimizer{Name: cmp.Or(o.Optimizer, nn.OptimizerAdam), Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}}},
 		Weights: ck.Params, Adam: *ck.Adam, Loss: loss, Epochs: epochs,
 	}
 	s.mu.Lock()
@@ -189,13 +190,7 @@ func (s *Service) datasetHashes() (map[string]string, error) {
 // file that is not a sound bundle gives one EINVALID error saying why, and
 // leaves nothing behind: no run, no file.
 func (s *Service) Import(ctx context.Context, data []byte) (fmnist.Run, error) {
-	net, err := nn.NewNetwork(0, fmnist.DefaultConfig().LR)
-	if err != nil {
-		return fmnist.Run{}, fmt.Errorf("import: %w", err)
-	}
-	want := export.SpecsOf(net.Params())
-	net.Close()
-	b, err := bundle.Read(data, want)
+	b, err := bundle.Read(data, networkOf)
 	if err != nil {
 		return fmnist.Run{}, fmnist.FieldError("bundle", "This file cannot be imported: "+err.Error()+".")
 	}
@@ -296,4 +291,16 @@ func (s *Service) Reproduce(ctx context.Context, runID int64) (Reproduction, err
 	s.trainBox.Push(fmnist.LogEntry{Time: time.Now(), Level: fmnist.LevelInfo, Message: note})
 	s.notify()
 	return rep, nil
+}
+
+// networkOf is the network a bundle's config builds: its architecture and
+// its parameters' names and shapes.
+func networkOf(m bundle.Manifest) (string, []export.Spec, error) {
+	spec := train.NetworkSpec(m.Config)
+	net, err := nn.NewNetworkSpec(0, spec)
+	if err != nil {
+		return "", nil, fmt.Errorf("config: %w", err)
+	}
+	defer net.Close()
+	return spec.Architecture(), export.SpecsOf(net.Params()), nil
 }

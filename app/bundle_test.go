@@ -122,11 +122,11 @@ func TestReproducingABundleIsBitIdentical(t *testing.T) {
 		t.Errorf("reproduction %+v: want the same config and no warning on the same kernel path", rep)
 	}
 	waitState(t, svc, "the reproduction's end", ended(rep.RunID))
-	original, err := bundle.Read(data, specs(t))
+	original, err := bundle.Read(data, bundle.Fixed(nn.Architecture, specs(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := bundle.Read(exportRun(t, svc, rep.RunID, app.FormatBundle), specs(t))
+	again, err := bundle.Read(exportRun(t, svc, rep.RunID, app.FormatBundle), bundle.Fixed(nn.Architecture, specs(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestReproduceChecksTheDatasetAndWarnsOfAnotherKernelPath(t *testing.T) {
 	}
 	waitState(t, svc, "the reproduction's end", ended(rep.RunID))
 
-	b, err := bundle.Read(good, specs(t))
+	b, err := bundle.Read(good, bundle.Fixed(nn.Architecture, specs(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

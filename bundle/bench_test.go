@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fmnist/trainer/bundle"
+	"github.com/fmnist/trainer/ml/nn"
 )
 
 // BenchmarkWrite writes the network's bundle (weights, Adam's moments, a
@@ -27,7 +28,7 @@ func BenchmarkRead(b *testing.B) {
 	bu, specs := sample(b)
 	data := encode(b, bu)
 	for b.Loop() {
-		if _, err := bundle.Read(data, specs); err != nil {
+		if _, err := bundle.Read(data, bundle.Fixed(nn.Architecture, specs)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -135,10 +135,19 @@ func optimizerTensors(weights []nn.Param, adam nn.AdamState) []nn.Param {
 // ErrNotABundle is what a file that is not a zip gives.
 var ErrNotABundle = errors.New("not a .fmnist bundle (a zip file); import takes the file that Export bundle writes")
 
-// Read reads and checks a bundle for the network whose parameters are
-// named and shaped as want. Every problem is one error saying what is
-// wrong; nothing is allocated from sizes a file merely declares.
-func Read(data []byte, want []export.Spec) (Bundle, error) {
+// Network says which network a manifest's config builds: its architecture
+// name and its parameters' names and shapes.
+type Network func(m Manifest) (architecture string, params []export.Spec, err error)
+
+// Fixed is the Network of one architecture whatever the manifest says.
+func Fixed(architecture string, params []export.Spec) Network {
+	return func(Manifest) (string, []export.Spec, error) { return architecture, params, nil }
+}
+
+// Read reads and checks a bundle whose weights must fit the network its
+// manifest's config builds (network). Every problem is one error saying
+// what is wrong; nothing is allocated from sizes a file merely declares.
+func Read(data []byte, network Network) (Bundle, error) {
 	if len(data) > MaxBytes {
 		return Bundle{}, fmt.Errorf("the file is %d bytes, over the %d-byte limit of a bundle", len(data), MaxBytes)
 	}
@@ -157,8 +166,12 @@ func Read(data []byte, want []export.Spec) (Bundle, error) {
 	if b.Manifest, err = decodeManifest(files[FileManifest]); err != nil {
 		return Bundle{}, err
 	}
-	if b.Manifest.Architecture != nn.Architecture {
-		return Bundle{}, fmt.Errorf("run.json: architecture %q is not the network this app trains (%q)", b.Manifest.Architecture, nn.Architecture)
+	arch, want, err := network(b.Manifest)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("run.json: %w", err)
+	}
+	if b.Manifest.Architecture != arch {
+		return Bundle{}, fmt.Errorf("run.json: architecture %q is not the network its config builds (%q)", b.Manifest.Architecture, arch)
 	}
 	if b.Weights, _, err = export.DecodeSafetensors(files[FileWeights], want); err != nil {
 		return Bundle{}, fmt.Errorf("%s: %w", FileWeights, err)
@@ -173,7 +186,7 @@ func Read(data []byte, want []export.Spec) (Bundle, error) {
 		return Bundle{}, fmt.Errorf("%s: %w", FileOptimizer, err)
 	}
 	o := b.Manifest.Model.Optimizer
-	b.Adam = nn.AdamState{Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
+	b.Adam = nn.AdamState{Optimizer: o.Name, Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
 	for i := 0; i < len(moments); i += 2 {
 		b.Adam.M = append(b.Adam.M, moments[i].Data)
 		b.Adam.V = append(b.Adam.V, moments[i+1].Data)

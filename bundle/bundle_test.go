@@ -64,7 +64,7 @@ func TestABundleReadsBackAsItWasWritten(t *testing.T) {
 		b.Confusion[i][i] = 10 + i
 	}
 	data := encode(t, b)
-	got, err := bundle.Read(data, specs)
+	got, err := bundle.Read(data, bundle.Fixed(nn.Architecture, specs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func MalformedBundles(t *testing.T) map[string]struct {
 		"missing nested field": {withManifest(func(m map[string]any) { delete(m["config"].(map[string]any), "seed") }), `lacks the key "seed"`},
 		"bad config":           {withManifest(func(m map[string]any) { m["config"].(map[string]any)["lr"] = -1 }), "lr"},
 		"missing weights":      {rezip(t, good, bundle.FileWeights, nil, nil), "lacks model.safetensors"},
-		"bad loss csv":         {rezip(t, good, bundle.FileLoss, []byte("epoch,loss\n1,abc\n"), nil), "not a number"},
+		"bad loss csv":         {rezip(t, good, bundle.FileLoss, []byte("epoch,loss,lr\n1,abc,0.001\n"), nil), "not a number"},
 	}
 }
 
@@ -203,7 +203,7 @@ func TestMalformedBundlesAreRefusedSayingWhy(t *testing.T) {
 	_, specs := sample(t)
 	for name, c := range MalformedBundles(t) {
 		t.Run(name, func(t *testing.T) {
-			_, err := bundle.Read(c.data, specs)
+			_, err := bundle.Read(c.data, bundle.Fixed(nn.Architecture, specs))
 			if err == nil {
 				t.Fatal("read without an error")
 			}
@@ -224,14 +224,14 @@ func FuzzRead(f *testing.F) {
 	b.Adam.V = [][]float32{{1, 1, 1, 1}, {1, 1}}
 	specs := export.SpecsOf(b.Weights)
 	good := encode(f, b)
-	if _, err := bundle.Read(good, specs); err != nil {
+	if _, err := bundle.Read(good, bundle.Fixed(nn.Architecture, specs)); err != nil {
 		f.Fatalf("the seed does not read: %v", err)
 	}
 	f.Add(good)
 	f.Add(good[:200])
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := bundle.Read(data, specs)
+		got, err := bundle.Read(data, bundle.Fixed(nn.Architecture, specs))
 		if err != nil {
 			return
 		}

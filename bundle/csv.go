@@ -13,8 +13,8 @@ import (
 
 // The CSV files' headers, as the app's own CSV downloads have them.
 var (
-	lossHeader   = []string{"epoch", "loss"}
-	epochsHeader = []string{"epoch", "test_accuracy", "test_loss", "train_loss", "images_per_sec", "seconds"}
+	lossHeader   = []string{"epoch", "loss", "lr"}
+	epochsHeader = []string{"epoch", "test_accuracy", "test_loss", "train_loss", "images_per_sec", "seconds", "val_images", "val_accuracy", "val_loss", "batches"}
 )
 
 // formatFloat writes f in its shortest exact form, so it reads back bit
@@ -31,7 +31,7 @@ func writeRows(rows [][]string) []byte {
 func lossCSV(points []fmnist.LossPoint) []byte {
 	rows := [][]string{lossHeader}
 	for _, p := range points {
-		rows = append(rows, []string{formatFloat(p.Epoch), formatFloat(p.Loss)})
+		rows = append(rows, []string{formatFloat(p.Epoch), formatFloat(p.Loss), formatFloat(p.LR)})
 	}
 	return writeRows(rows)
 }
@@ -40,7 +40,8 @@ func epochsCSV(results []fmnist.EpochResult) []byte {
 	rows := [][]string{epochsHeader}
 	for _, e := range results {
 		rows = append(rows, []string{strconv.Itoa(e.Epoch), formatFloat(e.TestAccuracy), formatFloat(e.TestLoss),
-			formatFloat(e.TrainLoss), formatFloat(e.ImagesPerSec), formatFloat(e.Seconds)})
+			formatFloat(e.TrainLoss), formatFloat(e.ImagesPerSec), formatFloat(e.Seconds),
+			strconv.Itoa(e.ValImages), formatFloat(e.ValAccuracy), formatFloat(e.ValLoss), strconv.Itoa(e.Batches)})
 	}
 	return writeRows(rows)
 }
@@ -98,6 +99,9 @@ func parseLossCSV(data []byte) ([]fmnist.LossPoint, error) {
 		if p.Loss, err = parseFloat(row[1], "loss", i+2); err != nil {
 			return nil, err
 		}
+		if p.LR, err = parseFloat(row[2], "lr", i+2); err != nil {
+			return nil, err
+		}
 		if !(p.Epoch >= 0) || math.IsInf(p.Epoch, 0) {
 			return nil, fmt.Errorf("line %d: epoch %v is not a position on the curve", i+2, p.Epoch)
 		}
@@ -125,6 +129,18 @@ func parseEpochsCSV(data []byte) ([]fmnist.EpochResult, error) {
 			if *dst, err = parseFloat(row[j+1], epochsHeader[j+1], line); err != nil {
 				return nil, err
 			}
+		}
+		if e.ValAccuracy, err = parseFloat(row[7], "val_accuracy", line); err != nil {
+			return nil, err
+		}
+		if e.ValLoss, err = parseFloat(row[8], "val_loss", line); err != nil {
+			return nil, err
+		}
+		if e.ValImages, err = strconv.Atoi(row[6]); err != nil || e.ValImages < 0 {
+			return nil, fmt.Errorf("line %d: val_images %q is not a count", line, row[6])
+		}
+		if e.Batches, err = strconv.Atoi(row[9]); err != nil || e.Batches < 0 {
+			return nil, fmt.Errorf("line %d: batches %q is not a count", line, row[9])
 		}
 		if !(e.TestAccuracy >= 0 && e.TestAccuracy <= 1) {
 			return nil, fmt.Errorf("line %d: test_accuracy %v is not between 0 and 1", line, e.TestAccuracy)

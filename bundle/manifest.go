@@ -50,7 +50,8 @@ type ModelState struct {
 	Optimizer    Optimizer      `json:"optimizer"`
 }
 
-// Optimizer is Adam's scalar state; its moments are in optimizer.safetensors.
+// Optimizer is the optimiser's scalar state; its moments (SGD: the momentum
+// buffer and zeros) are in optimizer.safetensors.
 type Optimizer struct {
 	Name  string  `json:"name"`
 	Step  int     `json:"step"`
@@ -133,8 +134,8 @@ func (m Manifest) validate() error {
 		return fmt.Errorf("status %q is not that of an ended run", m.Status)
 	case m.Seed != m.Config.Seed:
 		return fmt.Errorf("seed %d differs from the config's seed %d", m.Seed, m.Config.Seed)
-	case m.Model.Optimizer.Name != "adam":
-		return fmt.Errorf("optimizer %q is not adam", m.Model.Optimizer.Name)
+	case m.Model.Optimizer.Name != "adam" && m.Model.Optimizer.Name != "adamw" && m.Model.Optimizer.Name != "sgd":
+		return fmt.Errorf("optimizer %q is not adam, adamw or sgd", m.Model.Optimizer.Name)
 	case m.Model.Epoch < 0 || m.Model.Batch < 0 || m.Model.Optimizer.Step < 0:
 		return fmt.Errorf("model position (epoch %d, batch %d, step %d) is negative", m.Model.Epoch, m.Model.Batch, m.Model.Optimizer.Step)
 	case len(m.DatasetSHA256) != len(DatasetFiles):

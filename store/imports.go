@@ -33,21 +33,23 @@ func (db *DB) ImportRun(ctx context.Context, imp fmnist.ImportedRun, place func(
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		points, err := tx.PrepareContext(ctx, `INSERT INTO loss_points (run_id, epoch, loss) VALUES (?, ?, ?)`)
+		points, err := tx.PrepareContext(ctx, `INSERT INTO loss_points (run_id, epoch, loss, lr) VALUES (?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer points.Close()
 		for _, p := range imp.Loss {
-			if _, err := points.ExecContext(ctx, id, p.Epoch, nullIfNaN(p.Loss)); err != nil {
+			if _, err := points.ExecContext(ctx, id, p.Epoch, nullIfNaN(p.Loss), nullIfZero(p.LR)); err != nil {
 				return err
 			}
 		}
 		for _, r := range imp.Epochs {
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO epoch_results (run_id, epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, id, r.Epoch, nullIfNaN(r.TestAccuracy), nullIfNaN(r.TestLoss),
-				nullIfNaN(r.TrainLoss), nullIfNaN(r.ImagesPerSec), nullIfNaN(r.Seconds)); err != nil {
+				INSERT INTO epoch_results (run_id, epoch, test_accuracy, test_loss, train_loss, images_per_sec, seconds,
+					val_images, val_accuracy, val_loss)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.Epoch, nullIfNaN(r.TestAccuracy), nullIfNaN(r.TestLoss),
+				nullIfNaN(r.TrainLoss), nullIfNaN(r.ImagesPerSec), nullIfNaN(r.Seconds),
+				r.ValImages, valOrNull(r, r.ValAccuracy), valOrNull(r, r.ValLoss)); err != nil {
 				return err
 			}
 		}

@@ -64,13 +64,13 @@ var cnnLayers = []Layer{
 	{Kind: Dense, Weight: "fc2.weight", Bias: "fc2.bias"},
 }
 
-// ArchitectureOf returns the layers of the network named name (a
-// checkpoint's architecture string). A new preset (batch norm, other
-// widths) adds its case here; widths come from the parameters' shapes.
-func ArchitectureOf(name string) (Architecture, error) {
-	switch name {
-	case nn.Architecture:
-		return Architecture{Name: name, Layers: cnnLayers, InputMean: data.PixelMean, InputStd: data.PixelStd, Classes: 10, ImageSide: 28}, nil
+// ArchitectureOf returns the layers of the network spec describes. Widths
+// come from the parameters' shapes; dropout is not part of inference.
+// Batch norm (a BatchNorm layer after each convolution, with the running
+// statistics as its inputs) is not written yet.
+func ArchitectureOf(spec nn.Spec) (Architecture, error) {
+	if spec.BatchNorm {
+		return Architecture{}, fmt.Errorf("ONNX export of a network with batch norm is not written yet")
 	}
-	return Architecture{}, fmt.Errorf("no exporter for the network architecture %q", name)
+	return Architecture{Name: spec.Architecture(), Layers: cnnLayers, InputMean: data.PixelMean, InputStd: data.PixelStd, Classes: 10, ImageSide: 28}, nil
 }

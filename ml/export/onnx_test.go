@@ -65,7 +65,7 @@ func normalize(pixels []uint8) []float32 {
 
 func exportONNX(t *testing.T, net *nn.Network) string {
 	t.Helper()
-	arch, err := export.ArchitectureOf(nn.Architecture)
+	arch, err := export.ArchitectureOf(nn.DefaultSpec(1e-3))
 	if err != nil {
 		t.Fatal(err)
 	}
