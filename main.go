@@ -5,6 +5,8 @@
 //	fmnist prepare [flags]   download and verify the dataset
 //	fmnist train [flags]     train headless, with progress in the terminal
 //	fmnist watch [flags]     follow a server's run in the terminal
+//	fmnist export --run ID   download a run's model (bundle, ONNX, safetensors)
+//	fmnist import FILE       load a .fmnist bundle into a server as a run
 //
 // Run a subcommand with -h for its flags.
 package main
@@ -47,11 +49,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runTrain(ctx, args, stdout, stderr)
 	case "watch":
 		return runWatch(ctx, args, stdout, stderr)
+	case "export":
+		return runExport(ctx, args, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: fmnist [serve|prepare|train|watch] [flags]  (fmnist CMD -h lists a command's flags)")
+		fmt.Fprintln(stdout, "usage: fmnist [serve|prepare|train|watch|export|import] [flags]  (fmnist CMD -h lists a command's flags)")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "fmnist: unknown command %q (want serve, prepare, train or watch)\n", cmd)
+		fmt.Fprintf(stderr, "fmnist: unknown command %q (want serve, prepare, train, watch, export or import)\n", cmd)
 		return exitUsage
 	}
 }

@@ -96,7 +96,8 @@ type Service struct {
 	storeErr    error // the write the store refuses, until all are saved
 	predictions *fmnist.Predictions
 	evaluated   *evaluation
-	predictMu   sync.Mutex // one prediction at a time; guards evaluated
+	predictMu   sync.Mutex      // one prediction at a time; guards evaluated
+	confusion   ConfusionSource // nil until analytics provide confusion matrices
 
 	workers     context.Context // parent of downloads and runs; cancelled by Close
 	stopWorkers context.CancelFunc

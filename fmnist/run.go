@@ -28,6 +28,8 @@ type Run struct {
 	// Parent is where a fork left the run it came from; nil for a run
 	// started afresh.
 	Parent *ForkPoint
+	// Kind is KindTrained or KindImported ("" reads as trained).
+	Kind RunKind
 }
 
 // Duration is how long the run trained: until it ended, or until now while
@@ -134,4 +136,10 @@ type RunStore interface {
 	DeleteCheckpoint(ctx context.Context, id int64) error
 	// AddLogs stores log entries of a run, or of no run when runID is 0.
 	AddLogs(ctx context.Context, runID int64, entries []LogEntry) error
+	// ImportRun stores an imported run whole, in one transaction; place
+	// puts its checkpoint file for the new run id and returns its path.
+	ImportRun(ctx context.Context, imp ImportedRun, place func(runID int64) (string, error)) (Run, error)
+	// RunOrigin is where an imported run was made; ok is false for a run
+	// trained here.
+	RunOrigin(ctx context.Context, id int64) (o RunOrigin, ok bool, err error)
 }

@@ -6,6 +6,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -30,8 +31,12 @@ type Options struct {
 	// to ChartPoints points (at least 3: the ends and a point between), and
 	// the browser keeps the last ChartPoints. 0 means views.DefaultMaxPoints.
 	ChartPoints int
-	// BodyLimit caps request bodies, e.g. "64K". "" means 64K.
-	BodyLimit string
+	// BodyLimit caps request bodies, e.g. "64K". "" means 64K. The POST
+	// paths in Uploads take up to UploadLimit instead (bundle imports).
+	BodyLimit, UploadLimit string
+	Uploads                map[string]bool
+	// Routes registers more route groups (handlers/models) on the server.
+	Routes func(*echo.Echo)
 	// Listen is the server's address. On a loopback or wildcard address the
 	// app answers to the loopback names with its port (see hosts.go).
 	Listen net.Addr
@@ -125,6 +130,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
 	}
+	opts.UploadLimit = cmp.Or(opts.UploadLimit, opts.BodyLimit)
 	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc,
 		hub: live.NewHub(logger), hosts: guard.NewPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
@@ -166,7 +172,9 @@ func New(svc Service, opts Options) *Server {
 	}))
 	// Before anything else reads the request or sets a cookie.
 	e.Use(s.hosts.CheckHost, s.hosts.CheckOrigin)
-	e.Use(middleware.BodyLimit(opts.BodyLimit))
+	upload := func(c echo.Context) bool { return opts.Uploads[c.Request().URL.Path] }
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: opts.BodyLimit, Skipper: upload}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: opts.UploadLimit, Skipper: func(c echo.Context) bool { return !upload(c) }}))
 	e.Use(readForm)
 	e.Use(compressResponses())
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
@@ -222,6 +230,9 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
 	s.resumeRoutes(e, api)
+	if opts.Routes != nil {
+		opts.Routes(e)
+	}
 
 	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)

@@ -19,6 +19,7 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
 	"github.com/fmnist/trainer/handlers/guard"
+	"github.com/fmnist/trainer/handlers/models"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/store"
 )
@@ -156,7 +157,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("start the service: %w", err)
 	}
 	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints,
-		Listen: m.ln.Addr(), AllowedHosts: hosts})
+		Listen: m.ln.Addr(), AllowedHosts: hosts,
+		Routes: models.Routes(m.Service), Uploads: models.UploadPaths, UploadLimit: models.UploadLimit})
 	if exposed {
 		m.Logger.Warn("other machines can reach the app, which has no login; it answers only to the allowed hosts",
 			"addr", m.ln.Addr().String(), "allowed_hosts", strings.Join(m.Web.AllowedHosts(), ","))

@@ -67,7 +67,7 @@ func (db *DB) MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
 const runColumns = `id, config, status, reason, started_at, ended_at, epochs_done, test_accuracy, test_loss,
 	(SELECT max(test_accuracy) FROM epoch_results e WHERE e.run_id = runs.id),
 	(SELECT avg(images_per_sec) FROM epoch_results e WHERE e.run_id = runs.id),
-	parent_run_id, parent_checkpoint_id, fork_epoch, fork_batch`
+	parent_run_id, parent_checkpoint_id, fork_epoch, fork_batch, kind`
 
 // Run returns run id, or an ENOTFOUND error.
 func (db *DB) Run(ctx context.Context, id int64) (fmnist.Run, error) {
@@ -138,15 +138,17 @@ func scanRun(row interface{ Scan(...any) error }) (fmnist.Run, error) {
 		speed     sql.NullFloat64
 		// A fork's link; fork_epoch is NULL for a run started afresh.
 		parentRun, parentCheckpoint, forkEpoch, forkBatch sql.NullInt64
+		kind                                              string
 	)
 	if err := row.Scan(&r.ID, &cfgJSON, &status, &r.Reason, &startedAt, &endedAt, &r.EpochsDone, &accuracy, &loss,
-		&best, &speed, &parentRun, &parentCheckpoint, &forkEpoch, &forkBatch); err != nil {
+		&best, &speed, &parentRun, &parentCheckpoint, &forkEpoch, &forkBatch, &kind); err != nil {
 		return fmnist.Run{}, err
 	}
 	if err := json.Unmarshal([]byte(cfgJSON), &r.Config); err != nil {
 		return fmnist.Run{}, fmt.Errorf("run %d: decode config: %w", r.ID, err)
 	}
 	r.Status = fmnist.Status(status)
+	r.Kind = fmnist.RunKind(kind)
 	r.StartedAt = fromMillis(startedAt)
 	if endedAt.Valid {
 		r.EndedAt = fromMillis(endedAt.Int64)

@@ -49,13 +49,14 @@ type RunRow struct {
 	ImagesPerSec float64 // mean over epochs; 0 before the first
 	// Parent is where the run forked from another; nil for a fresh run.
 	Parent *fmnist.ForkPoint
+	Kind   fmnist.RunKind // imported or trained ("" reads as trained)
 }
 
 // NewRunRow turns a run summary into a row.
 func NewRunRow(s fmnist.RunSummary) RunRow {
 	r := RunRow{ID: s.ID, Status: s.Status, Reason: s.Reason, StartedAt: s.StartedAt, Config: s.Config,
 		EpochsDone: s.EpochsDone, BestAccuracy: nan(s.BestAccuracy), TestAccuracy: nan(s.TestAccuracy),
-		ImagesPerSec: s.ImagesPerSec, Parent: s.Parent}
+		ImagesPerSec: s.ImagesPerSec, Parent: s.Parent, Kind: s.Kind}
 	if !s.EndedAt.IsZero() {
 		r.Duration = s.EndedAt.Sub(s.StartedAt)
 	}

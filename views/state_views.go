@@ -90,6 +90,9 @@ func ButtonsViewOf(st fmnist.State) ButtonsView {
 	if b.CanStart && (t.Status == fmnist.StatusStopped || t.Status == fmnist.StatusInterrupted) && t.Checkpoint.Path != "" {
 		b.ResumeRunID = t.RunID
 	}
+	if t.Status.Ended() && t.Checkpoint.Path != "" {
+		b.ExportRunID = t.RunID
+	}
 	return b
 }
 

@@ -169,6 +169,9 @@ type ButtonsView struct {
 	// ResumeRunID is the stopped or interrupted run that the Resume button
 	// continues; 0 shows no button.
 	ResumeRunID int64
+	// ExportRunID is the ended run whose model the Export link downloads
+	// (a .fmnist bundle); 0 shows no link.
+	ExportRunID int64
 }
 
 // ProgressView is the live state of a training run. The zero value (Epochs

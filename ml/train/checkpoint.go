@@ -167,7 +167,18 @@ func SaveCheckpoint(path string, net *nn.Network, meta CheckpointMeta) error {
 		meta.SavedAt = time.Now().UTC()
 	}
 	adam := net.AdamState()
-	data, err := encodeCheckpoint(net.Params(), &adam, meta)
+	return WriteCheckpoint(path, net.Params(), &adam, meta)
+}
+
+// WriteCheckpoint writes params, the optimiser state adam (nil: a
+// weights-only, version-1 checkpoint) and meta to path atomically: what
+// SaveCheckpoint writes of a live network, from values read elsewhere (an
+// imported bundle).
+func WriteCheckpoint(path string, params []nn.Param, adam *nn.AdamState, meta CheckpointMeta) error {
+	if meta.SavedAt.IsZero() {
+		meta.SavedAt = time.Now().UTC()
+	}
+	data, err := encodeCheckpoint(params, adam, meta)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
