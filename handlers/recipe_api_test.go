@@ -49,7 +49,12 @@ func TestAPIStartsARecipe(t *testing.T) {
 	if st.Training.Status != string(fmnist.StatusFinished) {
 		t.Fatalf("run ended %q (%s)", st.Training.Status, st.Training.Reason)
 	}
-	if run := a.run(out.RunID); run.Config != want {
+	run := a.run(out.RunID)
+	if run.Config != want {
 		t.Errorf("stored config %+v; want %+v", run.Config, want)
+	}
+	// The loss points carry the one-cycle schedule's learning rate.
+	if len(run.Points) < 2 || run.Points[0].LR != want.LR || !(run.Points[len(run.Points)-1].LR < want.PeakLR) {
+		t.Errorf("loss points %+v; want the schedule's learning rate on each, from %g", run.Points, want.LR)
 	}
 }
