@@ -100,6 +100,31 @@ func checkJSONEvent(t *testing.T, who string, e ssetest.Event, runs ...int64) {
 		if !strict(&p) || !slices.Contains(runs, p.Run) || p.Epoch < 1 {
 			bad("want an epoch result of its run")
 		}
+	case "confusion":
+		var c struct {
+			Run      int64      `json:"run"`
+			Epoch    int        `json:"epoch"`
+			Classes  []string   `json:"classes"`
+			Matrix   [][]int    `json:"matrix"`
+			Total    int        `json:"total"`
+			Accuracy float64    `json:"accuracy"`
+			PerClass []struct{} `json:"per_class"`
+		}
+		sum, diagonal := 0, 0
+		if strict(&c) && len(c.Matrix) == 10 {
+			for i, row := range c.Matrix {
+				for j, n := range row {
+					sum += n
+					if i == j {
+						diagonal += n
+					}
+				}
+			}
+		}
+		if !slices.Contains(runs, c.Run) || c.Epoch < 1 || len(c.Classes) != 10 || len(c.PerClass) != 10 ||
+			sum != c.Total || sum == 0 || float64(diagonal)/float64(sum) != c.Accuracy {
+			bad("want a 10×10 matrix of its run that sums to its total, its diagonal the accuracy")
+		}
 	case "logs":
 		var ls []logEventJSON
 		if !strict(&ls) || len(ls) == 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/analytics"
 	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/public"
@@ -89,6 +90,7 @@ type Service interface {
 	Predictor
 	fmnist.RunReader
 	RunKeeper
+	analytics.Source
 }
 
 // Server is the HTTP handler of the app. It implements fmnist.Publisher,
@@ -99,6 +101,7 @@ type Server struct {
 	trainer     Trainer
 	predictor   Predictor
 	runs        fmnist.RunReader
+	analytics   analytics.Source
 	history     RunKeeper
 	hub         *live.Hub
 	hosts       guard.Policy
@@ -125,7 +128,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
 	}
-	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc,
+	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc, analytics: svc,
 		hub: live.NewHub(logger), hosts: guard.NewPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
@@ -222,6 +225,7 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
 	s.resumeRoutes(e, api)
+	analytics.Routes(e, api, svc)
 
 	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)

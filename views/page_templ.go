@@ -111,7 +111,15 @@ func Page(p PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</div></div> <div id=\"request-error\" role=\"alert\" class=\"fixed inset-x-4 bottom-4 z-10 hidden rounded-lg bg-red-700 px-4 py-3 text-sm text-white shadow-lg sm:left-auto sm:right-6 sm:max-w-sm\"></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</div><div class=\"min-w-0 lg:col-span-3\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = analyticsPanels(p.Analytics).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</div></div> <div id=\"request-error\" role=\"alert\" class=\"fixed inset-x-4 bottom-4 z-10 hidden rounded-lg bg-red-700 px-4 py-3 text-sm text-white shadow-lg sm:left-auto sm:right-6 sm:max-w-sm\"></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

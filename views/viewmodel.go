@@ -38,6 +38,7 @@ type PageView struct {
 	Chart       ChartView
 	Logs        []LogView // oldest first; only the last MaxLogEntries show
 	Predictions PredictionsView
+	Analytics   AnalyticsView
 }
 
 // DatasetState is where the dataset stands.

@@ -327,6 +327,7 @@ func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStat
 		Epoch: epoch, TestAccuracy: acc.Overall, TestLoss: acc.Loss, TrainLoss: stats.trainLoss,
 		ImagesPerSec: rate, Seconds: stats.duration.Seconds(),
 	})
+	r.events.Push(fmnist.EpochAnalysis{Epoch: epoch, Confusion: acc.Confusion, Correct: acc.Correct, Images: acc.Count})
 	r.logLine(fmnist.LevelInfo, "Epoch %d/%d evaluated: test accuracy %.2f%%, test loss %.4f; trained in %.1f s at %.0f img/s, evaluated in %.1f s",
 		epoch, r.cfg.Epochs, 100*acc.Overall, acc.Loss, stats.duration.Seconds(), rate, time.Since(evalStart).Seconds())
 	return false, r.saveCheckpoint(epoch, 0, epochSums{})
