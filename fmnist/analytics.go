@@ -136,6 +136,10 @@ type AnalysisReader interface {
 // AnalysisStore keeps the analyses; part of RunStore.
 type AnalysisStore interface {
 	AnalysisReader
+	WarningReader
+	// AddWarning stores a warning of run runID; an unknown run gives an
+	// ENOTFOUND Error.
+	AddWarning(ctx context.Context, runID int64, w Warning) error
 	// AddEpochAnalysis stores an epoch's analysis, replacing one of the same
 	// epoch; an unknown run gives an ENOTFOUND Error.
 	AddEpochAnalysis(ctx context.Context, runID int64, a EpochAnalysis) error

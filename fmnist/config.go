@@ -52,8 +52,8 @@ func (c Config) Validate(trainSize int) error {
 		return FieldError(FieldEpochs, "must be between 1 and 1000")
 	case c.BatchSize < 1 || c.BatchSize > 4096:
 		return FieldError(FieldBatchSize, "must be between 1 and 4096")
-	case !(c.LR > 0 && c.LR <= 1):
-		return FieldError(FieldLR, "must be greater than 0 and at most 1")
+	case !(c.LR > 0 && c.LR <= 10): // up to 10, so that a diverging run can be tried
+		return FieldError(FieldLR, "must be greater than 0 and at most 10")
 	case c.TrainLimit < 0:
 		return FieldError(FieldTrainLimit, "must be 0 (all) or a positive number of images")
 	}

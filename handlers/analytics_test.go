@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fmnist/trainer/handlers/internal/ssetest"
 )
 
 type confusionJSON struct {
@@ -90,5 +92,42 @@ func TestConfusionMatrixPerEpoch(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodGet, a.URL("/runs/"+itoa(run)+"/confusion?epoch=1"), nil)
 	if f := doWith(t, &noRedirect, req); f.Status != http.StatusSeeOther || f.Header.Get("Location") != "/runs/"+itoa(run)+"?epoch=1#confusion-panel" {
 		t.Errorf("a plain GET of the fragment: %d to %q", f.Status, f.Header.Get("Location"))
+	}
+}
+
+// A run at learning rate 10 warns (divergence) or fails (NaN) in its first
+// epoch: GET /api/runs/{id}/warnings lists it with what to try, the run
+// page shows the banner, and the stream carried it.
+func TestWarningsOfADivergingRun(t *testing.T) {
+	a := startApp(t, appConfig{prepared: true})
+	events := ssetest.Connect(t, a.client, a.URL("/events?format=json&after="+itoa(int64(a.status().LastEventID))), "")
+	run := a.startTraining(`{"epochs":1,"batch_size":4,"lr":10}`)
+	st := a.waitRunEnded(run, 60*time.Second)
+	var got struct {
+		Run      int64 `json:"run"`
+		Warnings []struct {
+			Kind, Message, Meaning, Advice string
+			Epoch                          int
+		} `json:"warnings"`
+	}
+	if code := a.getJSON("/api/runs/"+itoa(run)+"/warnings", &got); code != http.StatusOK || len(got.Warnings) == 0 {
+		t.Fatalf("GET warnings: %d %+v (run %s %q); want a warning", code, got, st.Training.Status, st.Training.Reason)
+	}
+	w := got.Warnings[0]
+	t.Logf("first warning: %+v; the run is %s", w, st.Training.Status)
+	if w.Epoch != 1 || (w.Kind != "nan" && w.Kind != "divergence") || !strings.Contains(w.Advice, "learning rate") {
+		t.Errorf("first warning %+v; want NaN or divergence in epoch 1, advising a lower learning rate", w)
+	}
+	if w.Kind == "nan" && (st.Training.Status != "failed" || !strings.Contains(st.Training.Reason, "last good checkpoint")) {
+		t.Errorf("a NaN loss: the run is %s (%q); want failed, naming the last good checkpoint", st.Training.Status, st.Training.Reason)
+	}
+	page := a.get("/runs/" + itoa(run))
+	if !strings.Contains(page.Body, `id="warnings-banner"`) || strings.Contains(page.Body, `id="warnings-banner" class="panel border-l-4 border-amber-500 bg-amber-50" role="region" aria-labelledby="warnings-title" hidden`) ||
+		!strings.Contains(page.Body, w.Message) || !strings.Contains(page.Body, `&#34;kind&#34;:&#34;warning&#34;`) {
+		t.Errorf("the run page does not show the warning banner and its marker")
+	}
+	events.WaitFor(t, "the warning event", 5*time.Second, ssetest.HasEvent("warning"))
+	if e := ssetest.Named(events.Events(), "warning"); !strings.Contains(e[0].Data, `"kind":"`+w.Kind+`"`) {
+		t.Errorf("the stream's warning %s; want the first stored one", e[0].Data)
 	}
 }

@@ -125,6 +125,16 @@ func checkJSONEvent(t *testing.T, who string, e ssetest.Event, runs ...int64) {
 			sum != c.Total || sum == 0 || float64(diagonal)/float64(sum) != c.Accuracy {
 			bad("want a 10×10 matrix of its run that sums to its total, its diagonal the accuracy")
 		}
+	case "warning":
+		var w struct {
+			Run     int64  `json:"run"`
+			Kind    string `json:"kind"`
+			Message string `json:"message"`
+			Advice  string `json:"advice"`
+		}
+		if !strict(&w) || !slices.Contains(runs, w.Run) || w.Kind == "" || w.Message == "" || w.Advice == "" {
+			bad("want a warning of its run with its message and advice")
+		}
 	case "logs":
 		var ls []logEventJSON
 		if !strict(&ls) || len(ls) == 0 {
@@ -178,7 +188,8 @@ func TestEventStreamJSON(t *testing.T) {
 		seen[e.Name] = true
 	}
 	for _, k := range fmnist.EventKinds {
-		if k != fmnist.EventLogs && !seen[string(k)] { // logs: only after a restart, below
+		// logs: only after a restart, below; warning: only from an unhealthy run (TestWarningsOfADivergingRun)
+		if k != fmnist.EventLogs && k != fmnist.EventWarning && !seen[string(k)] {
 			t.Errorf("the JSON stream carried no %s event", k)
 		}
 	}

@@ -64,6 +64,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 		}
 		p.Chart.Markers = markers
 		p.Analytics, err = analytics.View(ctx, s.analytics, st.Training.RunID, "")
+		p.Chart.Markers = append(p.Chart.Markers, p.Analytics.WarningMarkers()...)
 		return err
 	})
 	return p, err

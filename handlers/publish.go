@@ -48,6 +48,9 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.EpochAnalysis:
 			page, data := analytics.ConfusionEvent(u.RunID, e)
 			s.send(fmnist.EventConfusion, u.RunID, page, data)
+		case fmnist.Warning:
+			page, data := analytics.WarningEvent(u.RunID, e)
+			s.send(fmnist.EventWarning, u.RunID, page, data)
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed, statusRun = true, true, u.RunID
 		}

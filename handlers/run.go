@@ -103,6 +103,7 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		if v.Analytics, err = analytics.View(ctx, s.analytics, id, c.QueryParam("epoch")); err != nil {
 			return err
 		}
+		v.Loss.Markers = append(v.Loss.Markers, v.Analytics.WarningMarkers()...)
 		if st.Training.RunID == id && st.Training.Running() {
 			v.Live, v.LastEventID = true, s.hub.LastID()
 			v.Status, v.Progress = views.StatusViewOf(st), views.ProgressViewOf(st.Training)

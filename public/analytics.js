@@ -50,5 +50,11 @@
   // panels unregistered from the event stream.
   if (window.htmx) htmx.onLoad(function (root) { setTimeout(function () { drawIn(root); }, 0); });
   else document.querySelectorAll('[data-heatmap]').forEach(draw);
+  // A warning arrived: the banner shows.
+  document.body.addEventListener('htmx:sseMessage', function (evt) {
+    if (evt.target.id !== 'warning-list') return;
+    var banner = document.getElementById('warnings-banner');
+    if (banner) banner.hidden = false;
+  });
   window.addEventListener('resize', function () { drawn.forEach(function (c) { c.resize(); }); });
 })();

@@ -111,3 +111,25 @@ func TestEpochAnalysisTakesAtMost2KBPerEpoch(t *testing.T) {
 		t.Errorf("an epoch's analysis takes %.0f bytes of database, want at most 2,048", perEpoch)
 	}
 }
+
+func TestWarningsReadBackInOrder(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	run, _ := db.CreateRun(ctx, testConfig(), t0)
+	want := []fmnist.Warning{
+		{Kind: fmnist.WarnDivergence, Epoch: 1, Batch: 51, X: 0.4, Message: "diverging", Time: t0},
+		{Kind: fmnist.WarnPlateau, Epoch: 2, X: 2, Message: "flat", Time: t0.Add(time.Minute)},
+	}
+	for _, w := range want {
+		if err := db.AddWarning(ctx, run.ID, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Warnings(ctx, run.ID)
+	if err != nil || len(got) != 2 || got[0].Message != "diverging" || got[1].Kind != fmnist.WarnPlateau || !got[1].Time.Equal(want[1].Time) || got[0].X != 0.4 {
+		t.Errorf("Warnings = %+v, %v; want %+v", got, err, want)
+	}
+	if err := db.AddWarning(ctx, 99, want[0]); fmnist.ErrorCode(err) != fmnist.ENOTFOUND {
+		t.Errorf("a warning of an unknown run: %v, want ENOTFOUND", err)
+	}
+}

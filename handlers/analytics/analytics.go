@@ -22,6 +22,7 @@ import (
 // runs give an ENOTFOUND fmnist.Error.
 type Source interface {
 	fmnist.AnalysisReader
+	fmnist.WarningReader
 }
 
 // Routes registers the analytics routes on e (pages and fragments) and api
@@ -31,6 +32,7 @@ func Routes(e *echo.Echo, api *echo.Group, src Source) {
 	getOrHead := []string{http.MethodGet, http.MethodHead}
 	e.Match(getOrHead, "/runs/:id/confusion", h.confusionFragment)
 	api.Match(getOrHead, "/runs/:id/epochs/:n/confusion", h.apiConfusion)
+	api.Match(getOrHead, "/runs/:id/warnings", h.apiWarnings)
 }
 
 type handler struct{ src Source }
@@ -45,8 +47,37 @@ func View(ctx context.Context, src Source, runID int64, epochParam string) (view
 	if err != nil {
 		return views.AnalyticsView{}, fmt.Errorf("read the confusion matrices of run %d: %w", runID, err)
 	}
+	warnings, err := src.Warnings(ctx, runID)
+	if err != nil {
+		return views.AnalyticsView{}, fmt.Errorf("read the warnings of run %d: %w", runID, err)
+	}
 	epoch, _ := strconv.Atoi(epochParam)
-	return views.AnalyticsView{Run: runID, Confusion: views.ConfusionViewOf(runID, analyses, max(epoch, 0))}, nil
+	return views.AnalyticsView{Run: runID, Confusion: views.ConfusionViewOf(runID, analyses, max(epoch, 0)), Warnings: warnings}, nil
+}
+
+// WarningEvent is the live "warning" event: an item for the page's banner
+// and the API's JSON for scripts.
+func WarningEvent(runID int64, w fmnist.Warning) (templ.Component, any) {
+	return views.WarningItem(w), warningOf(runID, w)
+}
+
+func (h handler) apiWarnings(c echo.Context) error {
+	id, err := runID(c)
+	if err != nil {
+		return err
+	}
+	ws, err := h.src.Warnings(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Run      int64     `json:"run"`
+		Warnings []Warning `json:"warnings"`
+	}{Run: id, Warnings: []Warning{}}
+	for _, w := range ws {
+		out.Warnings = append(out.Warnings, warningOf(id, w))
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // ConfusionEvent is the live "confusion" event of an analysis just

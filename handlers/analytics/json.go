@@ -1,6 +1,10 @@
 package analytics
 
-import "github.com/fmnist/trainer/fmnist"
+import (
+	"time"
+
+	"github.com/fmnist/trainer/fmnist"
+)
 
 // Confusion is the JSON of an epoch's confusion matrix: rows are the true
 // class, columns the predicted class, in the order of Classes.
@@ -46,4 +50,23 @@ func confusionOf(runID int64, a fmnist.EpochAnalysis) Confusion {
 		out.MostConfused = append(out.MostConfused, ConfusedPair(p))
 	}
 	return out
+}
+
+// Warning is the JSON of a training-health warning.
+type Warning struct {
+	Run     int64     `json:"run"`
+	Kind    string    `json:"kind"`
+	Epoch   int       `json:"epoch"`
+	Batch   int       `json:"batch"`
+	X       float64   `json:"x"` // where on the loss curve, in epochs
+	Message string    `json:"message"`
+	Meaning string    `json:"meaning"`
+	Advice  string    `json:"advice"`
+	Time    time.Time `json:"time"`
+}
+
+func warningOf(runID int64, w fmnist.Warning) Warning {
+	meaning, advice := w.Kind.Meaning()
+	return Warning{Run: runID, Kind: string(w.Kind), Epoch: w.Epoch, Batch: w.Batch, X: w.X,
+		Message: w.Message, Meaning: meaning, Advice: advice, Time: w.Time.UTC()}
 }

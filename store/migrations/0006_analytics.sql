@@ -18,3 +18,17 @@ CREATE TABLE epoch_correct (
     bits   BLOB    NOT NULL,
     PRIMARY KEY (run_id, epoch)
 ) STRICT;
+
+-- Training-health warnings (fmnist.Warning), in the order they were found.
+CREATE TABLE warnings (
+    id      INTEGER PRIMARY KEY,
+    run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    kind    TEXT    NOT NULL,
+    epoch   INTEGER NOT NULL,
+    batch   INTEGER NOT NULL,
+    x       REAL    NOT NULL, -- where on the loss curve, as loss_points.epoch
+    message TEXT    NOT NULL,
+    time    INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX warnings_run ON warnings (run_id, id);
