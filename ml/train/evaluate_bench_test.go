@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/ml/nn"
 )
@@ -68,4 +69,57 @@ func accuracyOnly(net *nn.Network, set *data.Set) (float64, error) {
 		lossSum -= math.Log(max(float64(probs[label]), 1e-12))
 	})
 	return float64(correct) / float64(set.Count), err
+}
+
+// BenchmarkEvaluateBookkeeping is the per-image work after the forward pass
+// over 10,000 images' probabilities, without the forward pass: the part
+// the confusion matrix and the bitset add to, measurable on a busy machine
+// where BenchmarkEvaluate's seconds-long forward passes are too noisy.
+func BenchmarkEvaluateBookkeeping(b *testing.B) {
+	const n = 10_000
+	probs := make([]float32, n*10)
+	labels := make([]uint8, n)
+	for i := range n {
+		labels[i] = uint8(i % 10)
+		for c := range 10 {
+			probs[i*10+c] = float32((i*7+c*3)%11) / 55
+		}
+	}
+	b.Run("accuracy", func(b *testing.B) {
+		for b.Loop() {
+			var correct int
+			var perClassCorrect, perClassTotal [10]int
+			var lossSum float64
+			for i := range n {
+				p, label := probs[i*10:i*10+10], int(labels[i])
+				perClassTotal[label]++
+				if nn.IndexOfMax(p) == label {
+					correct++
+					perClassCorrect[label]++
+				}
+				lossSum -= math.Log(max(float64(p[label]), 1e-12))
+			}
+		}
+	})
+	b.Run("analysis", func(b *testing.B) {
+		for b.Loop() {
+			var correct int
+			var perClassCorrect, perClassTotal [10]int
+			var lossSum float64
+			var confusion fmnist.Confusion
+			right := fmnist.NewBitset(n)
+			for i := range n {
+				p, label := probs[i*10:i*10+10], int(labels[i])
+				predicted := nn.IndexOfMax(p)
+				perClassTotal[label]++
+				confusion[label][predicted]++
+				if predicted == label {
+					correct++
+					perClassCorrect[label]++
+					right.Set(i)
+				}
+				lossSum -= math.Log(max(float64(p[label]), 1e-12))
+			}
+		}
+	})
 }
