@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -89,5 +90,36 @@ func browserConfusion(t *testing.T, javaScript bool) {
 	}
 	b.screenshot(t, "3-run-page")
 	b.checkAccessible(t, "a run page with a confusion matrix")
+	b.checkClean(t)
+}
+
+// TestBrowserWarningBanner trains at learning rate 10 with the dashboard
+// open: the banner says what went wrong, what it means and what to try
+// (live with JavaScript; after the refresh without), and the run page has it.
+func TestBrowserWarningBanner(t *testing.T) { browserWarningBanner(t, true) }
+
+func TestBrowserWarningBannerWithoutJavaScript(t *testing.T) { browserWarningBanner(t, false) }
+
+func browserWarningBanner(t *testing.T, javaScript bool) {
+	b, origin := startBrowserTest(t, javaScript)
+	b.navigate(t, origin+"/")
+	if b.evalBool(t, "document.getElementById('warnings-banner').checkVisibility()") {
+		t.Error("the warnings banner shows before any warning")
+	}
+	browserTrainRuns(t, origin, `{"epochs":1,"train_limit":512,"batch_size":4,"lr":10}`)
+	if !javaScript {
+		b.navigate(t, origin+"/")
+	}
+	shown := "document.getElementById('warnings-banner').checkVisibility() && document.querySelectorAll('#warning-list li').length > 0"
+	b.waitFor(t, "the warnings banner", browserStepTimeout, shown)
+	text := b.eval(t, "document.getElementById('warnings-banner').textContent")
+	if !strings.Contains(text, "Try:") || !strings.Contains(strings.ToLower(text), "learning rate") {
+		t.Errorf("the banner %q does not say what to try", strings.Join(strings.Fields(text), " "))
+	}
+	b.screenshot(t, "1-dashboard-warning")
+	b.checkAccessible(t, "the dashboard with a warning")
+	b.navigate(t, origin+"/runs/1")
+	b.waitFor(t, "the run page's banner", browserStepTimeout, shown)
+	b.screenshot(t, "2-run-page-warning")
 	b.checkClean(t)
 }

@@ -1,7 +1,7 @@
 // The model analytics panels: the confusion heatmap, drawn from the
 // options the server writes in data-heatmap (views.ConfusionChartOptions),
 // again whenever htmx swaps a new panel in (the epoch picker, the live
-// "confusion" event). A click on a cell lists its images.
+// "confusion" event).
 (function () {
   'use strict';
   var drawn = [];
@@ -21,12 +21,8 @@
     }
     var chart = echarts.init(node);
     chart.setOption(option);
-    var run = node.getAttribute('data-run'), epoch = node.getAttribute('data-epoch');
-    chart.on('click', function (p) {
-      var v = p.value || (p.data && p.data.value);
-      if (!v || v[0] === v[1] || !v[2]) return; // the diagonal and empty cells list nothing
-      location.href = '/runs/' + run + '/examples?epoch=' + epoch + '&true=' + v[1] + '&pred=' + v[0];
-    });
+    // A click on a cell will list its images (views.ExamplesURL) once the
+    // misclassified-examples page exists.
     drawn.push(chart);
   }
 
