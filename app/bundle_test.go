@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -87,7 +88,7 @@ func TestExportDeleteImportPredictsTheSame(t *testing.T) {
 			t.Errorf("image %d: imported run predicts %v, the original %v", indices[i], after.Items[i].Probabilities, before.Items[i].Probabilities)
 		}
 	}
-	if before.Accuracy != after.Accuracy {
+	if !reflect.DeepEqual(before.Accuracy, after.Accuracy) {
 		t.Errorf("test accuracy %+v after import, %+v before", after.Accuracy, before.Accuracy)
 	}
 	gotLoss, _ := svc.LossPoints(ctx, run.ID)

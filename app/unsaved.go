@@ -33,6 +33,14 @@ type (
 		runID  int64
 		result fmnist.EpochResult
 	}
+	analysisWrite struct {
+		runID    int64
+		analysis fmnist.EpochAnalysis
+	}
+	warningWrite struct {
+		runID   int64
+		warning fmnist.Warning
+	}
 	checkpointWrite struct {
 		runID int64
 		ckpt  fmnist.Checkpoint // Path, Epoch, Batch and CreatedAt
@@ -57,6 +65,14 @@ func (w epochWrite) save(ctx context.Context, st fmnist.RunStore) error {
 	return st.AddEpochResult(ctx, w.runID, w.result)
 }
 
+func (w analysisWrite) save(ctx context.Context, st fmnist.RunStore) error {
+	return st.AddEpochAnalysis(ctx, w.runID, w.analysis)
+}
+
+func (w warningWrite) save(ctx context.Context, st fmnist.RunStore) error {
+	return st.AddWarning(ctx, w.runID, w.warning)
+}
+
 func (w checkpointWrite) save(ctx context.Context, st fmnist.RunStore) error {
 	return st.AddCheckpoint(ctx, w.runID, w.ckpt.Path, w.ckpt.Epoch, w.ckpt.Batch, w.ckpt.CreatedAt)
 }
@@ -69,12 +85,16 @@ func (w pointsWrite) size() int     { return len(w.points) }
 func (w logsWrite) size() int       { return len(w.entries) }
 func (w epochWrite) size() int      { return 1 }
 func (w checkpointWrite) size() int { return 1 }
+func (w analysisWrite) size() int   { return 1 }
+func (w warningWrite) size() int    { return 1 }
 func (w statusWrite) size() int     { return 1 }
 
 func (w pointsWrite) what() string     { return "loss points" }
 func (w logsWrite) what() string       { return "log entries" }
 func (w epochWrite) what() string      { return "an epoch result" }
 func (w checkpointWrite) what() string { return "a checkpoint record" }
+func (w analysisWrite) what() string   { return "an epoch's confusion matrix" }
+func (w warningWrite) what() string    { return "a training warning" }
 func (w statusWrite) what() string     { return "the run status" }
 
 // writesOf is what events of run runID (0: no run) leave in the store:
@@ -95,6 +115,10 @@ func writesOf(runID int64, events []fmnist.Event) []write {
 			logs = append(logs, e)
 		case fmnist.EpochResult:
 			out = append(out, epochWrite{runID, e})
+		case fmnist.EpochAnalysis:
+			out = append(out, analysisWrite{runID, e})
+		case fmnist.Warning:
+			out = append(out, warningWrite{runID, e})
 		case fmnist.CheckpointSaved:
 			out = append(out, checkpointWrite{runID, fmnist.Checkpoint{RunID: runID, Path: e.Path, Epoch: e.Epoch, Batch: e.Batch, CreatedAt: now}})
 		case fmnist.StatusChange:

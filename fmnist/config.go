@@ -75,8 +75,8 @@ func checkRanges(c Config, _ int, errs *FieldErrors) {
 	if c.BatchSize < 1 || c.BatchSize > 4096 {
 		errs.Add(FieldBatchSize, "must be between 1 and 4096")
 	}
-	if !(c.LR > 0 && c.LR <= 1) {
-		errs.Add(FieldLR, "must be greater than 0 and at most 1")
+	if !(c.LR > 0 && c.LR <= 10) { // up to 10, so that a diverging run can be tried
+		errs.Add(FieldLR, "must be greater than 0 and at most 10")
 	}
 	if c.TrainLimit < 0 {
 		errs.Add(FieldTrainLimit, "must be 0 (all) or a positive number of images")

@@ -10,11 +10,11 @@ import (
 // error still reads as one EINVALID Error about the first.
 func TestValidateReportsEveryBadField(t *testing.T) {
 	c := DefaultConfig()
-	c.Epochs, c.LR, c.TrainLimit = 0, 5, -1
+	c.Epochs, c.LR, c.TrainLimit = 0, 50, -1
 	err := c.Validate(0)
 	want := []FieldProblem{
 		{FieldEpochs, "must be between 1 and 1000"},
-		{FieldLR, "must be greater than 0 and at most 1"},
+		{FieldLR, "must be greater than 0 and at most 10"},
 		{FieldTrainLimit, "must be 0 (all) or a positive number of images"},
 	}
 	if got := Problems(err); !reflect.DeepEqual(got, want) {

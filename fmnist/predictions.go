@@ -28,6 +28,10 @@ type Accuracy struct {
 	Loss     float64             // mean cross-entropy
 	PerClass [NumClasses]float64 // fraction correct among the images of each class
 	Count    int                 // images evaluated
+	// Confusion counts the answers by true and predicted class, and Correct
+	// has a bit per image, set where it was right (see EpochAnalysis).
+	Confusion Confusion
+	Correct   Bitset
 }
 
 // Predictions are a model's answers on some test images, with its accuracy

@@ -115,6 +115,7 @@ type RunReader interface {
 type RunStore interface {
 	RunReader
 	RunHistory
+	AnalysisStore
 	CreateRun(ctx context.Context, cfg Config, startedAt time.Time) (Run, error)
 	// ForkRun stores a new run like CreateRun, linked to where it forked.
 	ForkRun(ctx context.Context, cfg Config, startedAt time.Time, parent ForkPoint) (Run, error)

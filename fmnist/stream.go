@@ -16,12 +16,15 @@ const (
 	EventLogs        EventKind = "logs"        // the log list's lines, replacing them (see Snapshot)
 	EventLoss        EventKind = "loss"        // JSON: one point of the loss curve
 	EventEpoch       EventKind = "epoch"       // JSON: one epoch's evaluation
+	EventConfusion   EventKind = "confusion"   // the confusion-matrix panel of the epoch just evaluated
+	EventWarning     EventKind = "warning"     // a training-health warning, appended to the banner
 )
 
 // EventKinds lists every kind the stream carries; the page subscribes to
 // exactly these.
 var EventKinds = []EventKind{
 	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLogs, EventLoss, EventEpoch,
+	EventConfusion, EventWarning,
 }
 
 // Snapshot reports whether an event of this kind replaces the ones before

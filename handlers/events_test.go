@@ -15,7 +15,7 @@ import (
 
 // replayable are the events a resuming viewer gets all of; of the others
 // (snapshots of a panel) it gets only the newest.
-var replayable = map[string]bool{"loss": true, "log": true, "epoch": true}
+var replayable = map[string]bool{"loss": true, "log": true, "epoch": true, "confusion": true}
 
 // lossEventJSON is the "loss" event's payload.
 type lossEventJSON struct {
@@ -56,7 +56,7 @@ func checkStream(t *testing.T, who string, evs []ssetest.Event, runID int64) {
 	t.Helper()
 	known := map[string]string{
 		"status": `id="status-line"`, "progress": `id="progress`, "dataset": `id="dataset-panel"`,
-		"predictions": `id="predictions-panel"`, "log": "<", "loss": "", "epoch": "",
+		"predictions": `id="predictions-panel"`, "log": "<", "loss": "", "epoch": "", "confusion": `id="confusion-panel"`, "warning": `class="warning`,
 	}
 	for i, e := range evs {
 		if !e.HasID {

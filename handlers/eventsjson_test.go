@@ -100,6 +100,41 @@ func checkJSONEvent(t *testing.T, who string, e ssetest.Event, runs ...int64) {
 		if !strict(&p) || !slices.Contains(runs, p.Run) || p.Epoch < 1 {
 			bad("want an epoch result of its run")
 		}
+	case "confusion":
+		var c struct {
+			Run      int64      `json:"run"`
+			Epoch    int        `json:"epoch"`
+			Classes  []string   `json:"classes"`
+			Matrix   [][]int    `json:"matrix"`
+			Total    int        `json:"total"`
+			Accuracy float64    `json:"accuracy"`
+			PerClass []struct{} `json:"per_class"`
+		}
+		sum, diagonal := 0, 0
+		if strict(&c) && len(c.Matrix) == 10 {
+			for i, row := range c.Matrix {
+				for j, n := range row {
+					sum += n
+					if i == j {
+						diagonal += n
+					}
+				}
+			}
+		}
+		if !slices.Contains(runs, c.Run) || c.Epoch < 1 || len(c.Classes) != 10 || len(c.PerClass) != 10 ||
+			sum != c.Total || sum == 0 || float64(diagonal)/float64(sum) != c.Accuracy {
+			bad("want a 10×10 matrix of its run that sums to its total, its diagonal the accuracy")
+		}
+	case "warning":
+		var w struct {
+			Run     int64  `json:"run"`
+			Kind    string `json:"kind"`
+			Message string `json:"message"`
+			Advice  string `json:"advice"`
+		}
+		if !strict(&w) || !slices.Contains(runs, w.Run) || w.Kind == "" || w.Message == "" || w.Advice == "" {
+			bad("want a warning of its run with its message and advice")
+		}
 	case "logs":
 		var ls []logEventJSON
 		if !strict(&ls) || len(ls) == 0 {
@@ -153,7 +188,8 @@ func TestEventStreamJSON(t *testing.T) {
 		seen[e.Name] = true
 	}
 	for _, k := range fmnist.EventKinds {
-		if k != fmnist.EventLogs && !seen[string(k)] { // logs: only after a restart, below
+		// logs: only after a restart, below; warning: only from an unhealthy run (TestWarningsOfADivergingRun)
+		if k != fmnist.EventLogs && k != fmnist.EventWarning && !seen[string(k)] {
 			t.Errorf("the JSON stream carried no %s event", k)
 		}
 	}

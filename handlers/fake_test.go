@@ -57,6 +57,10 @@ func (f *fakeService) LossPoints(context.Context, int64) ([]fmnist.LossPoint, er
 func (f *fakeService) EpochResults(context.Context, int64) ([]fmnist.EpochResult, error) {
 	return nil, nil
 }
+func (f *fakeService) EpochAnalyses(context.Context, int64) ([]fmnist.EpochAnalysis, error) {
+	return nil, nil
+}
+func (f *fakeService) Warnings(context.Context, int64) ([]fmnist.Warning, error) { return nil, nil }
 func (f *fakeService) Checkpoints(context.Context, int64) ([]fmnist.Checkpoint, error) {
 	return nil, nil
 }
@@ -186,6 +190,8 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 			fmnist.LossPoint{Epoch: 0.1, Loss: 2.3},
 			fmnist.LogEntry{Time: now, Level: fmnist.LevelInfo, Message: "batch 1"},
 			fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.5},
+			fmnist.EpochAnalysis{Epoch: 1, Confusion: fmnist.Confusion{{1}}, Correct: fmnist.Bitset{1}, Images: 1},
+			fmnist.Warning{Kind: fmnist.WarnPlateau, Epoch: 1, X: 1, Message: "plateau"},
 			fmnist.CheckpointSaved{Path: "run-1.ckpt", Epoch: 1},
 		},
 		State: readyState,

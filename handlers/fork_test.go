@@ -50,7 +50,7 @@ func TestForkFromTheRunPage(t *testing.T) {
 	}{
 		{"no checkpoint", form("", "", ""), http.StatusUnprocessableEntity, "Checkpoint is not one of the run"},
 		{"a learning rate that is no number", form(epoch1, "fast", ""), http.StatusUnprocessableEntity, "Learning rate must be a number"},
-		{"a learning rate out of range", form(epoch1, "2", ""), http.StatusUnprocessableEntity, "Learning rate must be greater than 0"},
+		{"a learning rate out of range", form(epoch1, "20", ""), http.StatusUnprocessableEntity, "Learning rate must be greater than 0"},
 		{"epochs that are no number", form(epoch1, "", "1.5"), http.StatusUnprocessableEntity, "Epochs must be a whole number"},
 		{"the last checkpoint without more epochs", form(epoch2, "", ""), http.StatusUnprocessableEntity, "epochs"},
 		{"a checkpoint of another run", form("999", "", ""), http.StatusNotFound, "has no checkpoint 999"},

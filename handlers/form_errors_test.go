@@ -21,12 +21,12 @@ var badTrainingForm = url.Values{
 func TestAPIReportsEveryBadField(t *testing.T) {
 	a := startApp(t, appConfig{prepared: true})
 	var e errorJSON
-	r := a.postJSON("/api/training", `{"epochs":0,"lr":5,"train_limit":-1}`, &e)
+	r := a.postJSON("/api/training", `{"epochs":0,"lr":50,"train_limit":-1}`, &e)
 	var got []string
 	for _, f := range e.Error.Fields {
 		got = append(got, f.Field+": "+f.Message)
 	}
-	want := []string{"epochs: must be between 1 and 1000", "lr: must be greater than 0 and at most 1",
+	want := []string{"epochs: must be between 1 and 1000", "lr: must be greater than 0 and at most 10",
 		"train_limit: must be 0 (all) or a positive number of images"}
 	if r.Status != http.StatusUnprocessableEntity || e.Error.Field != fmnist.FieldEpochs || strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("status %d, error %+v; want 422, field epochs, fields %q", r.Status, e.Error, want)

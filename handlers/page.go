@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/analytics"
 	"github.com/fmnist/trainer/views"
 	"github.com/fmnist/trainer/views/downsample"
 )
@@ -20,6 +21,11 @@ func (s *Server) page(c echo.Context) error {
 	p, err := s.pageData(c.Request().Context())
 	if err != nil {
 		return err
+	}
+	if epoch := c.QueryParam("epoch"); epoch != "" { // the no-JS epoch picker
+		if p.Analytics, err = analytics.View(c.Request().Context(), s.analytics, p.Analytics.Run, epoch); err != nil {
+			return err
+		}
 	}
 	p.CSRF, p.Chart.Smooth = csrfToken(c), smoothParam(c)
 	if q := c.QueryParams(); q.Has(fmnist.FieldEpochs) {
@@ -67,7 +73,9 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			TabTitle:    views.TabTitle(st),
 		}
 		p.Chart.Markers = markers
-		return nil
+		p.Analytics, err = analytics.View(ctx, s.analytics, st.Training.RunID, "")
+		p.Chart.Markers = append(p.Chart.Markers, p.Analytics.WarningMarkers()...)
+		return err
 	})
 	return p, err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/analytics"
 	"github.com/fmnist/trainer/handlers/apijson"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/views"
@@ -50,6 +51,12 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.EpochResult:
 			progressed, pillChanged, statusRun = true, true, u.RunID
 			s.sendJSON(fmnist.EventEpoch, u.RunID, apijson.EpochEvent{Run: u.RunID, EpochResult: apijson.EpochResultOf(e)})
+		case fmnist.EpochAnalysis:
+			page, data := analytics.ConfusionEvent(u.RunID, e)
+			s.send(fmnist.EventConfusion, u.RunID, page, data)
+		case fmnist.Warning:
+			page, data := analytics.WarningEvent(u.RunID, e)
+			s.send(fmnist.EventWarning, u.RunID, page, data)
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed, statusRun = true, true, u.RunID
 		}

@@ -238,7 +238,7 @@ func TestTrainingFormRejectsBadValues(t *testing.T) {
 		{url.Values{"epochs": {"1"}, "batch_size": {"-5"}}, "batch_size", "Must be between 1 and 4096"},
 		{url.Values{"epochs": {"1"}, "batch_size": {"3.5"}}, "batch_size", "Must be a whole number"},
 		{url.Values{"epochs": {"1"}, "lr": {"fast"}}, "lr", "Must be a number such as 0.001"},
-		{url.Values{"epochs": {"1"}, "lr": {"2"}}, "lr", "Must be greater than 0 and at most 1"},
+		{url.Values{"epochs": {"1"}, "lr": {"20"}}, "lr", "Must be greater than 0 and at most 10"},
 		{url.Values{"epochs": {"1"}, "train_limit": {"-1"}}, "train_limit", "Must be 0 (all) or a positive number"},
 		// Checks that need the dataset: 512 training images.
 		{url.Values{"epochs": {"1"}, "train_limit": {"100000"}}, "train_limit", "larger than the training set (512 images)"},

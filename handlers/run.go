@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/analytics"
 	"github.com/fmnist/trainer/views"
 )
 
@@ -99,6 +100,10 @@ func (s *Server) runView(c echo.Context, id int64) (views.RunView, error) {
 		if v.Logs, err = s.runLogView(c, id); err != nil {
 			return err
 		}
+		if v.Analytics, err = analytics.View(ctx, s.analytics, id, c.QueryParam("epoch")); err != nil {
+			return err
+		}
+		v.Loss.Markers = append(v.Loss.Markers, v.Analytics.WarningMarkers()...)
 		if st.Training.RunID == id && st.Training.Running() {
 			v.Live, v.LastEventID = true, s.hub.LastID()
 			v.Status, v.Progress = views.StatusViewOf(st), views.ProgressViewOf(st)

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/handlers/analytics"
 	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/public"
@@ -94,6 +95,7 @@ type Service interface {
 	Predictor
 	fmnist.RunReader
 	RunKeeper
+	analytics.Source
 }
 
 // Server is the HTTP handler of the app. It implements fmnist.Publisher,
@@ -104,6 +106,7 @@ type Server struct {
 	trainer     Trainer
 	predictor   Predictor
 	runs        fmnist.RunReader
+	analytics   analytics.Source
 	history     RunKeeper
 	hub         *live.Hub
 	hosts       guard.Policy
@@ -131,7 +134,7 @@ func New(svc Service, opts Options) *Server {
 		opts.BodyLimit = "64K"
 	}
 	opts.UploadLimit = cmp.Or(opts.UploadLimit, opts.BodyLimit)
-	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc,
+	s := &Server{echo: echo.New(), state: svc, trainer: svc, predictor: svc, runs: svc, history: svc, analytics: svc,
 		hub: live.NewHub(logger), hosts: guard.NewPolicy(opts.Listen, opts.AllowedHosts),
 		log: logger, chartPoints: opts.ChartPoints}
 	for _, k := range fmnist.EventKinds {
@@ -233,6 +236,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.Routes != nil {
 		opts.Routes(e)
 	}
+	analytics.Routes(e, api, svc)
 
 	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)

@@ -134,7 +134,7 @@
       return {
         silent: true, symbol: 'none', animation: false,
         data: markers.map(function (m) {
-          var color = m.kind === 'resume' ? '#ea580c' : '#94a3b8';
+          var color = m.kind === 'resume' ? '#ea580c' : m.kind === 'warning' ? '#dc2626' : '#94a3b8';
           return {
             xAxis: m.x, name: m.label,
             lineStyle: { color: color, type: 'dashed', width: 1 },

@@ -78,6 +78,9 @@ func (db *DB) ResumeRun(ctx context.Context, r fmnist.Resume, cfg fmnist.Config)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM epoch_results WHERE run_id = ? AND epoch > ?`, r.RunID, epochsDone); err != nil {
 			return err
 		}
+		if err := dropAnalysesAfter(ctx, tx, r.RunID, epochsDone); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `
 			UPDATE runs SET status = ?2, config = ?3, reason = '', ended_at = NULL,
 				epochs_done = coalesce((SELECT max(epoch) FROM epoch_results WHERE run_id = ?1), 0),

@@ -89,6 +89,13 @@ func LossChartOptions(points []LossPoint) (string, error) {
 // interval, monotone smoothing, the chart-wide font, and a tooltip drawn on the canvas (the
 // default HTML tooltip writes style attributes, which the CSP blocks).
 type lossChartVisitor struct {
+	styledChartVisitor
+}
+
+// styledChartVisitor gives a chart the page's font and a tooltip drawn on
+// the canvas (the default HTML tooltip writes style attributes, which the
+// CSP blocks).
+type styledChartVisitor struct {
 	charts.BaseConfigurationVisitor
 }
 
@@ -123,7 +130,7 @@ func (lossChartVisitor) VisitSeriesOpt(series charts.MultiSeries) interface{} {
 	return out
 }
 
-func (lossChartVisitor) VisitTooltipOpt(tooltip opts.Tooltip) interface{} {
+func (styledChartVisitor) VisitTooltipOpt(tooltip opts.Tooltip) interface{} {
 	m, err := toMap(tooltip)
 	if err != nil {
 		return tooltip
@@ -132,7 +139,7 @@ func (lossChartVisitor) VisitTooltipOpt(tooltip opts.Tooltip) interface{} {
 	return m
 }
 
-func (lossChartVisitor) Visit(chart map[string]interface{}) {
+func (styledChartVisitor) Visit(chart map[string]interface{}) {
 	chart["textStyle"] = map[string]interface{}{"fontFamily": chartFont, "fontSize": 12, "color": chartTextColor}
 }
 

@@ -101,6 +101,10 @@ func Page(p PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
+			templ_7745c5c3_Err = WarningsBanner(p.Analytics).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			templ_7745c5c3_Err = lossChart(p.Chart).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -117,7 +121,15 @@ func Page(p PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</div></div> <div id=\"request-error\" role=\"alert\" class=\"fixed inset-x-4 bottom-4 z-10 hidden rounded-lg bg-red-700 px-4 py-3 text-sm text-white shadow-lg sm:left-auto sm:right-6 sm:max-w-sm\"></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</div><div class=\"min-w-0 lg:col-span-3\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = analyticsPanels(p.Analytics).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</div></div> <div id=\"request-error\" role=\"alert\" class=\"fixed inset-x-4 bottom-4 z-10 hidden rounded-lg bg-red-700 px-4 py-3 text-sm text-white shadow-lg sm:left-auto sm:right-6 sm:max-w-sm\"></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -151,7 +163,7 @@ func refreshNotice() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<noscript class=\"block\"><p id=\"refresh-notice\" class=\"rounded-lg bg-amber-50 p-3 text-sm text-amber-800 ring-1 ring-amber-200\">JavaScript is off, so this page reloads every 3 seconds while something runs: what you type in the training form is reset. Fill it in once the run has ended.</p></noscript>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<noscript class=\"block\"><p id=\"refresh-notice\" class=\"rounded-lg bg-amber-50 p-3 text-sm text-amber-800 ring-1 ring-amber-200\">JavaScript is off, so this page reloads every 3 seconds while something runs: what you type in the training form is reset. Fill it in once the run has ended.</p></noscript>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -123,6 +123,8 @@ type RunView struct {
 	PredictionError string
 	// Fork is the fork form that was sent and refused; zero otherwise.
 	Fork ForkForm
+	// Analytics are the run's confusion matrix and the like.
+	Analytics AnalyticsView
 }
 
 // ForkForm is a checkpoint's fork form as it was sent, with why the fork

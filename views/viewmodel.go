@@ -40,7 +40,8 @@ type PageView struct {
 	Predictions PredictionsView
 	// TabTitle is the tab's title before the app's name (see TabTitle);
 	// "" reads as "Dashboard".
-	TabTitle string
+	TabTitle  string
+	Analytics AnalyticsView
 }
 
 func (p PageView) title() string {

@@ -120,7 +120,7 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 			srcs = append(srcs, src)
 		}
 		want := strings.Join([]string{public.URL("htmx.min.js"), public.URL("sse.js"), public.URL("echarts.min.js"),
-			public.URL("chart-controls.js"), public.URL("app.js")}, " ")
+			public.URL("chart-controls.js"), public.URL("app.js"), public.URL("analytics.js")}, " ")
 		if got := strings.Join(srcs, " "); got != want {
 			t.Errorf("%s: scripts %q, want %q (in that order)", name, got, want)
 		}

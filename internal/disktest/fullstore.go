@@ -84,3 +84,17 @@ func (s *FullStore) AddLogs(ctx context.Context, runID int64, entries []fmnist.L
 	}
 	return s.RunStore.AddLogs(ctx, runID, entries)
 }
+
+func (s *FullStore) AddWarning(ctx context.Context, runID int64, w fmnist.Warning) error {
+	if err := s.refuse("add warning"); err != nil {
+		return err
+	}
+	return s.RunStore.AddWarning(ctx, runID, w)
+}
+
+func (s *FullStore) AddEpochAnalysis(ctx context.Context, runID int64, a fmnist.EpochAnalysis) error {
+	if err := s.refuse("add epoch analysis"); err != nil {
+		return err
+	}
+	return s.RunStore.AddEpochAnalysis(ctx, runID, a)
+}

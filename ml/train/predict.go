@@ -98,13 +98,17 @@ func evaluate(ctx context.Context, net *nn.Network, set *data.Set, tta bool) (fm
 		correct                        int
 		perClassCorrect, perClassTotal [10]int
 		lossSum                        float64
+		confusion                      fmnist.Confusion
+		right                          = fmnist.NewBitset(set.Count)
 	)
 	err := predictChunks(ctx, net, set, indices, tta, func(idx int, probs []float32) {
-		label := int(set.Labels[idx])
+		label, predicted := int(set.Labels[idx]), nn.IndexOfMax(probs)
 		perClassTotal[label]++
-		if nn.IndexOfMax(probs) == label {
+		confusion[label][predicted]++
+		if predicted == label {
 			correct++
 			perClassCorrect[label]++
+			right.Set(idx)
 		}
 		// Clamp so one confident mistake cannot make the mean infinite.
 		lossSum -= math.Log(max(float64(probs[label]), 1e-12))
@@ -116,6 +120,9 @@ func evaluate(ctx context.Context, net *nn.Network, set *data.Set, tta bool) (fm
 		Overall: float64(correct) / float64(set.Count),
 		Loss:    lossSum / float64(set.Count),
 		Count:   set.Count,
+
+		Confusion: confusion,
+		Correct:   right,
 	}
 	for c := range acc.PerClass {
 		if perClassTotal[c] > 0 {

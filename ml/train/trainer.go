@@ -81,7 +81,8 @@ func Run(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, opts Options,
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &trainRun{cfg: cfg, opts: opts, ds: ds, events: events, log: opts.Logger.With("run", opts.RunID)}
+	r := &trainRun{cfg: cfg, opts: opts, ds: ds, events: events, log: opts.Logger.With("run", opts.RunID),
+		health: newHealthMonitor(fmnist.DefaultHealth)}
 	r.result.RunID = opts.RunID
 	if from := opts.From; from != nil {
 		r.result.Epochs, r.result.TestAccuracy, r.result.CheckpointPath = from.EpochsDone(), from.Meta.TestAccuracy, from.Path
@@ -110,7 +111,8 @@ type trainRun struct {
 	batches int // per epoch
 	result  Result
 
-	trainedImages int           // over the whole run
+	trainedImages int // over the whole run
+	health        *healthMonitor
 	trainingTime  time.Duration // over the whole run, evaluation excluded
 	val           data.Set      // the held-out end of the training set; empty without Config.Val
 	timeUp        bool          // the time limit ended training
@@ -312,7 +314,10 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		}
 		loss := float64(loss32)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return stats, fmt.Errorf("epoch %d batch %d: loss diverged (%v); try a lower learning rate", epoch, batch, loss)
+			return stats, r.lossNotFinite(epoch, batch, loss)
+		}
+		if w := r.health.batch(epoch, batch, batches, loss); w != nil {
+			r.warn(*w)
 		}
 		s.batch = batch
 		s.images += m
@@ -385,6 +390,10 @@ func (r *trainRun) evaluateEpoch(ctx context.Context, epoch int, stats epochStat
 	r.result.TestLoss = acc.Loss
 	r.noteBest(result)
 	r.events.Push(result)
+	r.events.Push(fmnist.EpochAnalysis{Epoch: epoch, Confusion: acc.Confusion, Correct: acc.Correct, Images: acc.Count})
+	for _, w := range r.health.epochEnd(epoch, stats.trainLoss, acc.Loss) {
+		r.warn(w)
+	}
 	r.logLine(fmnist.LevelInfo, "Epoch %d/%d evaluated: test accuracy %.2f%%, test loss %.4f%s; trained in %.1f s at %.0f img/s, evaluated in %.1f s",
 		epoch, r.cfg.Epochs, 100*acc.Overall, acc.Loss, valText, stats.duration.Seconds(), result.ImagesPerSec, time.Since(evalStart).Seconds())
 	return false, r.saveCheckpoint(epoch, batch, stats.sums)

@@ -1,0 +1,56 @@
+// The model analytics panels: the confusion heatmap, drawn from the
+// options the server writes in data-heatmap (views.ConfusionChartOptions),
+// again whenever htmx swaps a new panel in (the epoch picker, the live
+// "confusion" event).
+(function () {
+  'use strict';
+  var drawn = [];
+
+  function draw(node) {
+    if (!window.echarts || node.getAttribute('data-drawn')) return;
+    var option;
+    try { option = JSON.parse(node.getAttribute('data-heatmap')); } catch (e) { return; }
+    node.setAttribute('data-drawn', 'true');
+    node.hidden = false; // hidden without JavaScript, where the table shows instead
+    // The table stays for screen readers only.
+    var box = document.getElementById('confusion-table-box');
+    if (box) {
+      box.removeAttribute('tabindex');
+      box.classList.remove('overflow-x-auto');
+      box.classList.add('sr-only');
+    }
+    var chart = echarts.init(node);
+    chart.setOption(option);
+    // A click on a cell will list its images (views.ExamplesURL) once the
+    // misclassified-examples page exists.
+    drawn.push(chart);
+  }
+
+  // Charts whose panel was swapped out are let go.
+  function forgetRemoved() {
+    drawn = drawn.filter(function (c) {
+      if (document.body.contains(c.getDom())) return true;
+      c.dispose();
+      return false;
+    });
+  }
+
+  function drawIn(root) {
+    forgetRemoved();
+    (root.querySelectorAll ? root : document).querySelectorAll('[data-heatmap]').forEach(draw);
+    if (root.matches && root.matches('[data-heatmap]')) draw(root);
+  }
+
+  // The page and every swapped-in fragment; drawn after htmx has settled
+  // the swap: drawing inside its load event leaves later swaps of other
+  // panels unregistered from the event stream.
+  if (window.htmx) htmx.onLoad(function (root) { setTimeout(function () { drawIn(root); }, 0); });
+  else document.querySelectorAll('[data-heatmap]').forEach(draw);
+  // A warning arrived: the banner shows.
+  document.body.addEventListener('htmx:sseMessage', function (evt) {
+    if (evt.target.id !== 'warning-list') return;
+    var banner = document.getElementById('warnings-banner');
+    if (banner) banner.hidden = false;
+  });
+  window.addEventListener('resize', function () { drawn.forEach(function (c) { c.resize(); }); });
+})();
