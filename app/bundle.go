@@ -31,18 +31,6 @@ const (
 // each.
 var ExportFormats = map[string]string{FormatBundle: bundle.Ext, FormatONNX: ".onnx", FormatSafetensors: ".safetensors"}
 
-// ConfusionSource gives the confusion matrix of a run's last epoch, when
-// the run has one (ok false otherwise). The analytics work sets it; until
-// then bundles have no confusion.csv.
-type ConfusionSource func(ctx context.Context, runID int64) (m [][]int, ok bool, err error)
-
-// SetConfusionSource sets where bundles take their confusion matrix from.
-func (s *Service) SetConfusionSource(src ConfusionSource) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.confusion = src
-}
-
 // AppVersion is the app's version from the build: the module version and
 // the VCS revision when the build recorded them.
 func AppVersion() string {
@@ -151,16 +139,15 @@ func (s *Service) bundleOf(ctx context.Context, runID int64) (bundle.Bundle, err
 				Position: *ck.Meta.Position, Optimizer: bundle.Optimizer{Name: cmp.Or(o.Optimizer, nn.OptimizerAdam), Step: o.Step, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}}},
 		Weights: ck.Params, Adam: *ck.Adam, Loss: loss, Epochs: epochs,
 	}
-	s.mu.Lock()
-	confusion := s.confusion
-	s.mu.Unlock()
-	if confusion != nil {
-		m, ok, err := confusion(ctx, runID)
-		if err != nil {
-			return bundle.Bundle{}, fmt.Errorf("export run %d: confusion matrix: %w", runID, err)
-		}
-		if ok {
-			b.Confusion = m
+	analyses, err := s.EpochAnalyses(ctx, runID)
+	if err != nil {
+		return bundle.Bundle{}, fmt.Errorf("export run %d: confusion matrix: %w", runID, err)
+	}
+	if n := len(analyses); n > 0 {
+		last := analyses[n-1].Confusion // the last epoch's
+		b.Confusion = make([][]int, len(last))
+		for i := range last {
+			b.Confusion[i] = last[i][:]
 		}
 	}
 	return b, nil

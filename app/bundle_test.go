@@ -262,3 +262,28 @@ func TestReproduceChecksTheDatasetAndWarnsOfAnotherKernelPath(t *testing.T) {
 		t.Errorf("a refused reproduction recorded a run")
 	}
 }
+
+// TestBundleHoldsTheLastEpochsConfusionMatrix exports a trained run: its
+// bundle carries the confusion matrix of the run's last epoch, as stored.
+func TestBundleHoldsTheLastEpochsConfusionMatrix(t *testing.T) {
+	ctx := context.Background()
+	f := newService(t, filepath.Join(t.TempDir(), "data"), writeSource(t), true, nil)
+	id := trainedRun(t, f.svc, smallRun)
+	analyses, err := f.svc.EpochAnalyses(ctx, id)
+	if err != nil || len(analyses) != smallRun.Epochs {
+		t.Fatalf("the run has %d epoch analyses (%v), want %d", len(analyses), err, smallRun.Epochs)
+	}
+	b, err := bundle.Read(exportRun(t, f.svc, id, app.FormatBundle), bundle.Fixed(nn.Architecture, specs(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := analyses[len(analyses)-1].Confusion
+	if len(b.Confusion) != len(last) {
+		t.Fatalf("the bundle's confusion matrix has %d rows, want %d", len(b.Confusion), len(last))
+	}
+	for i := range last {
+		if !slices.Equal(b.Confusion[i], last[i][:]) {
+			t.Errorf("row %d of the bundle's matrix is %v, the last epoch's %v", i, b.Confusion[i], last[i])
+		}
+	}
+}

@@ -96,8 +96,7 @@ type Service struct {
 	storeErr    error // the write the store refuses, until all are saved
 	predictions *fmnist.Predictions
 	evaluated   *evaluation
-	predictMu   sync.Mutex      // one prediction at a time; guards evaluated
-	confusion   ConfusionSource // nil until analytics provide confusion matrices
+	predictMu   sync.Mutex // one prediction at a time; guards evaluated
 
 	workers     context.Context // parent of downloads and runs; cancelled by Close
 	stopWorkers context.CancelFunc
