@@ -1,0 +1,1 @@
+-- Placeholder so this branch's 0008 loads alone: the lead's merge replaces it with the real 0006 (delete this file then).
