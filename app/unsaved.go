@@ -29,6 +29,10 @@ type (
 		runID   int64 // 0: no run's
 		entries []fmnist.LogEntry
 	}
+	lrChangeWrite struct {
+		runID  int64
+		change fmnist.LRChange
+	}
 	epochWrite struct {
 		runID  int64
 		result fmnist.EpochResult
@@ -57,6 +61,10 @@ func (w epochWrite) save(ctx context.Context, st fmnist.RunStore) error {
 	return st.AddEpochResult(ctx, w.runID, w.result)
 }
 
+func (w lrChangeWrite) save(ctx context.Context, st fmnist.RunStore) error {
+	return st.AddLRChange(ctx, w.runID, w.change)
+}
+
 func (w checkpointWrite) save(ctx context.Context, st fmnist.RunStore) error {
 	return st.AddCheckpoint(ctx, w.runID, w.ckpt.Path, w.ckpt.Epoch, w.ckpt.Batch, w.ckpt.CreatedAt)
 }
@@ -68,6 +76,7 @@ func (w statusWrite) save(ctx context.Context, st fmnist.RunStore) error {
 func (w pointsWrite) size() int     { return len(w.points) }
 func (w logsWrite) size() int       { return len(w.entries) }
 func (w epochWrite) size() int      { return 1 }
+func (w lrChangeWrite) size() int   { return 1 }
 func (w checkpointWrite) size() int { return 1 }
 func (w statusWrite) size() int     { return 1 }
 
@@ -76,6 +85,7 @@ func (w logsWrite) what() string       { return "log entries" }
 func (w epochWrite) what() string      { return "an epoch result" }
 func (w checkpointWrite) what() string { return "a checkpoint record" }
 func (w statusWrite) what() string     { return "the run status" }
+func (w lrChangeWrite) what() string   { return "a learning-rate change" }
 
 // writesOf is what events of run runID (0: no run) leave in the store:
 // epoch results, checkpoints and status changes in order, then the loss
@@ -95,6 +105,8 @@ func writesOf(runID int64, events []fmnist.Event) []write {
 			logs = append(logs, e)
 		case fmnist.EpochResult:
 			out = append(out, epochWrite{runID, e})
+		case fmnist.LRChange:
+			out = append(out, lrChangeWrite{runID, e})
 		case fmnist.CheckpointSaved:
 			out = append(out, checkpointWrite{runID, fmnist.Checkpoint{RunID: runID, Path: e.Path, Epoch: e.Epoch, Batch: e.Batch, CreatedAt: now}})
 		case fmnist.StatusChange:

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -40,11 +39,9 @@ func (s *Server) cancelDownload(c echo.Context) error {
 }
 
 func (s *Server) startTraining(c echo.Context) error {
-	values := views.FormValues{
-		Epochs:     strings.TrimSpace(c.FormValue(fmnist.FieldEpochs)),
-		BatchSize:  strings.TrimSpace(c.FormValue(fmnist.FieldBatchSize)),
-		LR:         strings.TrimSpace(c.FormValue(fmnist.FieldLR)),
-		TrainLimit: strings.TrimSpace(c.FormValue(fmnist.FieldTrainLimit)),
+	values := views.FormValuesFrom(c.FormValue)
+	if values.Intent != "" { // Load preset or Preview: the form again, filled
+		return s.refuse(c, nil, &values)
 	}
 	cfg, err := parseTrainingForm(values)
 	if err == nil {
@@ -55,7 +52,7 @@ func (s *Server) startTraining(c echo.Context) error {
 	}
 	if isHTMX(c) {
 		st := s.state.State()
-		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: views.ButtonsViewOf(st)}, csrfToken(c)))
+		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: views.ButtonsViewOf(st), TrainImages: st.Dataset.Train}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -76,7 +73,7 @@ func (s *Server) controlsDone(c echo.Context) error {
 	}
 	st := s.state.State()
 	return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
-		Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
+		Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st), TrainImages: st.Dataset.Train,
 	}, csrfToken(c)))
 }
 
@@ -95,14 +92,19 @@ func (s *Server) predict(c echo.Context) error {
 // otherwise the whole page. A rejected training form (typed) is shown again
 // as it was typed, with the faulty field marked. Nothing has changed.
 // Internal errors are not the user's to read: they go to handleError.
+// A nil err shows the typed form again with status 200 (its Load preset
+// and Preview buttons).
 func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) error {
-	p := problemOf(err, c)
+	p := problem{Status: http.StatusOK}
+	if err != nil {
+		p = problemOf(err, c)
+	}
 	if p.Code == fmnist.EINTERNAL {
 		return err
 	}
 	st := s.state.State()
 	controls := views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
-		Message: p.Message, MessageIsError: true}
+		Message: p.Message, MessageIsError: true, TrainImages: st.Dataset.Train}
 	if typed != nil {
 		controls.Values = *typed
 	}
@@ -165,6 +167,9 @@ func parseTrainingForm(v views.FormValues) (fmnist.Config, error) {
 		cfg.LR = lr
 	}
 	if cfg.TrainLimit, err = formInt(v.TrainLimit, fmnist.FieldTrainLimit, 0); err != nil {
+		return cfg, err
+	}
+	if err = v.Recipe.Apply(&cfg); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.Validate(0)

@@ -224,3 +224,9 @@ func (f *fakeService) DeleteRun(context.Context, int64) error { return f.err }
 func (f *fakeService) RunCheckpoints(context.Context, int64) ([]fmnist.Checkpoint, error) {
 	return nil, f.err
 }
+
+func (f *fakeService) LRChanges(context.Context, int64) ([]fmnist.LRChange, error) { return nil, nil }
+func (f *fakeService) ChangeLR(float64) error                                      { return f.err }
+func (f *fakeService) AugmentSamples(fmnist.Recipe, int64, int) ([]uint8, int, int, error) {
+	return nil, 0, 0, f.err
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
+	"github.com/fmnist/trainer/handlers/recipes"
 	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
 )
@@ -89,6 +90,7 @@ type Service interface {
 	Predictor
 	fmnist.RunReader
 	RunKeeper
+	recipes.Service
 }
 
 // Server is the HTTP handler of the app. It implements fmnist.Publisher,
@@ -222,6 +224,7 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
 	s.resumeRoutes(e, api)
+	recipes.Register(e, api, svc)
 
 	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)

@@ -100,7 +100,7 @@ func TestBrowserLiveDashboard(t *testing.T) {
 	browser := findBrowser(t)
 	feed := newSSEFeed()
 	page := samplePage()
-	page.Chart = ChartView{Run: 7, MaxPoints: 5, Points: []LossPoint{{0.1, 2.2}, {0.2, 1.9}}}
+	page.Chart = ChartView{Run: 7, MaxPoints: 5, Points: []LossPoint{{Epoch: 0.1, Loss: 2.2}, {Epoch: 0.2, Loss: 1.9}}}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /public/", http.StripPrefix("/public", public.Handler()))

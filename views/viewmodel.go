@@ -103,12 +103,19 @@ type ControlsView struct {
 	Message        string
 	MessageIsError bool
 	Buttons        ButtonsView
+	// TrainImages is the training set's size for the schedule preview; 0
+	// before the dataset is prepared (Fashion-MNIST's is assumed).
+	TrainImages int
 }
 
 // FormValues are the training form fields as text. TrainLimit "" means all
 // training images.
 type FormValues struct {
 	Epochs, BatchSize, LR, TrainLimit string
+	Recipe                            RecipeValues // see recipe_form.go
+	// Intent is the secondary button that sent the form (IntentPreset,
+	// IntentPreview); empty for Start.
+	Intent string
 }
 
 // NewFormValues renders a training configuration as form values. A
@@ -118,6 +125,7 @@ func NewFormValues(cfg fmnist.Config) FormValues {
 		Epochs:    strconv.Itoa(cfg.Epochs),
 		BatchSize: strconv.Itoa(cfg.BatchSize),
 		LR:        strconv.FormatFloat(cfg.LR, 'g', -1, 64),
+		Recipe:    RecipeValuesOf(cfg.Recipe),
 	}
 	if cfg.TrainLimit > 0 {
 		v.TrainLimit = strconv.Itoa(cfg.TrainLimit)

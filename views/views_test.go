@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func samplePage() PageView {
 		Status:      StatusView{State: "training", Message: "epoch 2 of 3"},
 		Controls:    ControlsView{Values: NewFormValues(fmnist.Config{Epochs: 3, BatchSize: 64, LR: 1e-3}), Buttons: ButtonsView{CanStop: true}},
 		Progress:    ProgressView{Epoch: 2, Epochs: 3, Batch: 10, Batches: 938, Loss: 0.5, AvgLoss: 0.6, Percent: 1.1, ImagesPerSec: 1500, Status: "training"},
-		Chart:       ChartView{Run: 7, MaxPoints: 100, Points: []LossPoint{{0.1, 2.2}, {0.2, 1.9}}},
+		Chart:       ChartView{Run: 7, MaxPoints: 100, Points: []LossPoint{{Epoch: 0.1, Loss: 2.2}, {Epoch: 0.2, Loss: 1.9}}},
 		Logs:        []LogView{{Time: time.Date(2025, 1, 2, 13, 4, 5, 0, time.UTC), Level: "info", Message: "started"}},
 		Predictions: PredictionsView{HasModel: true, HasAccuracy: true, Accuracy: 0.9, Items: []PredictionView{{Index: 3, Predicted: "Bag", Actual: "Bag", Probability: 0.8}}},
 	}
@@ -148,7 +149,7 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 	d := render(t, Page(samplePage()))
 	forms := d.tag("form")
-	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/training/resume": false, "/predictions": false}
+	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/training/resume": false, "/predictions": false, LRChangePath: false}
 	p := samplePage()
 	for _, st := range []DatasetState{DatasetIdle, DatasetDownloading} { // the ready panel has no form
 		p.Dataset.State = st
@@ -164,7 +165,7 @@ func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 		}
 		// The handler of each route answers htmx with this panel.
 		wantTarget := map[string]string{"/dataset": "#dataset-panel", "/dataset/cancel": "#dataset-panel", "/training": "#training-controls",
-			"/training/stop": "#training-controls", "/training/resume": "#training-controls", "/predictions": "#predictions-panel"}[action]
+			"/training/stop": "#training-controls", "/training/resume": "#training-controls", "/predictions": "#predictions-panel", LRChangePath: "#lr-status"}[action]
 		if target := attrOr(f, "hx-target"); target != wantTarget || !d.hasID(target[1:]) {
 			t.Errorf("form %s: hx-target %q, want %q on the page", action, target, wantTarget)
 		}
@@ -361,7 +362,8 @@ func TestTrainingControlsShowSubmissionWithErrorsBesideFields(t *testing.T) {
 
 func TestNewFormValues(t *testing.T) {
 	got := NewFormValues(fmnist.Config{Epochs: 3, BatchSize: 64, LR: 1e-3})
-	if want := (FormValues{Epochs: "3", BatchSize: "64", LR: "0.001"}); got != want {
+	got.Recipe = nil // TestRecipeValuesRoundTrip checks the recipe
+	if want := (FormValues{Epochs: "3", BatchSize: "64", LR: "0.001"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("NewFormValues = %+v, want %+v", got, want)
 	}
 	if got := NewFormValues(fmnist.Config{Epochs: 1, BatchSize: 8, LR: 0.5, TrainLimit: 1000}).TrainLimit; got != "1000" {
@@ -579,7 +581,7 @@ type chartOptions struct {
 }
 
 func TestLossChartOptions(t *testing.T) {
-	raw, err := LossChartOptions([]LossPoint{{0.5, 1.5}, {0.6, math.NaN()}, {0.7, math.Inf(1)}, {1, 0.9}})
+	raw, err := LossChartOptions([]LossPoint{{Epoch: 0.5, Loss: 1.5}, {Epoch: 0.6, Loss: math.NaN()}, {Epoch: 0.7, Loss: math.Inf(1)}, {Epoch: 1, Loss: 0.9}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,8 @@ type Options struct {
 	// run's config may differ (a longer run, another learning rate) as far
 	// as CanContinue allows.
 	From *Checkpoint
+	// LiveLR, when set, carries learning rates asked for during the run.
+	LiveLR *LiveLR
 }
 
 // Result summarises a run that ended without failing.
@@ -106,8 +108,9 @@ type trainRun struct {
 	events  *fmnist.Mailbox
 	log     *slog.Logger
 	net     *nn.Network
-	images  int // per epoch
-	batches int // per epoch
+	images  int     // per epoch
+	batches int     // per epoch
+	lrScale float64 // set by a live learning-rate change (LiveLR); 0: none yet
 	result  Result
 
 	trainedImages int           // over the whole run
@@ -295,7 +298,7 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		idx := order[(batch-1)*r.cfg.BatchSize : min(batch*r.cfg.BatchSize, n)]
 		m := len(idx)
 		set.NormalizeAugmented(x[:m*pixels], idx, augment, data.AugmentRand(r.cfg.Seed, epoch, batch), scratch)
-		lr := r.cfg.LearningRate((epoch-1)*batches+batch-1, batches)
+		lr := r.scheduledLR((epoch-1)*batches + batch - 1)
 		r.net.SetLR(lr)
 		for i, j := range idx {
 			labels[i] = set.Labels[j]
