@@ -16,12 +16,13 @@ const (
 	EventLogs        EventKind = "logs"        // the log list's lines, replacing them (see Snapshot)
 	EventLoss        EventKind = "loss"        // JSON: one point of the loss curve
 	EventEpoch       EventKind = "epoch"       // JSON: one epoch's evaluation
+	EventLR          EventKind = "lr"          // JSON: a live learning-rate change, a marker on the curve
 )
 
 // EventKinds lists every kind the stream carries; the page subscribes to
 // exactly these.
 var EventKinds = []EventKind{
-	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLogs, EventLoss, EventEpoch,
+	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLogs, EventLoss, EventEpoch, EventLR,
 }
 
 // Snapshot reports whether an event of this kind replaces the ones before
@@ -39,4 +40,4 @@ func (k EventKind) Snapshot() bool {
 
 // JSON reports whether events of this kind carry JSON rather than HTML in
 // the page's format.
-func (k EventKind) JSON() bool { return k == EventLoss || k == EventEpoch }
+func (k EventKind) JSON() bool { return k == EventLoss || k == EventEpoch || k == EventLR }

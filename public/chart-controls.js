@@ -28,11 +28,15 @@
   // series at the pointer): "epoch 0.65 · loss 0.4767", for the curve drawn
   // on top (the smoothed one while smoothing is on).
   function lossTooltip(params) {
-    var list = [].concat(params || []), top = list[list.length - 1];
+    var all = [].concat(params || []);
+    var isLR = function (p) { return p.seriesName === 'learning rate'; }; // views.LRSeriesName
+    var lr = all.filter(isLR)[0], list = all.filter(function (p) { return !isLR(p); });
+    var top = list[list.length - 1];
     list.forEach(function (p) { if (String(p.seriesId || '').indexOf('smooth-') === 0) top = p; });
     var v = top && top.value;
     if (!v || typeof v[0] !== 'number' || typeof v[1] !== 'number') return '';
-    return 'epoch ' + v[0].toFixed(2) + ' · loss ' + v[1].toFixed(4);
+    var lrText = lr && lr.value && typeof lr.value[1] === 'number' ? ' · LR ' + Number(lr.value[1].toPrecision(3)) : '';
+    return 'epoch ' + v[0].toFixed(2) + ' · loss ' + v[1].toFixed(4) + lrText;
   }
 
   function load(kind) {
@@ -133,7 +137,7 @@
       return {
         silent: true, symbol: 'none', animation: false,
         data: markers.map(function (m) {
-          var color = m.kind === 'resume' ? '#ea580c' : '#94a3b8';
+          var color = m.kind === 'resume' ? '#ea580c' : m.kind === 'lr' ? '#7c3aed' : '#94a3b8';
           return {
             xAxis: m.x, name: m.label,
             lineStyle: { color: color, type: 'dashed', width: 1 },

@@ -178,7 +178,7 @@ type ChartView struct {
 type ChartMarker struct {
 	X     float64 `json:"x"`
 	Label string  `json:"label"`
-	Kind  string  `json:"kind"` // "epoch", "resume" or "checkpoint"
+	Kind  string  `json:"kind"` // "epoch", "resume", "checkpoint" or "lr"
 }
 
 // DefaultMaxPoints is the chart's history length when ChartView.MaxPoints is unset.

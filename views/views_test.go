@@ -570,6 +570,8 @@ type chartOptions struct {
 		FontFamily string `json:"fontFamily"`
 	} `json:"textStyle"`
 	Series []struct {
+		Name           string `json:"name"`
+		YAxisIndex     int    `json:"yAxisIndex"`
 		Type           string `json:"type"`
 		Smooth         *bool  `json:"smooth"`
 		SmoothMonotone string `json:"smoothMonotone"`
@@ -602,14 +604,16 @@ func TestLossChartOptions(t *testing.T) {
 		t.Error("want a chart font")
 	case len(o.XAxis) != 1 || o.XAxis[0].Type != "value" || o.XAxis[0].Interval == nil || *o.XAxis[0].Interval != 0.1:
 		t.Errorf("x axis %+v, want a value axis with ticks every 0.1", o.XAxis)
-	case len(o.YAxis) != 1 || o.YAxis[0].Scale == nil || !*o.YAxis[0].Scale:
-		t.Error("y axis does not follow the data (scale)")
-	case len(o.Series) != 1 || o.Series[0].Type != "line" || o.Series[0].Smooth == nil || !*o.Series[0].Smooth || o.Series[0].ShowSymbol == nil || *o.Series[0].ShowSymbol:
+	case len(o.YAxis) != 2 || o.YAxis[0].Scale == nil || !*o.YAxis[0].Scale:
+		t.Error("want a loss y axis that follows the data (scale) and a learning-rate axis")
+	case len(o.Series) != 2 || o.Series[1].Name != LRSeriesName || o.Series[1].YAxisIndex != 1:
+		t.Errorf("series %+v, want the loss and the learning rate on its own axis", o.Series)
+	case o.Series[0].Type != "line" || o.Series[0].Smooth == nil || !*o.Series[0].Smooth || o.Series[0].ShowSymbol == nil || *o.Series[0].ShowSymbol:
 		t.Errorf("series %+v, want one smooth line without symbols", o.Series)
 	case o.Series[0].SmoothMonotone != "x":
 		t.Errorf("series smoothMonotone %q, want \"x\": a plain spline overshoots the data", o.Series[0].SmoothMonotone)
 	}
-	if len(o.Series) == 1 {
+	if len(o.Series) == 2 {
 		data := o.Series[0].Data
 		if len(data) != 2 || data[0].Value != [2]float64{0.5, 1.5} || data[1].Value != [2]float64{1, 0.9} {
 			t.Errorf("data %+v, want the two finite points", data)
