@@ -287,3 +287,20 @@ func inputModeOf(f RecipeField) string {
 	}
 	return "decimal"
 }
+
+// recipeConfigFields are a run's recipe as label and value, for its page:
+// every field, blanks as the baseline's (how the run trained).
+func recipeConfigFields(r fmnist.Recipe) [][2]string {
+	v := RecipeValuesOf(r)
+	out := [][2]string{{"Preset", v[fmnist.FieldPreset]}}
+	for _, g := range RecipeGroups {
+		for _, f := range g.Fields {
+			text := v[f.Name]
+			if f.Kind == kindBool {
+				text = map[bool]string{true: "yes", false: "no"}[text == "on"]
+			}
+			out = append(out, [2]string{f.Label, text})
+		}
+	}
+	return out
+}
