@@ -28,11 +28,14 @@ func (c staticChart) withLR(points []LossPoint, markers []ChartMarker) staticCha
 			if !finite(p.Epoch) || !finite(p.LR) || p.LR <= 0 {
 				continue
 			}
-			cmd := "L"
+			x, y := svgNum(toX(p.Epoch)), svgNum(c.Base-p.LR/top*(c.Base-c.Top))
 			if b.Len() == 0 {
-				cmd = "M"
+				b.WriteString("M" + x + " " + y + " ")
+				continue
 			}
-			b.WriteString(cmd + svgNum(toX(p.Epoch)) + " " + svgNum(c.Base-p.LR/top*(c.Base-c.Top)) + " ")
+			// Steps, as ECharts' step: "end": the rate holds until the point
+			// that reports a new one.
+			b.WriteString("H" + x + " V" + y + " ")
 		}
 		c.LRPath, c.LRMax = strings.TrimSpace(b.String()), formatLR(top)
 	}
