@@ -174,6 +174,7 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 			fmnist.StatusChange{Status: fmnist.StatusTraining},
 			fmnist.Progress{Epoch: 1, Epochs: 1, Batch: 1, Batches: 8},
 			fmnist.LossPoint{Epoch: 0.1, Loss: 2.3},
+			fmnist.LRChange{Epoch: 0.1, LR: 5e-4, Scale: 0.5},
 			fmnist.LogEntry{Time: now, Level: fmnist.LevelInfo, Message: "batch 1"},
 			fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.5},
 			fmnist.CheckpointSaved{Path: "run-1.ckpt", Epoch: 1},
