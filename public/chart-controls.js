@@ -152,7 +152,7 @@
       var w = state.smooth, list = [];
       base.forEach(function (b, i) {
         var t = b.template, ls = t.lineStyle || {};
-        if (w > 0) {
+        if (w > 0 && t.name !== 'learning rate') { // the rate is exact: never smoothed
           list.push(Object.assign({}, t, {
             id: 'raw-' + i, data: b.data, silent: true, z: 1,
             lineStyle: Object.assign({}, ls, { opacity: 0.25, width: 1 })
@@ -166,10 +166,11 @@
           list.push(Object.assign({}, t, { id: 'raw-' + i, data: b.data, z: 2 }));
         }
       });
-      // The run's markers go on the last series, beside any mark the
-      // server gave it (a fork's "fork of run N").
-      if (list.length && markers.length) {
-        var last = list[list.length - 1], own = last.markLine, ml = markLine();
+      // The run's markers go on the last loss series (not the learning
+      // rate's), beside any mark the server gave it (a fork's "fork of run N").
+      var curves = list.filter(function (x) { return x.name !== 'learning rate'; });
+      if (curves.length && markers.length) {
+        var last = curves[curves.length - 1], own = last.markLine, ml = markLine();
         if (own && own.data) ml.data = own.data.concat(ml.data);
         last.markLine = ml;
       }
