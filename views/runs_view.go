@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // The view types of the runs pages: the list, one run, and a comparison.
@@ -279,7 +280,7 @@ func ConfigFields(c fmnist.Config) [][2]string {
 		{"Learning rate", strconv.FormatFloat(c.LR, 'g', -1, 64)},
 		{"Seed", strconv.FormatInt(c.Seed, 10)},
 		{"Training images", limit},
-	}, recipeConfigFields(c.Recipe)...)
+	}, recipeform.ConfigFields(c.Recipe)...)
 }
 
 // epochSeries are a run's per-epoch curves: training and test loss on the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // MaxLogEntries is how many log lines the page keeps; app.js trims to the
@@ -125,7 +126,7 @@ func NewFormValues(cfg fmnist.Config) FormValues {
 		Epochs:    strconv.Itoa(cfg.Epochs),
 		BatchSize: strconv.Itoa(cfg.BatchSize),
 		LR:        strconv.FormatFloat(cfg.LR, 'g', -1, 64),
-		Recipe:    RecipeValuesOf(cfg.Recipe),
+		Recipe:    recipeform.ValuesOf(cfg.Recipe),
 	}
 	if cfg.TrainLimit > 0 {
 		v.TrainLimit = strconv.Itoa(cfg.TrainLimit)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // Service is what the routes need from the app.
@@ -62,11 +63,11 @@ func (h handler) previews(c echo.Context) error {
 // imageScale enlarges each 28×28 image by whole pixels.
 const imageScale = 2
 
-// augmentImage draws views.AugmentPreviewCount training images, augmented
+// augmentImage draws recipeform.AugmentPreviewCount training images, augmented
 // as the query's crop, flip and erase say, as a 4-wide PNG grid.
 func (h handler) augmentImage(c echo.Context) error {
 	var cfg fmnist.Config
-	if err := views.RecipeValuesFrom(c.QueryParam).Apply(&cfg); err != nil {
+	if err := recipeform.ValuesFrom(c.QueryParam).Apply(&cfg); err != nil {
 		return err
 	}
 	r := cfg.Recipe.Filled()
@@ -76,7 +77,7 @@ func (h handler) augmentImage(c echo.Context) error {
 	if err := probe.Validate(0); err != nil {
 		return err
 	}
-	pixels, rows, cols, err := h.svc.AugmentSamples(r, probe.Seed, views.AugmentPreviewCount)
+	pixels, rows, cols, err := h.svc.AugmentSamples(r, probe.Seed, recipeform.AugmentPreviewCount)
 	if err != nil {
 		return err
 	}
