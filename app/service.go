@@ -85,6 +85,7 @@ type Service struct {
 
 	training    bool
 	cancelTrain context.CancelFunc
+	liveLR      *train.LiveLR // the running run's live learning rate (see ChangeLR)
 	dlBox       *fmnist.Mailbox
 	trainBox    *fmnist.Mailbox
 	trainRun    int64

@@ -29,6 +29,10 @@ type (
 		runID   int64 // 0: no run's
 		entries []fmnist.LogEntry
 	}
+	lrChangeWrite struct {
+		runID  int64
+		change fmnist.LRChange
+	}
 	epochWrite struct {
 		runID  int64
 		result fmnist.EpochResult
@@ -73,6 +77,10 @@ func (w warningWrite) save(ctx context.Context, st fmnist.RunStore) error {
 	return st.AddWarning(ctx, w.runID, w.warning)
 }
 
+func (w lrChangeWrite) save(ctx context.Context, st fmnist.RunStore) error {
+	return st.AddLRChange(ctx, w.runID, w.change)
+}
+
 func (w checkpointWrite) save(ctx context.Context, st fmnist.RunStore) error {
 	return st.AddCheckpoint(ctx, w.runID, w.ckpt.Path, w.ckpt.Epoch, w.ckpt.Batch, w.ckpt.CreatedAt)
 }
@@ -84,6 +92,7 @@ func (w statusWrite) save(ctx context.Context, st fmnist.RunStore) error {
 func (w pointsWrite) size() int     { return len(w.points) }
 func (w logsWrite) size() int       { return len(w.entries) }
 func (w epochWrite) size() int      { return 1 }
+func (w lrChangeWrite) size() int   { return 1 }
 func (w checkpointWrite) size() int { return 1 }
 func (w analysisWrite) size() int   { return 1 }
 func (w warningWrite) size() int    { return 1 }
@@ -96,6 +105,7 @@ func (w checkpointWrite) what() string { return "a checkpoint record" }
 func (w analysisWrite) what() string   { return "an epoch's confusion matrix" }
 func (w warningWrite) what() string    { return "a training warning" }
 func (w statusWrite) what() string     { return "the run status" }
+func (w lrChangeWrite) what() string   { return "a learning-rate change" }
 
 // writesOf is what events of run runID (0: no run) leave in the store:
 // epoch results, checkpoints and status changes in order, then the loss
@@ -119,6 +129,8 @@ func writesOf(runID int64, events []fmnist.Event) []write {
 			out = append(out, analysisWrite{runID, e})
 		case fmnist.Warning:
 			out = append(out, warningWrite{runID, e})
+		case fmnist.LRChange:
+			out = append(out, lrChangeWrite{runID, e})
 		case fmnist.CheckpointSaved:
 			out = append(out, checkpointWrite{runID, fmnist.Checkpoint{RunID: runID, Path: e.Path, Epoch: e.Epoch, Batch: e.Batch, CreatedAt: now}})
 		case fmnist.StatusChange:

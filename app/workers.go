@@ -213,6 +213,8 @@ func (s *Service) launch(ds *data.Dataset, st fmnist.TrainingState, from *train.
 	s.mu.Lock()
 	s.cancelTrain = cancel
 	s.trainRun = st.RunID
+	s.liveLR = &train.LiveLR{} // a request to an earlier run must not carry over
+	live := s.liveLR
 	s.failure, s.failureFull = "", false
 	s.predictionsOutdated()
 	st.Since = time.Now()
@@ -224,11 +226,11 @@ func (s *Service) launch(ds *data.Dataset, st fmnist.TrainingState, from *train.
 	s.mu.Unlock()
 
 	s.workerWG.Add(1)
-	go s.train(runCtx, cancel, ds, st.Config, st.RunID, from, box)
+	go s.train(runCtx, cancel, ds, st.Config, st.RunID, from, box, live)
 	s.notify()
 }
 
-func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, from *train.Checkpoint, box *fmnist.Mailbox) {
+func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, from *train.Checkpoint, box *fmnist.Mailbox, live *train.LiveLR) {
 	defer s.workerWG.Done()
 	defer cancel()
 	_, err := train.Run(ctx, ds, cfg, train.Options{
@@ -236,6 +238,7 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 		RunID:         runFilePrefix(runID),
 		Logger:        s.log.With("run", runID),
 		From:          from,
+		LiveLR:        live,
 	}, box)
 	if err != nil {
 		s.log.Error("training failed", "run", runID, "err", err)

@@ -149,3 +149,13 @@ func (DownloadRetry) event()    {}
 type EventSink interface {
 	Push(Event)
 }
+
+// LRChange is reported when the learning rate is changed while a run trains
+// (from the next batch; a schedule continues scaled by Scale).
+type LRChange struct {
+	Epoch float64 // where on the loss curve: the batch it took effect at
+	LR    float64
+	Scale float64 // of the schedule from then on
+}
+
+func (LRChange) event() {}

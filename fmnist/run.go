@@ -106,6 +106,8 @@ type RunReader interface {
 	RecentLogs(ctx context.Context, limit int) ([]LogEntry, error)
 	// Resumes lists where run runID was resumed, oldest first.
 	Resumes(ctx context.Context, runID int64) ([]Resume, error)
+	// LRChanges lists run runID's live learning-rate changes, oldest first.
+	LRChanges(ctx context.Context, runID int64) ([]LRChange, error)
 }
 
 // RunStore keeps runs and everything they report. The store package
@@ -131,6 +133,7 @@ type RunStore interface {
 	MarkInterrupted(ctx context.Context, now time.Time) (int64, error)
 	AddLossPoints(ctx context.Context, runID int64, points []LossPoint) error
 	AddEpochResult(ctx context.Context, runID int64, r EpochResult) error
+	AddLRChange(ctx context.Context, runID int64, c LRChange) error
 	AddCheckpoint(ctx context.Context, runID int64, path string, epoch, batch int, createdAt time.Time) error
 	// DeleteCheckpoint removes a checkpoint from its run's history (not its
 	// file); an unknown id gives an ENOTFOUND Error.

@@ -18,13 +18,14 @@ const (
 	EventEpoch       EventKind = "epoch"       // JSON: one epoch's evaluation
 	EventConfusion   EventKind = "confusion"   // the confusion-matrix panel of the epoch just evaluated
 	EventWarning     EventKind = "warning"     // a training-health warning, appended to the banner
+	EventLR          EventKind = "lr"          // JSON: a live learning-rate change, a marker on the curve
 )
 
 // EventKinds lists every kind the stream carries; the page subscribes to
 // exactly these.
 var EventKinds = []EventKind{
 	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLogs, EventLoss, EventEpoch,
-	EventConfusion, EventWarning,
+	EventConfusion, EventWarning, EventLR,
 }
 
 // Snapshot reports whether an event of this kind replaces the ones before
@@ -42,4 +43,4 @@ func (k EventKind) Snapshot() bool {
 
 // JSON reports whether events of this kind carry JSON rather than HTML in
 // the page's format.
-func (k EventKind) JSON() bool { return k == EventLoss || k == EventEpoch }
+func (k EventKind) JSON() bool { return k == EventLoss || k == EventEpoch || k == EventLR }

@@ -39,6 +39,9 @@ func (s *Server) cancelDownload(c echo.Context) error {
 
 func (s *Server) startTraining(c echo.Context) error {
 	values := views.TrainingFormValues(c.FormValue)
+	if values.Intent != "" { // Load preset or Preview: the form again, filled
+		return s.refuse(c, nil, &values)
+	}
 	cfg, err := values.Config(0) // the service checks it against the dataset
 	if err == nil {
 		_, err = s.trainer.StartTraining(c.Request().Context(), cfg)
@@ -48,7 +51,7 @@ func (s *Server) startTraining(c echo.Context) error {
 	}
 	if isHTMX(c) {
 		st := s.state.State()
-		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: views.ButtonsViewOf(st)}, csrfToken(c)))
+		return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{Values: values, Buttons: views.ButtonsViewOf(st), TrainImages: st.Dataset.Train}, csrfToken(c)))
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -69,7 +72,7 @@ func (s *Server) controlsDone(c echo.Context) error {
 	}
 	st := s.state.State()
 	return render(c, http.StatusOK, views.TrainingControls(views.ControlsView{
-		Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
+		Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st), TrainImages: st.Dataset.Train,
 	}, csrfToken(c)))
 }
 
@@ -90,8 +93,13 @@ func (s *Server) predict(c echo.Context) error {
 // redirect to the page with the values in its query (trainingFormPage),
 // so that the address stays the page's own. Nothing has changed.
 // Internal errors are not the user's to read: they go to handleError.
+// A nil err shows the typed form again with status 200 (its Load preset
+// and Preview buttons).
 func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) error {
-	p := problemOf(err, c)
+	p := problem{Status: http.StatusOK}
+	if err != nil {
+		p = problemOf(err, c)
+	}
 	if p.Code == fmnist.EINTERNAL {
 		return err
 	}
@@ -101,7 +109,7 @@ func (s *Server) refuse(c echo.Context, err error, typed *views.FormValues) erro
 	}
 	st := s.state.State()
 	controls := views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st),
-		Message: p.Message, MessageIsError: true}
+		Message: p.Message, MessageIsError: true, TrainImages: st.Dataset.Train}
 	if typed != nil {
 		controls.Values = *typed
 	}

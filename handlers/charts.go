@@ -34,5 +34,9 @@ func (s *Server) runMarkersOf(ctx context.Context, id int64, cfg fmnist.Config, 
 	if err != nil {
 		return nil, fmt.Errorf("read run %d: %w", id, err)
 	}
-	return views.RunMarkers(epochs, resumes, cks, views.BatchesPerEpoch(cfg, available)), nil
+	lrs, err := s.runs.LRChanges(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d: %w", id, err)
+	}
+	return append(views.RunMarkers(epochs, resumes, cks, views.BatchesPerEpoch(cfg, available)), views.LRMarkers(lrs)...), nil
 }

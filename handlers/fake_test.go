@@ -188,6 +188,7 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 			fmnist.StatusChange{Status: fmnist.StatusTraining},
 			fmnist.Progress{Epoch: 1, Epochs: 1, Batch: 1, Batches: 8},
 			fmnist.LossPoint{Epoch: 0.1, Loss: 2.3},
+			fmnist.LRChange{Epoch: 0.1, LR: 5e-4, Scale: 0.5},
 			fmnist.LogEntry{Time: now, Level: fmnist.LevelInfo, Message: "batch 1"},
 			fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.5},
 			fmnist.EpochAnalysis{Epoch: 1, Confusion: fmnist.Confusion{{1}}, Correct: fmnist.Bitset{1}, Images: 1},
@@ -239,4 +240,10 @@ func (f *fakeService) RunLogs(context.Context, int64, fmnist.LogQuery) ([]fmnist
 func (f *fakeService) DeleteRun(context.Context, int64) error { return f.err }
 func (f *fakeService) RunCheckpoints(context.Context, int64) ([]fmnist.Checkpoint, error) {
 	return nil, f.err
+}
+
+func (f *fakeService) LRChanges(context.Context, int64) ([]fmnist.LRChange, error) { return nil, nil }
+func (f *fakeService) ChangeLR(float64) error                                      { return f.err }
+func (f *fakeService) AugmentSamples(fmnist.Recipe, int64, int) ([]uint8, int, int, error) {
+	return nil, 0, 0, f.err
 }

@@ -65,7 +65,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			LastEventID: s.hub.LastID(),
 			Dataset:     views.DatasetViewOf(st.Dataset),
 			Status:      views.StatusViewOf(st),
-			Controls:    views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st)},
+			Controls:    views.ControlsView{Values: views.FormValuesOf(st.Training.Config), Buttons: views.ButtonsViewOf(st), TrainImages: st.Dataset.Train},
 			Progress:    views.ProgressViewOf(st),
 			Chart:       s.chartView(st.Training.RunID, points, batchesPerEpoch(st)),
 			Logs:        views.LogViewsOf(logs),

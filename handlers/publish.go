@@ -44,6 +44,8 @@ func (s *Server) Publish(u fmnist.Update) {
 				Run: u.RunID, Epoch: e.Epoch, Loss: e.Loss, LR: e.LR,
 				BatchesPerPoint: fmnist.BatchesPerLossPoint(batchesPerEpoch(u.State)),
 			})
+		case fmnist.LRChange:
+			s.sendJSON(fmnist.EventLR, u.RunID, apijson.LRChange{Run: u.RunID, Epoch: e.Epoch, LR: e.LR, Scale: e.Scale})
 		case fmnist.LogEntry:
 			s.send(fmnist.EventLog, u.RunID, views.LogEntry(views.LogViewOf(e)), apijson.LogOf(e, u.RunID))
 		case fmnist.Evaluating:

@@ -32,12 +32,16 @@ func chartPoints(t *testing.T, page string) []pointJSON {
 			} `json:"data"`
 		} `json:"series"`
 	}
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &options); err != nil || len(options.Series) != 1 {
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &options); err != nil || len(options.Series) != 2 { // the loss and the learning rate
 		t.Fatalf("chart options do not parse (%v): %s", err, m[1])
+	}
+	lr := map[float64]float64{} // the learning-rate series, by epoch
+	for _, d := range options.Series[1].Data {
+		lr[d.Value[0]] = d.Value[1]
 	}
 	var out []pointJSON
 	for _, d := range options.Series[0].Data {
-		out = append(out, pointJSON{Epoch: d.Value[0], Loss: d.Value[1]})
+		out = append(out, pointJSON{Epoch: d.Value[0], Loss: d.Value[1], LR: lr[d.Value[0]]})
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/fmnist/trainer/handlers/analytics"
 	"github.com/fmnist/trainer/handlers/guard"
 	"github.com/fmnist/trainer/handlers/live"
+	"github.com/fmnist/trainer/handlers/recipes"
 	"github.com/fmnist/trainer/public"
 	"github.com/fmnist/trainer/views"
 )
@@ -96,6 +97,7 @@ type Service interface {
 	fmnist.RunReader
 	RunKeeper
 	analytics.Source
+	recipes.Service
 }
 
 // Server is the HTTP handler of the app. It implements fmnist.Publisher,
@@ -237,6 +239,7 @@ func New(svc Service, opts Options) *Server {
 		opts.Routes(e)
 	}
 	analytics.Routes(e, api, svc)
+	recipes.Register(e, api, svc)
 
 	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)

@@ -22,7 +22,7 @@
   };
 
   var el = document.getElementById('loss-chart');
-  var chart = null, controls = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1;
+  var chart = null, controls = null, points = [], run = '', oneRun = false, maxPoints = 2000, labelStep = 1, lrPoints = null;
   var STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
   var charts = window.fmnistCharts;
 
@@ -43,6 +43,7 @@
     controls.setData(0, withDetail(points));
     drawing = drawing.concat(arrivals);
     arrivals = [];
+    if (lrPoints) controls.setData(1, lrPoints);
     controls.render({ title: { show: !n }, xAxis: { min: min, max: max } });
   }
 
@@ -129,6 +130,10 @@
     oneRun = el.dataset.oneRun === 'true';
     points = option.series[0].data.map(function (d) { return d.value || d; });
     option.series[0].data = points;
+    if (option.series[1]) { // the learning rate (views.addLRSeries)
+      lrPoints = option.series[1].data.map(function (d) { return d.value || d; });
+      option.series[1].data = lrPoints;
+    }
     option.xAxis[0].axisLabel = Object.assign({}, option.xAxis[0].axisLabel, { formatter: formatLabel });
     option.tooltip.formatter = charts.lossTooltip;
     chart = echarts.init(el);
@@ -167,6 +172,17 @@
     scheduleRender();
   });
 
+  // A live learning-rate change is a marker too (views.LRMarkerLabel).
+  body.addEventListener('htmx:sseBeforeMessage', function (evt) {
+    if (evt.target.id !== 'lr-feed') return;
+    evt.preventDefault();
+    var msg;
+    try { msg = JSON.parse(evt.detail.data); } catch (e) { return; }
+    if (!controls || String(msg.run) !== run) return;
+    controls.addMarker({ x: msg.epoch, label: 'LR → ' + Number(msg.lr.toPrecision(3)), kind: 'lr' });
+    scheduleRender();
+  });
+
   body.addEventListener('htmx:sseBeforeMessage', function (evt) {
     if (evt.target.id !== 'loss-feed') return;
     evt.preventDefault(); // the chart takes the data; nothing to swap
@@ -175,12 +191,17 @@
     if (String(msg.run) !== run) {
       if (oneRun) return; // a run's page shows that run only
       run = String(msg.run); points = []; detail = null;
+      if (lrPoints) lrPoints.length = 0;
       if (controls) { controls.setMarkers([]); controls.resetZoom(); } // a new run: its whole curve
     }
     if (msg.batches_per_point) showPointMeaning(msg.batches_per_point);
     arrived();
     points.push([msg.epoch, msg.loss]);
     if (points.length > maxPoints) points.splice(0, points.length - maxPoints);
+    if (lrPoints && msg.lr) {
+      lrPoints.push([msg.epoch, msg.lr]);
+      if (lrPoints.length > maxPoints) lrPoints.splice(0, lrPoints.length - maxPoints);
+    }
     scheduleRender();
   });
 

@@ -28,11 +28,15 @@
   // series at the pointer): "epoch 0.65 · loss 0.4767", for the curve drawn
   // on top (the smoothed one while smoothing is on).
   function lossTooltip(params) {
-    var list = [].concat(params || []), top = list[list.length - 1];
+    var all = [].concat(params || []);
+    var isLR = function (p) { return p.seriesName === 'learning rate'; }; // views.LRSeriesName
+    var lr = all.filter(isLR)[0], list = all.filter(function (p) { return !isLR(p); });
+    var top = list[list.length - 1];
     list.forEach(function (p) { if (String(p.seriesId || '').indexOf('smooth-') === 0) top = p; });
     var v = top && top.value;
     if (!v || typeof v[0] !== 'number' || typeof v[1] !== 'number') return '';
-    return 'epoch ' + v[0].toFixed(2) + ' · loss ' + v[1].toFixed(4);
+    var lrText = lr && lr.value && typeof lr.value[1] === 'number' ? ' · LR ' + Number(lr.value[1].toPrecision(3)) : '';
+    return 'epoch ' + v[0].toFixed(2) + ' · loss ' + v[1].toFixed(4) + lrText;
   }
 
   function load(kind) {
@@ -134,7 +138,7 @@
       return {
         silent: true, symbol: 'none', animation: false,
         data: markers.map(function (m) {
-          var color = m.kind === 'resume' ? '#ea580c' : m.kind === 'warning' ? '#dc2626' : '#94a3b8';
+          var color = m.kind === 'resume' ? '#ea580c' : m.kind === 'warning' ? '#dc2626' : m.kind === 'lr' ? '#7c3aed' : '#94a3b8';
           return {
             xAxis: m.x, name: m.label,
             lineStyle: { color: color, type: 'dashed', width: 1 },
@@ -149,7 +153,7 @@
       var w = state.smooth, list = [];
       base.forEach(function (b, i) {
         var t = b.template, ls = t.lineStyle || {};
-        if (w > 0) {
+        if (w > 0 && t.name !== 'learning rate') { // the rate is exact: never smoothed
           list.push(Object.assign({}, t, {
             id: 'raw-' + i, data: b.data, silent: true, z: 1,
             lineStyle: Object.assign({}, ls, { opacity: 0.25, width: 1 })
@@ -163,10 +167,11 @@
           list.push(Object.assign({}, t, { id: 'raw-' + i, data: b.data, z: 2 }));
         }
       });
-      // The run's markers go on the last series, beside any mark the
-      // server gave it (a fork's "fork of run N").
-      if (list.length && markers.length) {
-        var last = list[list.length - 1], own = last.markLine, ml = markLine();
+      // The run's markers go on the last loss series (not the learning
+      // rate's), beside any mark the server gave it (a fork's "fork of run N").
+      var curves = list.filter(function (x) { return x.name !== 'learning rate'; });
+      if (curves.length && markers.length) {
+        var last = curves[curves.length - 1], own = last.markLine, ml = markLine();
         if (own && own.data) ml.data = own.data.concat(ml.data);
         last.markLine = ml;
       }

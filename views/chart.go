@@ -76,6 +76,7 @@ func LossChartOptions(points []LossPoint) (string, error) {
 		charts.WithLineStyleOpts(opts.LineStyle{Color: chartLineColor, Width: 2}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: chartLineColor}),
 	)
+	addLRSeries(line, points)
 	line.Validate()
 
 	out, err := json.Marshal(line.JSON())
@@ -84,6 +85,35 @@ func LossChartOptions(points []LossPoint) (string, error) {
 	}
 	return string(out), nil
 }
+
+// LRSeriesName names the thin learning-rate series (app.js and the
+// tooltip find it by this name).
+const LRSeriesName = "learning rate"
+
+// addLRSeries draws the learning rate in use as a thin second series on its
+// own axis at the right; app.js appends to it live. Runs stored before the
+// rate was recorded have an empty series.
+func addLRSeries(line *charts.Line, points []LossPoint) {
+	data := make([]opts.LineData, 0, len(points))
+	for _, p := range points {
+		if finite(p.Epoch) && finite(p.LR) && p.LR > 0 {
+			data = append(data, opts.LineData{Value: [2]float64{p.Epoch, p.LR}})
+		}
+	}
+	line.ExtendYAxis(opts.YAxis{
+		Type: "value", Name: "LR", NameGap: 10, Position: "right", Min: 0,
+		SplitLine: &opts.SplitLine{Show: opts.Bool(false)},
+		AxisLabel: &opts.AxisLabel{Color: chartLRColor},
+	})
+	line.AddSeries(LRSeriesName, data,
+		charts.WithLineChartOpts(opts.LineChart{YAxisIndex: 1, ShowSymbol: opts.Bool(false), Step: "end"}),
+		charts.WithLineStyleOpts(opts.LineStyle{Color: chartLRColor, Width: 1, Opacity: opts.Float(0.7)}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: chartLRColor}),
+	)
+}
+
+// chartLRColor is the learning rate's colour (violet-600), as on the no-JS chart.
+const chartLRColor = "#7c3aed"
 
 // lossChartVisitor adds the options go-echarts does not model: a fixed x tick
 // interval, monotone smoothing, the chart-wide font, and a tooltip drawn on the canvas (the

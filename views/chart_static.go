@@ -15,6 +15,12 @@ type staticChart struct {
 	XTicks, YTicks         []svgTick
 	Empty                  bool
 	Left, Right, Top, Base float64 // the plot area
+	XMax                   float64 // the epoch at Right
+	// The learning rate in use, a thin series on its own scale (0 at Base,
+	// LRMax at Top), and the live changes of it; see chart_static_lr.go.
+	LRPath    string
+	LRMax     string
+	LRMarkers []svgTick
 }
 
 // svgTick is a tick of an axis: its position in the viewBox (x for the x
@@ -64,6 +70,7 @@ func newStaticChart(points []LossPoint, smooth float64) staticChart {
 	if yMax-yMin < yStep/2 {
 		yMax = yMin + yStep
 	}
+	c.XMax = xMax
 	toX := func(epoch float64) float64 { return c.Left + epoch/xMax*(c.Right-c.Left) }
 	toY := func(loss float64) float64 { return c.Base - (loss-yMin)/(yMax-yMin)*(c.Base-c.Top) }
 	toPath := func(ys []float64) string {

@@ -37,7 +37,7 @@ func TestStaticLossChartDrawsTheCurveWithoutJavaScript(t *testing.T) {
 	}
 
 	var html strings.Builder
-	if err := staticLossChart(points, 0).Render(context.Background(), &html); err != nil {
+	if err := staticLossChart(points, 0, nil).Render(context.Background(), &html); err != nil {
 		t.Fatal(err)
 	}
 	out := html.String()
@@ -48,7 +48,7 @@ func TestStaticLossChartDrawsTheCurveWithoutJavaScript(t *testing.T) {
 		t.Errorf("%d lines: want a base line, an x tick each and a gridline per y tick but the base", n)
 	}
 	html.Reset()
-	if err := staticLossChart(nil, 0).Render(context.Background(), &html); err != nil {
+	if err := staticLossChart(nil, 0, nil).Render(context.Background(), &html); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(html.String(), "No loss points yet") || strings.Contains(html.String(), "<svg") {

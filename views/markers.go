@@ -44,6 +44,18 @@ func RunMarkers(epochs []fmnist.EpochResult, resumes []fmnist.Resume, cks []fmni
 	return out
 }
 
+// LRMarkers are the live learning-rate changes of a run, as markers.
+func LRMarkers(changes []fmnist.LRChange) []ChartMarker {
+	out := make([]ChartMarker, len(changes))
+	for i, c := range changes {
+		out[i] = ChartMarker{X: c.Epoch, Kind: "lr", Label: LRMarkerLabel(c.LR)}
+	}
+	return out
+}
+
+// LRMarkerLabel labels a live learning-rate change (app.js writes the same).
+func LRMarkerLabel(lr float64) string { return "LR → " + formatLR(lr) }
+
 // BatchesPerEpoch is cfg's batches per epoch on a training set of
 // available images; 0 when either is unknown.
 func BatchesPerEpoch(cfg fmnist.Config, available int) int {

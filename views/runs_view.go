@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // The view types of the runs pages: the list, one run, and a comparison.
@@ -276,13 +277,13 @@ func ConfigFields(c fmnist.Config) [][2]string {
 	if c.TrainLimit > 0 {
 		limit = strconv.Itoa(c.TrainLimit)
 	}
-	return [][2]string{
+	return append([][2]string{
 		{"Epochs", strconv.Itoa(c.Epochs)},
 		{"Batch size", strconv.Itoa(c.BatchSize)},
 		{"Learning rate", strconv.FormatFloat(c.LR, 'g', -1, 64)},
 		{"Seed", strconv.FormatInt(c.Seed, 10)},
 		{"Training images", limit},
-	}
+	}, recipeform.ConfigFields(c.Recipe)...)
 }
 
 // epochSeries are a run's per-epoch curves: training and test loss on the

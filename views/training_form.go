@@ -6,30 +6,52 @@ import (
 	"strings"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // trainingFormFields are the training form's fields in the order it shows
 // them.
 var trainingFormFields = []string{fmnist.FieldEpochs, fmnist.FieldBatchSize, fmnist.FieldLR, fmnist.FieldTrainLimit}
 
-// TrainingFormValues reads the training form's fields, trimmed, with get
-// (echo's FormValue, or url.Values.Get for a query).
-func TrainingFormValues(get func(name string) string) FormValues {
-	return FormValues{
+// TrainingFormValues reads the whole training form, trimmed, through get
+// (echo's FormValue, or url.Values.Get for a query). When the
+// form's "Load preset" button (or, with JavaScript, the preset select)
+// sent it, the fields come back filled from the chosen preset, keeping the
+// train limit typed.
+func TrainingFormValues(get func(string) string) FormValues {
+	v := FormValues{
 		Epochs:     strings.TrimSpace(get(fmnist.FieldEpochs)),
 		BatchSize:  strings.TrimSpace(get(fmnist.FieldBatchSize)),
 		LR:         strings.TrimSpace(get(fmnist.FieldLR)),
 		TrainLimit: strings.TrimSpace(get(fmnist.FieldTrainLimit)),
+		Recipe:     recipeform.ValuesFrom(get),
+		Intent:     get(FieldIntent),
 	}
+	if v.Intent != IntentPreset {
+		return v
+	}
+	cfg, ok := fmnist.Preset(v.Recipe[fmnist.FieldPreset])
+	if !ok {
+		return v // Validate names the preset field when the form is sent
+	}
+	filled := NewFormValues(cfg)
+	filled.TrainLimit, filled.Intent = v.TrainLimit, v.Intent
+	return filled
 }
 
 // Query is v as the query of the page's address, to show the form again
 // as typed after a redirect (a refused plain post, see handlers).
 func (v FormValues) Query() url.Values {
-	return url.Values{
+	q := url.Values{
 		fmnist.FieldEpochs: {v.Epochs}, fmnist.FieldBatchSize: {v.BatchSize},
 		fmnist.FieldLR: {v.LR}, fmnist.FieldTrainLimit: {v.TrainLimit},
 	}
+	for name, text := range v.Recipe {
+		if text != "" {
+			q.Set(name, text)
+		}
+	}
+	return q
 }
 
 // Config turns the form's text into a Config, checked on a training set of
@@ -49,6 +71,9 @@ func (v FormValues) Config(trainSize int) (fmnist.Config, error) {
 		cfg.LR = lr
 	}
 	cfg.TrainLimit = formInt(v.TrainLimit, fmnist.FieldTrainLimit, 0, &errs)
+	if err := errs.AddError(v.Recipe.Apply(&cfg)); err != nil {
+		return cfg, err
+	}
 	if err := errs.AddError(cfg.Validate(trainSize)); err != nil {
 		return cfg, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // MaxLogEntries is how many log lines the page keeps; app.js trims to the
@@ -140,12 +141,19 @@ type ControlsView struct {
 	Message        string
 	MessageIsError bool
 	Buttons        ButtonsView
+	// TrainImages is the training set's size for the schedule preview; 0
+	// before the dataset is prepared (Fashion-MNIST's is assumed).
+	TrainImages int
 }
 
 // FormValues are the training form fields as text. TrainLimit "" means all
 // training images.
 type FormValues struct {
 	Epochs, BatchSize, LR, TrainLimit string
+	Recipe                            RecipeValues // see recipe_form.go
+	// Intent is the secondary button that sent the form (IntentPreset,
+	// IntentPreview); empty for Start.
+	Intent string
 }
 
 // NewFormValues renders a training configuration as form values. A
@@ -155,6 +163,7 @@ func NewFormValues(cfg fmnist.Config) FormValues {
 		Epochs:    strconv.Itoa(cfg.Epochs),
 		BatchSize: strconv.Itoa(cfg.BatchSize),
 		LR:        strconv.FormatFloat(cfg.LR, 'g', -1, 64),
+		Recipe:    recipeform.ValuesOf(cfg.Recipe),
 	}
 	if cfg.TrainLimit > 0 {
 		v.TrainLimit = strconv.Itoa(cfg.TrainLimit)
@@ -239,7 +248,7 @@ type ChartView struct {
 type ChartMarker struct {
 	X     float64 `json:"x"`
 	Label string  `json:"label"`
-	Kind  string  `json:"kind"` // "epoch", "resume" or "checkpoint"
+	Kind  string  `json:"kind"` // "epoch", "resume", "checkpoint" or "lr"
 }
 
 // DefaultMaxPoints is the chart's history length when ChartView.MaxPoints is unset.

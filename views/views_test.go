@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -153,7 +154,7 @@ func TestPageNeedsNoInlineScriptOrStyle(t *testing.T) {
 func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 	d := render(t, Page(samplePage()))
 	forms := d.tag("form")
-	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/training/resume": false, "/predictions": false}
+	wantActions := map[string]bool{"/dataset": false, "/dataset/cancel": false, "/training": false, "/training/stop": false, "/training/resume": false, "/predictions": false, LRChangePath: false}
 	p := samplePage()
 	for _, st := range []DatasetState{DatasetIdle, DatasetDownloading} { // the ready panel has no form
 		p.Dataset.State = st
@@ -169,7 +170,7 @@ func TestFormsWorkWithAndWithoutJavaScript(t *testing.T) {
 		}
 		// The handler of each route answers htmx with this panel.
 		wantTarget := map[string]string{"/dataset": "#dataset-panel", "/dataset/cancel": "#dataset-panel", "/training": "#training-controls",
-			"/training/stop": "#training-controls", "/training/resume": "#training-controls", "/predictions": "#predictions-panel"}[action]
+			"/training/stop": "#training-controls", "/training/resume": "#training-controls", "/predictions": "#predictions-panel", LRChangePath: "#lr-status"}[action]
 		if target := attrOr(f, "hx-target"); target != wantTarget || !d.hasID(target[1:]) {
 			t.Errorf("form %s: hx-target %q, want %q on the page", action, target, wantTarget)
 		}
@@ -370,7 +371,8 @@ func TestTrainingControlsShowSubmissionWithErrorsBesideFields(t *testing.T) {
 
 func TestNewFormValues(t *testing.T) {
 	got := NewFormValues(fmnist.Config{Epochs: 3, BatchSize: 64, LR: 1e-3})
-	if want := (FormValues{Epochs: "3", BatchSize: "64", LR: "0.001"}); got != want {
+	got.Recipe = nil // TestRecipeValuesRoundTrip checks the recipe
+	if want := (FormValues{Epochs: "3", BatchSize: "64", LR: "0.001"}); !reflect.DeepEqual(got, want) {
 		t.Errorf("NewFormValues = %+v, want %+v", got, want)
 	}
 	if got := NewFormValues(fmnist.Config{Epochs: 1, BatchSize: 8, LR: 0.5, TrainLimit: 1000}).TrainLimit; got != "1000" {
@@ -577,6 +579,8 @@ type chartOptions struct {
 		FontFamily string `json:"fontFamily"`
 	} `json:"textStyle"`
 	Series []struct {
+		Name           string `json:"name"`
+		YAxisIndex     int    `json:"yAxisIndex"`
 		Type           string `json:"type"`
 		Smooth         *bool  `json:"smooth"`
 		SmoothMonotone string `json:"smoothMonotone"`
@@ -609,14 +613,16 @@ func TestLossChartOptions(t *testing.T) {
 		t.Error("want a chart font")
 	case len(o.XAxis) != 1 || o.XAxis[0].Type != "value" || o.XAxis[0].Interval == nil || *o.XAxis[0].Interval != 0.1:
 		t.Errorf("x axis %+v, want a value axis with ticks every 0.1", o.XAxis)
-	case len(o.YAxis) != 1 || o.YAxis[0].Scale == nil || !*o.YAxis[0].Scale:
-		t.Error("y axis does not follow the data (scale)")
-	case len(o.Series) != 1 || o.Series[0].Type != "line" || o.Series[0].Smooth == nil || !*o.Series[0].Smooth || o.Series[0].ShowSymbol == nil || *o.Series[0].ShowSymbol:
+	case len(o.YAxis) != 2 || o.YAxis[0].Scale == nil || !*o.YAxis[0].Scale:
+		t.Error("want a loss y axis that follows the data (scale) and a learning-rate axis")
+	case len(o.Series) != 2 || o.Series[1].Name != LRSeriesName || o.Series[1].YAxisIndex != 1:
+		t.Errorf("series %+v, want the loss and the learning rate on its own axis", o.Series)
+	case o.Series[0].Type != "line" || o.Series[0].Smooth == nil || !*o.Series[0].Smooth || o.Series[0].ShowSymbol == nil || *o.Series[0].ShowSymbol:
 		t.Errorf("series %+v, want one smooth line without symbols", o.Series)
 	case o.Series[0].SmoothMonotone != "x":
 		t.Errorf("series smoothMonotone %q, want \"x\": a plain spline overshoots the data", o.Series[0].SmoothMonotone)
 	}
-	if len(o.Series) == 1 {
+	if len(o.Series) == 2 {
 		data := o.Series[0].Data
 		if len(data) != 2 || data[0].Value != [2]float64{0.5, 1.5} || data[1].Value != [2]float64{1, 0.9} {
 			t.Errorf("data %+v, want the two finite points", data)

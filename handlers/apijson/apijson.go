@@ -287,6 +287,16 @@ func PredictionsOf(p *fmnist.Predictions) *Predictions {
 	return out
 }
 
+// LRChange is the JSON of the "lr" event: the learning rate changed live
+// from the batch at Epoch (on the curve's x axis); the schedule continues
+// scaled by Scale.
+type LRChange struct {
+	Run   int64   `json:"run"`
+	Epoch float64 `json:"epoch"`
+	LR    float64 `json:"lr"`
+	Scale float64 `json:"scale"`
+}
+
 // Loss is the JSON of the "loss" event: one point of a run's curve.
 type Loss struct {
 	Run   int64   `json:"run"`

@@ -35,6 +35,8 @@ type Options struct {
 	// run's config may differ (a longer run, another learning rate) as far
 	// as CanContinue allows.
 	From *Checkpoint
+	// LiveLR, when set, carries learning rates asked for during the run.
+	LiveLR *LiveLR
 }
 
 // Result summarises a run that ended without failing.
@@ -107,8 +109,9 @@ type trainRun struct {
 	events  *fmnist.Mailbox
 	log     *slog.Logger
 	net     *nn.Network
-	images  int // per epoch
-	batches int // per epoch
+	images  int     // per epoch
+	batches int     // per epoch
+	lrScale float64 // set by a live learning-rate change (LiveLR); 0: none yet
 	result  Result
 
 	trainedImages int // over the whole run
@@ -303,7 +306,7 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 			elapsed := float64(r.trainingTime+time.Since(began)) / float64(limit)
 			at = max(at, int(elapsed*float64(r.cfg.Epochs*batches)))
 		}
-		lr := r.cfg.LearningRate(at, batches)
+		lr := r.scheduledLR(at, (epoch-1)*batches+batch-1)
 		r.net.SetLR(lr)
 		for i, j := range idx {
 			labels[i] = set.Labels[j]
