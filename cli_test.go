@@ -288,7 +288,7 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 	}{
 		{"zero epochs", runTrain, []string{"--epochs", "0"}, "--epochs=0: must be between 1 and 1000"},
 		{"negative lr", runTrain, []string{"--lr", "-0.1"}, "--lr=-0.1: must be greater than 0"},
-		{"every bad flag at once", runTrain, []string{"--epochs", "0", "--lr", "2"}, "--epochs=0: must be between 1 and 1000; --lr=2: must be greater than 0 and at most 1"},
+		{"every bad flag at once", runTrain, []string{"--epochs", "0", "--lr", "20"}, "--epochs=0: must be between 1 and 1000; --lr=20: must be greater than 0 and at most 10"},
 		{"epochs not a number", runTrain, []string{"--epochs", "three"}, "invalid value \"three\" for flag -epochs"},
 		{"unknown flag", runTrain, []string{"--speed", "9"}, "flag provided but not defined: -speed"},
 		{"stray argument", runTrain, []string{"now"}, "unexpected argument \"now\""},

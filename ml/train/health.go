@@ -18,7 +18,10 @@ type healthMonitor struct {
 	ema, weight float64 // the loss's moving average and 1−Smoothingⁿ, to debias it
 	minSmoothed float64 // the lowest smoothed loss of the run
 	above       int     // batches in a row above DivergenceFactor × minSmoothed
-	divergedIn  int     // the epoch divergence was last reported in
+
+	// Each warning is given when its condition starts, not again while it
+	// lasts: a long plateau is one warning, not one an epoch.
+	plateau, overfitting bool // the condition held at the last epoch's end
 
 	epochMins []float64 // minSmoothed at each epoch's end
 	gaps      []float64 // test − training loss of each epoch
@@ -28,7 +31,8 @@ func newHealthMonitor(th fmnist.HealthThresholds) *healthMonitor {
 	return &healthMonitor{th: th, minSmoothed: math.Inf(1)}
 }
 
-// batch takes a batch's (finite) loss and reports divergence, once an epoch.
+// batch takes a batch's (finite) loss and reports divergence, once for
+// each stretch of batches above the threshold.
 func (h *healthMonitor) batch(epoch, batch, batches int, loss float64) *fmnist.Warning {
 	w := h.th.Smoothing
 	h.ema = w*h.ema + (1-w)*loss
@@ -40,10 +44,9 @@ func (h *healthMonitor) batch(epoch, batch, batches int, loss float64) *fmnist.W
 	} else {
 		h.above = 0
 	}
-	if h.above < h.th.DivergenceBatches || h.divergedIn == epoch {
+	if h.above != h.th.DivergenceBatches {
 		return nil
 	}
-	h.divergedIn = epoch
 	return &fmnist.Warning{Kind: fmnist.WarnDivergence, Epoch: epoch, Batch: batch, X: curveX(epoch, batch, batches),
 		Message: fmt.Sprintf("Divergence in epoch %d at batch %d: the smoothed loss %.4g has been above %g× its minimum %.4g for %d batches",
 			epoch, batch, smoothed, h.th.DivergenceFactor, h.minSmoothed, h.above)}
@@ -57,24 +60,30 @@ func (h *healthMonitor) epochEnd(epoch int, trainLoss, testLoss float64) []fmnis
 		out = append(out, fmnist.Warning{Kind: kind, Epoch: epoch, X: float64(epoch), Message: fmt.Sprintf(format, args...)})
 	}
 	h.epochMins = append(h.epochMins, h.minSmoothed)
+	plateau := false
 	if n, k := len(h.epochMins), h.th.PlateauEpochs; k > 0 && n > k {
 		before, now := h.epochMins[n-1-k], h.epochMins[n-1]
-		if gain := (before - now) / before; before > 0 && gain < h.th.PlateauMinGain {
+		gain := (before - now) / before
+		plateau = before > 0 && gain < h.th.PlateauMinGain
+		if plateau && !h.plateau {
 			at(fmnist.WarnPlateau, "Plateau after epoch %d: the smoothed loss's best went from %.4g to %.4g over %d epoch(s) (%.2f%%)",
 				epoch, before, now, k, 100*gain)
 		}
 	}
+	h.plateau = plateau
 	h.gaps = append(h.gaps, testLoss-trainLoss)
+	growing := false
 	if n, k := len(h.gaps), h.th.OverfitEpochs; k > 0 && n > k && h.gaps[n-1] > 0 {
-		growing := true
+		growing = true
 		for i := n - k; i < n; i++ {
 			growing = growing && h.gaps[i] > h.gaps[i-1]
 		}
-		if growing {
+		if growing && !h.overfitting {
 			at(fmnist.WarnOverfitting, "Overfitting after epoch %d: test loss − training loss grew %d epochs in a row, from %.4f to %.4f",
 				epoch, k, h.gaps[n-1-k], h.gaps[n-1])
 		}
 	}
+	h.overfitting = growing
 	return out
 }
 

@@ -69,9 +69,22 @@ func TestHealthMonitorWarnsOnceForEachProblem(t *testing.T) {
 			kinds = append(kinds, w.Kind)
 		}
 	}
-	want := []fmnist.WarningKind{fmnist.WarnDivergence, fmnist.WarnPlateau, fmnist.WarnPlateau, fmnist.WarnOverfitting}
+	want := []fmnist.WarningKind{fmnist.WarnDivergence, fmnist.WarnPlateau, fmnist.WarnOverfitting}
 	if strings.Join(kindNames(kinds), " ") != strings.Join(kindNames(want), " ") {
-		t.Errorf("warnings %v; want %v (no new minimum after epoch 1: plateaus; the gap grew in epochs 2 and 3)", kinds, want)
+		t.Errorf("warnings %v; want %v (no new minimum after epoch 1: one plateau, however long; the gap grew in epochs 2 and 3)", kinds, want)
+	}
+	// A plateau that ends and comes back is warned of again.
+	kinds = nil
+	for e, losses := range [][2]float64{{0.2, 0.5}, {0.2, 0.5}} {
+		if e == 0 {
+			h.minSmoothed /= 2 // a new minimum in epoch 4, none in epoch 5
+		}
+		for _, w := range h.epochEnd(4+e, losses[0], losses[1]) {
+			kinds = append(kinds, w.Kind)
+		}
+	}
+	if got := strings.Join(kindNames(kinds), " "); got != "plateau" {
+		t.Errorf("after a plateau ended and came back: warnings %q, want one plateau", got)
 	}
 }
 
