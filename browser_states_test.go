@@ -21,7 +21,7 @@ import (
 const (
 	statesTrainImages = 1024
 	statesTestImages  = 4096
-	statesEpochs      = "50"
+	statesEpochs      = "500"
 	statesBatchSize   = "32"
 )
 
@@ -195,11 +195,12 @@ func browserFailedDownload(t *testing.T, chromium string, javaScript bool) {
 	b.checkClean(t)
 }
 
-// holdWhen waits until condition holds. Without JavaScript it then stops
-// the page's automatic refresh (window.stop cancels a pending meta
-// refresh), so that the screenshots and checks that follow see this one
-// page, and makes sure that the page stopped is one where condition holds;
-// resume lets the page refresh itself again.
+// holdWhen waits until condition holds. Without JavaScript it loads the
+// page again and again (the page's own 3-s refresh would sample a phase
+// that lasts a fraction of a second too rarely), and on a page where
+// condition holds it stops the automatic refresh (window.stop cancels a
+// pending meta refresh), so that the screenshots and checks that follow see
+// this one page; resume lets the page refresh itself again.
 func (b *browserSession) holdWhen(t *testing.T, what string, timeout time.Duration, condition string) {
 	t.Helper()
 	if !b.noScripts {
@@ -207,19 +208,20 @@ func (b *browserSession) holdWhen(t *testing.T, what string, timeout time.Durati
 		return
 	}
 	// Only a page loaded whole: stopping one still loading would cut it short.
-	condition = "document.readyState === 'complete' && (" + condition + ")"
+	condition = "document.readyState === 'complete' && !!(" + condition + ")"
 	deadline := time.Now().Add(timeout)
 	for {
-		b.waitFor(t, what, time.Until(deadline), condition)
 		ctx, cancel := b.within(2 * time.Second)
-		held, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("window.stop(), "+condition))
+		held, err := chromedp.Run(ctx, chromedp.Evaluate[bool](condition+" && (window.stop(), "+condition+")"))
 		cancel()
 		if err == nil && held {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for a page that stays on %s", timeout, what)
+			b.failureScreenshot(t)
+			t.Fatalf("waited %v for a page that stays on %s (last error: %v)", timeout, what, err)
 		}
+		time.Sleep(50 * time.Millisecond)
 		b.navigate(t, b.origin+"/")
 	}
 }

@@ -37,8 +37,9 @@ type Options struct {
 	// paths in Uploads take up to UploadLimit instead (bundle imports).
 	BodyLimit, UploadLimit string
 	Uploads                map[string]bool
-	// Routes registers more route groups (handlers/models) on the server.
-	Routes func(*echo.Echo)
+	// Groups register more route groups (handlers/models) on the server,
+	// after the analytics and recipes groups that every server has.
+	Groups []RouteGroup
 	// Listen is the server's address. On a loopback or wildcard address the
 	// app answers to the loopback names with its port (see hosts.go).
 	Listen net.Addr
@@ -46,6 +47,11 @@ type Options struct {
 	// guard.ParseHosts returns them.
 	AllowedHosts []string
 }
+
+// A RouteGroup registers one feature's routes: pages and fragments on e,
+// JSON on api (the /api group). Each feature package under handlers/ has a
+// Routes function that returns its group.
+type RouteGroup = func(e *echo.Echo, api *echo.Group)
 
 // The web layer's needs, each declared as the methods its handlers call.
 
@@ -235,11 +241,10 @@ func New(svc Service, opts Options) *Server {
 	api.POST("/training/stop", s.apiStopTraining, requireJSON)
 	api.POST("/predictions", s.apiPredict, requireJSON)
 	s.resumeRoutes(e, api)
-	if opts.Routes != nil {
-		opts.Routes(e)
+	groups := append([]RouteGroup{analytics.Routes(svc), recipes.Routes(svc)}, opts.Groups...)
+	for _, register := range groups {
+		register(e, api)
 	}
-	analytics.Routes(e, api, svc)
-	recipes.Register(e, api, svc)
 
 	public.Prepare()
 	e.Match(getOrHead, "/public/*", serveAsset)

@@ -158,7 +158,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints,
 		Listen: m.ln.Addr(), AllowedHosts: hosts,
-		Routes: models.Routes(m.Service), Uploads: models.UploadPaths, UploadLimit: models.UploadLimit})
+		Groups: []handlers.RouteGroup{models.Routes(m.Service)}, Uploads: models.UploadPaths, UploadLimit: models.UploadLimit})
 	if exposed {
 		m.Logger.Warn("other machines can reach the app, which has no login; it answers only to the allowed hosts",
 			"addr", m.ln.Addr().String(), "allowed_hosts", strings.Join(m.Web.AllowedHosts(), ","))

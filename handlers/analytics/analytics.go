@@ -25,14 +25,16 @@ type Source interface {
 	fmnist.WarningReader
 }
 
-// Routes registers the analytics routes on e (pages and fragments) and api
-// (JSON under /api).
-func Routes(e *echo.Echo, api *echo.Group, src Source) {
+// Routes returns the function that registers the analytics routes on e
+// (pages and fragments) and api (JSON under /api).
+func Routes(src Source) func(e *echo.Echo, api *echo.Group) {
 	h := handler{src: src}
-	getOrHead := []string{http.MethodGet, http.MethodHead}
-	e.Match(getOrHead, "/runs/:id/confusion", h.confusionFragment)
-	api.Match(getOrHead, "/runs/:id/epochs/:n/confusion", h.apiConfusion)
-	api.Match(getOrHead, "/runs/:id/warnings", h.apiWarnings)
+	return func(e *echo.Echo, api *echo.Group) {
+		getOrHead := []string{http.MethodGet, http.MethodHead}
+		e.Match(getOrHead, "/runs/:id/confusion", h.confusionFragment)
+		api.Match(getOrHead, "/runs/:id/epochs/:n/confusion", h.apiConfusion)
+		api.Match(getOrHead, "/runs/:id/warnings", h.apiWarnings)
+	}
 }
 
 type handler struct{ src Source }

@@ -43,17 +43,18 @@ var UploadPaths = map[string]bool{ImportPath: true, APIImportPath: true}
 // FormField is the file field of the import form (and of a multipart POST).
 const FormField = "bundle"
 
-// Routes returns the function that registers the routes on e.
-func Routes(svc Service) func(e *echo.Echo) {
+// Routes returns the function that registers the routes on e (the forms)
+// and api (JSON and files under /api).
+func Routes(svc Service) func(e *echo.Echo, api *echo.Group) {
 	h := handler{svc: svc}
-	return func(e *echo.Echo) {
+	return func(e *echo.Echo, api *echo.Group) {
 		get := []string{http.MethodGet, http.MethodHead}
-		e.Match(get, "/api/runs/:id/bundle", h.export(app.FormatBundle))
-		e.Match(get, "/api/runs/:id/model.onnx", h.export(app.FormatONNX))
-		e.Match(get, "/api/runs/:id/model.safetensors", h.export(app.FormatSafetensors))
+		api.Match(get, "/runs/:id/bundle", h.export(app.FormatBundle))
+		api.Match(get, "/runs/:id/model.onnx", h.export(app.FormatONNX))
+		api.Match(get, "/runs/:id/model.safetensors", h.export(app.FormatSafetensors))
 		e.POST(APIImportPath, h.apiImport)
 		e.POST(ImportPath, h.formImport)
-		e.POST("/api/runs/:id/reproduce", h.apiReproduce)
+		api.POST("/runs/:id/reproduce", h.apiReproduce)
 		e.POST("/runs/:id/reproduce", h.formReproduce)
 	}
 }

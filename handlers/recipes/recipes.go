@@ -36,19 +36,16 @@ type Service interface {
 	AugmentSamples(r fmnist.Recipe, seed int64, n int) (pixels []uint8, rows, cols int, err error)
 }
 
-// Routes is what Register needs of echo.Echo (and of a Group).
-type Routes interface {
-	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-}
-
-// Register adds the routes to e; api is the /api group.
-func Register(e, api Routes, svc Service) {
+// Routes returns the function that registers the recipe routes on e
+// (previews and the form's learning-rate change) and api (JSON under /api).
+func Routes(svc Service) func(e *echo.Echo, api *echo.Group) {
 	h := handler{svc}
-	e.GET(views.RecipePreviewPath, h.previews)
-	e.GET(views.AugmentPreviewPath, h.augmentImage)
-	e.POST(views.LRChangePath, h.changeLR)
-	api.POST("/training/lr", h.apiChangeLR)
+	return func(e *echo.Echo, api *echo.Group) {
+		e.GET(views.RecipePreviewPath, h.previews)
+		e.GET(views.AugmentPreviewPath, h.augmentImage)
+		e.POST(views.LRChangePath, h.changeLR)
+		api.POST("/training/lr", h.apiChangeLR)
+	}
 }
 
 type handler struct{ svc Service }
