@@ -42,9 +42,13 @@
   }
 
   // The page and every swapped-in fragment; drawn after htmx has settled
-  // the swap: drawing inside its load event leaves later swaps of other
-  // panels unregistered from the event stream.
-  if (window.htmx) htmx.onLoad(function (root) { setTimeout(function () { drawIn(root); }, 0); });
+  // the swap (drawing inside its load event leaves later swaps of other
+  // panels unregistered from the event stream), and when the page is idle:
+  // a heatmap takes a while to draw, and the live loss chart goes first.
+  var later = window.requestIdleCallback
+    ? function (fn) { requestIdleCallback(fn, { timeout: 1000 }); }
+    : function (fn) { setTimeout(fn, 0); };
+  if (window.htmx) htmx.onLoad(function (root) { later(function () { drawIn(root); }); });
   else document.querySelectorAll('[data-heatmap]').forEach(draw);
   // A warning arrived: the banner shows.
   document.body.addEventListener('htmx:sseMessage', function (evt) {

@@ -33,6 +33,7 @@
     return tenths % labelStep === 0 ? String(tenths / 10) : '';
   }
 
+  var titleShown;
   function render() {
     var n = points.length;
     var min = n ? Math.floor(points[0][0] * 10) / 10 : 0;
@@ -44,7 +45,9 @@
     drawing = drawing.concat(arrivals);
     arrivals = [];
     if (lrPoints) controls.setData(1, lrPoints);
-    controls.render({ title: { show: !n }, xAxis: { min: min, max: max } });
+    var more = { xAxis: { min: min, max: max } };
+    if (!n !== titleShown) more.title = { show: titleShown = !n }; // "no data yet", while there is none
+    controls.render(more);
   }
 
   // The page holds a run's whole curve thinned to a few thousand points;

@@ -76,6 +76,7 @@
     var zoom = null; // {start, end} in x units while zoomed in; null shows all
     var markers = (opts.markers || []).slice();
     var extra = {};
+    var given = {}; // the dataZoom and y axis last given to the chart
     var yAxes = [].concat(chart.getOption().yAxis || []).length; // read once: getOption copies all data
     var base = series.map(function (s) {
       var copy = Object.assign({}, s);
@@ -181,11 +182,13 @@
       }
       var z = zoom ? { startValue: zoom.start, endValue: zoom.end } : { start: 0, end: 100 };
       var yAxis = { type: state.log ? 'log' : 'value' };
-      var option = Object.assign({}, extra, {
-        series: list,
-        dataZoom: [Object.assign({}, z), Object.assign({}, z)],
-        yAxis: yAxes > 1 ? [yAxis, {}] : [yAxis]
-      });
+      var option = Object.assign({}, extra, { series: list });
+      // Only what changed: every component given is merged and laid out
+      // again, and a live chart renders many times a second.
+      var zoomKey = JSON.stringify(z), yKey = yAxis.type;
+      if (zoomKey !== given.zoom) option.dataZoom = [Object.assign({}, z), Object.assign({}, z)];
+      if (yKey !== given.y) option.yAxis = yAxes > 1 ? [yAxis, {}] : [yAxis];
+      given = { zoom: zoomKey, y: yKey };
       // A live chart gets many updates a second: lazyUpdate lets ECharts
       // do the work once, in the frame that paints it.
       chart.setOption(option, { replaceMerge: ['series'], lazyUpdate: !!opts.live });
