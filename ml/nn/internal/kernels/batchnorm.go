@@ -7,7 +7,8 @@ import "math"
 // normalised by the batch's mean and biased variance, and the running
 // statistics move by Momentum towards them (the unbiased variance); in
 // evaluation the running statistics normalise. Then y = γ·x̂ + β. Sums are
-// float64, one channel at a time, so results do not depend on how the
+// float32 within a plane (four partial sums) and float64 across planes, one
+// channel at a time, so results do not depend on how the
 // channels are split between CPUs. It is Go on every path.
 type BatchNorm struct {
 	Batch, Channels, Plane int
@@ -34,11 +35,7 @@ func (b *BatchNorm) Forward(x, gamma, beta, y []float32, lo, hi int) {
 			// hundred values), float64 across planes.
 			var sum, sumSq float64
 			for n := range b.Batch {
-				var s, s2 float32
-				for _, v := range b.plane(x, n, c) {
-					s += v
-					s2 += v * v
-				}
+				s, s2 := sumAndSquares(b.plane(x, n, c))
 				sum, sumSq = sum+float64(s), sumSq+float64(s2)
 			}
 			mean = sum / m
@@ -54,12 +51,14 @@ func (b *BatchNorm) Forward(x, gamma, beta, y []float32, lo, hi int) {
 		for n := range b.Batch {
 			xs, ys := b.plane(x, n, c), b.plane(y, n, c)
 			if !b.Training {
+				ys = ys[:len(xs)]
 				for i, v := range xs {
 					ys[i] = g*((v-mu)*inv) + bias
 				}
 				continue
 			}
 			xh := b.plane(b.Xhat, n, c)
+			xh, ys = xh[:len(xs)], ys[:len(xs)]
 			for i, v := range xs {
 				h := (v - mu) * inv
 				xh[i], ys[i] = h, g*h+bias
@@ -75,20 +74,50 @@ func (b *BatchNorm) Backward(gamma, dy, dx, dGamma, dBeta []float32, lo, hi int)
 	for c := lo; c < hi; c++ {
 		var sumDy, sumDyXhat float64
 		for n := range b.Batch {
-			xh := b.plane(b.Xhat, n, c)
-			for i, d := range b.plane(dy, n, c) {
-				sumDy += float64(d)
-				sumDyXhat += float64(d) * float64(xh[i])
-			}
+			s, sx := sumAndDot(b.plane(dy, n, c), b.plane(b.Xhat, n, c))
+			sumDy, sumDyXhat = sumDy+float64(s), sumDyXhat+float64(sx)
 		}
 		dGamma[c], dBeta[c] = float32(sumDyXhat), float32(sumDy)
 		k := float32(float64(gamma[c]) * float64(b.InvStd[c]) / float64(m))
 		sd, sdx := float32(sumDy), float32(sumDyXhat)
 		for n := range b.Batch {
-			xh, dxs := b.plane(b.Xhat, n, c), b.plane(dx, n, c)
-			for i, d := range b.plane(dy, n, c) {
+			dys := b.plane(dy, n, c)
+			xh, dxs := b.plane(b.Xhat, n, c)[:len(dys)], b.plane(dx, n, c)[:len(dys)]
+			for i, d := range dys {
 				dxs[i] = k * (m*d - sd - xh[i]*sdx)
 			}
 		}
 	}
+}
+
+// sumAndSquares returns Σv and Σv² in float32, with four partial sums each:
+// independent chains run several additions at once.
+func sumAndSquares(v []float32) (sum, sumSq float32) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		w := v[i : i+4 : i+4]
+		s0, s1, s2, s3 = s0+w[0], s1+w[1], s2+w[2], s3+w[3]
+		q0, q1, q2, q3 = q0+w[0]*w[0], q1+w[1]*w[1], q2+w[2]*w[2], q3+w[3]*w[3]
+	}
+	for ; i < len(v); i++ {
+		s0, q0 = s0+v[i], q0+v[i]*v[i]
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// sumAndDot returns Σd and Σd·x in float32 over len(d), as sumAndSquares.
+func sumAndDot(d, x []float32) (sum, dot float32) {
+	x = x[:len(d)]
+	var s0, s1, s2, s3, p0, p1, p2, p3 float32
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		a, b := d[i:i+4:i+4], x[i:i+4:i+4]
+		s0, s1, s2, s3 = s0+a[0], s1+a[1], s2+a[2], s3+a[3]
+		p0, p1, p2, p3 = p0+a[0]*b[0], p1+a[1]*b[1], p2+a[2]*b[2], p3+a[3]*b[3]
+	}
+	for ; i < len(d); i++ {
+		s0, p0 = s0+d[i], p0+d[i]*x[i]
+	}
+	return (s0 + s1) + (s2 + s3), (p0 + p1) + (p2 + p3)
 }
