@@ -121,15 +121,12 @@ func browserExamplesAndDynamics(t *testing.T, javaScript bool) {
 	b.checkClean(t)
 }
 
-// browserShotAt saves screenshots at 1440 and 375 px, checking the phone
-// needs no horizontal scrolling.
+// browserShotAt saves screenshots at 1440 and 375 px (see atBothWidths):
+// the examples and dynamics pages have none of the dashboard's panels that
+// stageAt checks.
 func (b *browserSession) browserShotAt(t *testing.T, name string) {
 	t.Helper()
-	b.screenshot(t, name+"-1440")
-	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
-	b.screenshot(t, name+"-375")
-	b.checkNoHorizontalScroll(t)
-	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+	b.atBothWidths(t, name, b.screenshot)
 }
 
 func splitComma(s string) []string { return strings.Split(s, ",") }

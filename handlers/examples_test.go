@@ -32,7 +32,12 @@ type dynamicsJSON struct {
 	Images int   `json:"images"`
 	Epoch  int   `json:"epoch"`
 	Epochs []struct {
-		Epoch, Right, Learned, StayedRight, Forgotten, NeverRight int
+		Epoch       int `json:"epoch"`
+		Right       int `json:"right"`
+		Learned     int `json:"learned"`
+		StayedRight int `json:"stayed_right"`
+		Forgotten   int `json:"forgotten"`
+		NeverRight  int `json:"never_right"`
 	} `json:"epochs"`
 	Groups  map[string][]int `json:"groups"`
 	Hardest []struct {
