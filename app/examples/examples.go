@@ -67,7 +67,7 @@ func ClassifyCheckpoint(ctx context.Context, path string, set *data.Set) ([]fmni
 	for i := range indices {
 		indices[i] = i
 	}
-	return train.PredictIndicesTTA(model.Net, set, indices, model.TTA())
+	return train.PredictIndicesContext(ctx, model.Net, set, indices, model.TTA())
 }
 
 // Examples returns the page of test images that q asks for.
