@@ -107,14 +107,17 @@ func browserExamplesAndDynamics(t *testing.T, javaScript bool) {
 	b.browserShotAt(t, "2-examples")
 	b.checkAccessible(t, "the examples page")
 
-	// The dynamics page's galleries.
-	b.navigate(t, origin+"/runs/1/dynamics?group=learned&epoch=2")
-	if got := b.evalInt(t, "document.querySelectorAll('#gallery-grid li').length"); got == 0 && b.eval(t, "document.querySelector('#dynamics-table tbody tr:nth-child(2) a.learned').textContent") != "0" {
-		t.Error("the gallery of images learned at epoch 2 is empty")
-	}
-	b.navigate(t, origin+"/runs/1/dynamics?group=never_right")
-	if got, want := b.evalInt(t, "document.querySelectorAll('#gallery-grid li').length"), min(48, b.evalInt(t, "Number(document.querySelector('#dynamics-table tbody tr:nth-child(2) a.never-right').textContent)")); got != want {
-		t.Errorf("the never-right gallery shows %d images, want %d", got, want)
+	// The dynamics page's galleries, each as long as its count (48 at most).
+	for _, g := range []struct{ query, link string }{
+		{"group=never_right", "tr:nth-child(2) a.never-right"},
+		{"group=forgotten&epoch=2", "tr:nth-child(2) a.forgotten"},
+		{"group=learned&epoch=1", "tr:nth-child(1) a.learned"}, // not empty: the screenshot's
+	} {
+		b.navigate(t, origin+"/runs/1/dynamics?"+g.query)
+		want := min(48, b.evalInt(t, "Number(document.querySelector('#dynamics-table tbody "+g.link+"').textContent)"))
+		if got := b.evalInt(t, "document.querySelectorAll('#gallery-grid li').length"); got != want {
+			t.Errorf("the gallery at ?%s shows %d images, want %d", g.query, got, want)
+		}
 	}
 	b.browserShotAt(t, "3-dynamics-page")
 	b.checkAccessible(t, "the dynamics page")
