@@ -239,9 +239,16 @@ func (b *browserSession) resume(t *testing.T) {
 // tab is left at 1440 px.
 func (b *browserSession) stageAt(t *testing.T, name string) {
 	t.Helper()
-	b.stage(t, name+"-1440")
+	b.atBothWidths(t, name, b.stage)
+}
+
+// atBothWidths calls save at 1440 px and on a 375 px phone (which must not
+// scroll sideways), with the name and "-1440" or "-375".
+func (b *browserSession) atBothWidths(t *testing.T, name string, save func(*testing.T, string)) {
+	t.Helper()
+	save(t, name+"-1440")
 	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
-	b.stage(t, name+"-375")
+	save(t, name+"-375")
 	b.checkNoHorizontalScroll(t)
 	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fmnist/trainer/app/examples"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/ml/train"
@@ -98,6 +99,7 @@ type Service struct {
 	predictions *fmnist.Predictions
 	evaluated   *evaluation
 	predictMu   sync.Mutex // one prediction at a time; guards evaluated
+	examples    *examples.Finder
 
 	workers     context.Context // parent of downloads and runs; cancelled by Close
 	stopWorkers context.CancelFunc
@@ -130,6 +132,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		wake:          make(chan struct{}, 1),
 		quit:          make(chan struct{}),
 	}
+	s.examples = examples.New(s, s.testSet, nil)
 	if s.dataDir == "" {
 		s.dataDir = filepath.Dir(opts.DatasetDir)
 	}

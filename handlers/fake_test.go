@@ -61,6 +61,9 @@ func (f *fakeService) EpochAnalyses(context.Context, int64) ([]fmnist.EpochAnaly
 	return nil, nil
 }
 func (f *fakeService) Warnings(context.Context, int64) ([]fmnist.Warning, error) { return nil, nil }
+func (f *fakeService) Examples(context.Context, int64, fmnist.ExampleQuery) (fmnist.ExamplePage, error) {
+	return fmnist.ExamplePage{}, f.err
+}
 func (f *fakeService) Checkpoints(context.Context, int64) ([]fmnist.Checkpoint, error) {
 	return nil, nil
 }

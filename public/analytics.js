@@ -21,8 +21,14 @@
     }
     var chart = echarts.init(node);
     chart.setOption(option);
-    // A click on a cell will list its images (views.ExamplesURL) once the
-    // misclassified-examples page exists.
+    // A click on a cell lists its images at the panel's epoch, as the
+    // no-JS table's links do (views.ExamplesURL).
+    var run = node.getAttribute('data-run'), epoch = node.getAttribute('data-epoch');
+    chart.on('click', function (params) {
+      var v = params.value || (params.data && params.data.value);
+      if (!v || !run) return;
+      window.location.assign('/runs/' + run + '/examples?epoch=' + epoch + '&true=' + v[1] + '&pred=' + v[0]);
+    });
     drawn.push(chart);
   }
 

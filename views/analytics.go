@@ -1,6 +1,10 @@
 package views
 
-import "github.com/fmnist/trainer/fmnist"
+import (
+	"github.com/a-h/templ"
+
+	"github.com/fmnist/trainer/fmnist"
+)
 
 // AnalyticsView is what a page shows of a run's model analytics: the
 // confusion matrix (and what later parts add). The zero value shows nothing.
@@ -8,6 +12,9 @@ type AnalyticsView struct {
 	Run       int64 // 0: no run, nothing shown
 	Confusion ConfusionView
 	Warnings  []fmnist.Warning // oldest first
+	// Dynamics is the learned-and-forgotten panel (views/analyticsview),
+	// given as a component because that package imports this one; nil: none.
+	Dynamics templ.Component
 }
 
 // WarningMarkers are the warnings as markers on the loss curve.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views"
+	"github.com/fmnist/trainer/views/analyticsview"
 )
 
 // Source reads what the evaluations found; *app.Service is one. Unknown
@@ -23,6 +24,9 @@ import (
 type Source interface {
 	fmnist.AnalysisReader
 	fmnist.WarningReader
+	fmnist.ExampleFinder
+	LatestRun(ctx context.Context) (r fmnist.Run, ok bool, err error)
+	TestImage(i int) (pixels []uint8, rows, cols, label int, err error)
 }
 
 // Routes returns the function that registers the analytics routes on e
@@ -34,6 +38,11 @@ func Routes(src Source) func(e *echo.Echo, api *echo.Group) {
 		e.Match(getOrHead, "/runs/:id/confusion", h.confusionFragment)
 		api.Match(getOrHead, "/runs/:id/epochs/:n/confusion", h.apiConfusion)
 		api.Match(getOrHead, "/runs/:id/warnings", h.apiWarnings)
+		e.Match(getOrHead, "/runs/:id/examples", h.examplesPage)
+		api.Match(getOrHead, "/runs/:id/examples", h.apiExamples)
+		e.Match(getOrHead, "/runs/:id/dynamics", h.dynamicsPage)
+		e.Match(getOrHead, "/runs/:id/dynamics/panel", h.dynamicsPanel)
+		api.Match(getOrHead, "/runs/:id/dynamics", h.apiDynamics)
 	}
 }
 
@@ -43,7 +52,7 @@ type handler struct{ src Source }
 // page's ?epoch= (empty or invalid: the newest epoch). Run 0 shows nothing.
 func View(ctx context.Context, src Source, runID int64, epochParam string) (views.AnalyticsView, error) {
 	if runID <= 0 {
-		return views.AnalyticsView{}, nil
+		return views.AnalyticsView{Dynamics: analyticsview.DynamicsPlaceholder()}, nil
 	}
 	analyses, err := src.EpochAnalyses(ctx, runID)
 	if err != nil {
@@ -53,8 +62,12 @@ func View(ctx context.Context, src Source, runID int64, epochParam string) (view
 	if err != nil {
 		return views.AnalyticsView{}, fmt.Errorf("read the warnings of run %d: %w", runID, err)
 	}
+	dynamics, err := DynamicsPanel(ctx, src, runID, true)
+	if err != nil {
+		return views.AnalyticsView{}, err
+	}
 	epoch, _ := strconv.Atoi(epochParam)
-	return views.AnalyticsView{Run: runID, Confusion: views.ConfusionViewOf(runID, analyses, max(epoch, 0)), Warnings: warnings}, nil
+	return views.AnalyticsView{Run: runID, Confusion: views.ConfusionViewOf(runID, analyses, max(epoch, 0)), Warnings: warnings, Dynamics: dynamics}, nil
 }
 
 // WarningEvent is the live "warning" event: an item for the page's banner

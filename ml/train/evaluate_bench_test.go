@@ -14,7 +14,8 @@ import (
 // BenchmarkEvaluate measures the end-of-epoch evaluation on the real test
 // set (10,000 images; FMNIST_DATA or /work/shared/data/fashion-mnist):
 // "accuracy" is the evaluation as it was before the confusion matrix and
-// the per-image bitset, "analysis" is today's. Compare them with benchstat
+// the per-image bitset, "analysis" is today's, "analysis+dynamics" adds the
+// epoch's learned/forgotten/never-right counts from the bitsets. Compare them with benchstat
 // over -count runs; the target is at most 5% more.
 func BenchmarkEvaluate(b *testing.B) {
 	dir := os.Getenv("FMNIST_DATA")
@@ -45,6 +46,25 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 		}
 	})
+	// The dynamics are read from the bitsets: this epoch's counts against
+	// the epoch before's, as the dynamics panel computes them.
+	prev := fmnist.EpochAnalysis{Epoch: 1, Images: set.Count, Correct: fmnist.NewBitset(set.Count)}
+	b.Run("analysis+dynamics", func(b *testing.B) {
+		for b.Loop() {
+			acc, err := evaluate(context.Background(), net, set, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			epochDynamics(prev, acc)
+		}
+	})
+}
+
+// epochDynamics is an epoch's learned, forgotten and never-right counts
+// from its bitset and the epoch before's.
+func epochDynamics(prev fmnist.EpochAnalysis, acc fmnist.Accuracy) fmnist.EpochDynamics {
+	d := fmnist.DynamicsOf([]fmnist.EpochAnalysis{prev, {Epoch: 2, Images: acc.Count, Correct: acc.Correct}})
+	return d.Epochs[1]
 }
 
 // accuracyOnly is the evaluation before this change: overall and per-class
@@ -73,7 +93,7 @@ func accuracyOnly(net *nn.Network, set *data.Set) (float64, error) {
 
 // BenchmarkEvaluateBookkeeping is the per-image work after the forward pass
 // over 10,000 images' probabilities, without the forward pass: the part
-// the confusion matrix and the bitset add to, measurable on a busy machine
+// the confusion matrix, the bitset and the dynamics counts add to, measurable on a busy machine
 // where BenchmarkEvaluate's seconds-long forward passes are too noisy.
 func BenchmarkEvaluateBookkeeping(b *testing.B) {
 	const n = 10_000
@@ -101,7 +121,8 @@ func BenchmarkEvaluateBookkeeping(b *testing.B) {
 			}
 		}
 	})
-	b.Run("analysis", func(b *testing.B) {
+	prev := fmnist.EpochAnalysis{Epoch: 1, Images: n, Correct: fmnist.NewBitset(n)}
+	b.Run("analysis+dynamics", func(b *testing.B) {
 		for b.Loop() {
 			var correct int
 			var perClassCorrect, perClassTotal [10]int
@@ -120,6 +141,7 @@ func BenchmarkEvaluateBookkeeping(b *testing.B) {
 				}
 				lossSum -= math.Log(max(float64(p[label]), 1e-12))
 			}
+			epochDynamics(prev, fmnist.Accuracy{Count: n, Correct: right})
 		}
 	})
 }

@@ -24,13 +24,19 @@ func PredictIndices(net *nn.Network, set *data.Set, indices []int) ([]fmnist.Pre
 // PredictIndicesTTA is PredictIndices that, with tta, averages each image's
 // probabilities with those of its mirror image (flip test-time augmentation).
 func PredictIndicesTTA(net *nn.Network, set *data.Set, indices []int, tta bool) ([]fmnist.Prediction, error) {
+	return PredictIndicesContext(context.Background(), net, set, indices, tta)
+}
+
+// PredictIndicesContext is PredictIndicesTTA that gives up between chunks
+// of images when ctx is done (a page's request that went away).
+func PredictIndicesContext(ctx context.Context, net *nn.Network, set *data.Set, indices []int, tta bool) ([]fmnist.Prediction, error) {
 	for _, idx := range indices {
 		if idx < 0 || idx >= set.Count {
 			return nil, fmt.Errorf("predict: index %d is outside the set of %d images", idx, set.Count)
 		}
 	}
 	out := make([]fmnist.Prediction, 0, len(indices))
-	err := predictChunks(context.Background(), net, set, indices, tta, func(idx int, probs []float32) {
+	err := predictChunks(ctx, net, set, indices, tta, func(idx int, probs []float32) {
 		p := fmnist.Prediction{Index: idx, Label: int(set.Labels[idx])}
 		for c, v := range probs {
 			p.Probabilities[c] = float64(v)
