@@ -1,7 +1,6 @@
 package views
 
 import (
-	"strconv"
 
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views/recipeform"
@@ -37,19 +36,7 @@ func formatLR(lr float64) string { return recipeform.FormatLR(lr) }
 // that do not parse keep the default, for the previews (the form is
 // checked strictly, by Config, when it is sent).
 func (v FormValues) previewConfig() (fmnist.Config, error) {
-	cfg := fmnist.DefaultConfig()
-	if n, err := strconv.Atoi(v.Epochs); err == nil {
-		cfg.Epochs = n
-	}
-	if n, err := strconv.Atoi(v.BatchSize); err == nil {
-		cfg.BatchSize = n
-	}
-	if x, err := strconv.ParseFloat(v.LR, 64); err == nil {
-		cfg.LR = x
-	}
-	if n, err := strconv.Atoi(v.TrainLimit); err == nil {
-		cfg.TrainLimit = n
-	}
+	cfg := v.numbers(new(fmnist.FieldErrors))
 	if err := v.Recipe.Apply(&cfg); err != nil {
 		return cfg, err
 	}

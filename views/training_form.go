@@ -59,18 +59,8 @@ func (v FormValues) Query() url.Values {
 // empty train limit means all images. Every bad field is reported at once:
 // text that is no number, then values out of range.
 func (v FormValues) Config(trainSize int) (fmnist.Config, error) {
-	cfg := fmnist.DefaultConfig()
 	var errs fmnist.FieldErrors
-	cfg.Epochs = formInt(v.Epochs, fmnist.FieldEpochs, cfg.Epochs, &errs)
-	cfg.BatchSize = formInt(v.BatchSize, fmnist.FieldBatchSize, cfg.BatchSize, &errs)
-	if v.LR != "" {
-		lr, err := strconv.ParseFloat(v.LR, 64)
-		if err != nil {
-			errs.Add(fmnist.FieldLR, "must be a number such as 0.001")
-		}
-		cfg.LR = lr
-	}
-	cfg.TrainLimit = formInt(v.TrainLimit, fmnist.FieldTrainLimit, 0, &errs)
+	cfg := v.numbers(&errs)
 	if err := errs.AddError(v.Recipe.Apply(&cfg)); err != nil {
 		return cfg, err
 	}
@@ -80,7 +70,25 @@ func (v FormValues) Config(trainSize int) (fmnist.Config, error) {
 	return cfg, errs.Err()
 }
 
-// formInt reads a whole number, def when text is empty.
+// numbers reads the form's four number fields over the defaults. A field
+// that is empty or does not parse keeps its default; one that does not
+// parse is reported in errs.
+func (v FormValues) numbers(errs *fmnist.FieldErrors) fmnist.Config {
+	cfg := fmnist.DefaultConfig()
+	cfg.Epochs = formInt(v.Epochs, fmnist.FieldEpochs, cfg.Epochs, errs)
+	cfg.BatchSize = formInt(v.BatchSize, fmnist.FieldBatchSize, cfg.BatchSize, errs)
+	cfg.TrainLimit = formInt(v.TrainLimit, fmnist.FieldTrainLimit, 0, errs)
+	if v.LR != "" {
+		if lr, err := strconv.ParseFloat(v.LR, 64); err != nil {
+			errs.Add(fmnist.FieldLR, "must be a number such as 0.001")
+		} else {
+			cfg.LR = lr
+		}
+	}
+	return cfg
+}
+
+// formInt reads a whole number, def when text is empty or not a number.
 func formInt(text, field string, def int, errs *fmnist.FieldErrors) int {
 	if text == "" {
 		return def
@@ -88,6 +96,7 @@ func formInt(text, field string, def int, errs *fmnist.FieldErrors) int {
 	n, err := strconv.Atoi(text)
 	if err != nil {
 		errs.Add(field, "must be a whole number")
+		return def
 	}
 	return n
 }
