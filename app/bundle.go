@@ -69,10 +69,7 @@ func (s *Service) Export(ctx context.Context, runID int64, format string, w io.W
 	case FormatBundle:
 		return bundle.Write(w, b)
 	case FormatONNX:
-		arch, err := export.ArchitectureOf(train.NetworkSpec(b.Manifest.Config))
-		if err != nil {
-			return fmnist.Errorf(fmnist.ECONFLICT, "Run %d cannot be exported as ONNX: %v.", runID, err)
-		}
+		arch := export.ArchitectureOf(train.NetworkSpec(b.Manifest.Config))
 		data, err = export.EncodeONNX(arch, b.Weights, export.ONNXMeta{ClassNames: fmnist.ClassNames[:], AppVersion: AppVersion(), RunID: runID})
 		if err != nil {
 			return fmt.Errorf("export run %d: %w", runID, err)
