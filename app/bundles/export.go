@@ -48,6 +48,7 @@ func (s *Service) Export(ctx context.Context, runID int64, format string, w io.W
 		return bundle.Write(w, b)
 	case FormatONNX:
 		arch := export.ArchitectureOf(train.NetworkSpec(b.Manifest.Config))
+		arch.FlipTTA = b.Manifest.Config.TTA // as the app predicts for the run
 		out, err = export.EncodeONNX(arch, b.Weights, export.ONNXMeta{ClassNames: fmnist.ClassNames[:], AppVersion: AppVersion(), RunID: runID})
 	case FormatSafetensors:
 		out, err = export.EncodeSafetensors(b.Weights, map[string]string{"architecture": b.Manifest.Architecture, "run_id": fmt.Sprint(runID), "format": "pt"})

@@ -68,11 +68,11 @@ func newFixture(t *testing.T) *fixture {
 
 var smallRun = fmnist.Config{Epochs: 2, BatchSize: 32, LR: 0.002, Seed: 11, TrainLimit: 256}
 
-// smallBNRun is smallRun with the bn preset's network.
-func smallBNRun(t *testing.T) fmnist.Config {
-	cfg, ok := fmnist.Preset(fmnist.PresetBN)
-	if !ok || !cfg.BatchNorm {
-		t.Fatal("the bn preset has no batch norm")
+// smallPresetRun is smallRun with the network and recipe of a preset.
+func smallPresetRun(t *testing.T, preset string) fmnist.Config {
+	cfg, ok := fmnist.Preset(preset)
+	if !ok {
+		t.Fatalf("no preset %q", preset)
 	}
 	cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.Seed, cfg.TrainLimit = smallRun.Epochs, smallRun.BatchSize, smallRun.LR, smallRun.Seed, smallRun.TrainLimit
 	return cfg

@@ -16,9 +16,10 @@ import (
 // the bundle and checks that the imported run predicts exactly as the
 // original did, with its curve, results, config and last confusion matrix
 // as they were, and a log line saying where it came from; then that a fork
-// of the imported run trains. Both a baseline and a batch-norm network.
+// of the imported run trains. For each preset.
 func TestExportDeleteImportPredictsTheSame(t *testing.T) {
-	for name, cfg := range map[string]fmnist.Config{"baseline": smallRun, "bn": smallBNRun(t)} {
+	for name, cfg := range map[string]fmnist.Config{"baseline": smallRun, "bn": smallPresetRun(t, fmnist.PresetBN),
+		"best": smallPresetRun(t, fmnist.PresetBest)} {
 		t.Run(name, func(t *testing.T) { roundTrip(t, cfg) })
 	}
 }

@@ -47,6 +47,10 @@ type Architecture struct {
 	InputMean, InputStd float32
 	Classes             int
 	ImageSide           int
+	// FlipTTA averages the probabilities of each image and of its mirror
+	// image, as the app predicts for a run with flip test-time
+	// augmentation (fmnist.Recipe.TTA).
+	FlipTTA bool
 }
 
 // ArchitectureOf returns the layers of the network spec describes. Widths

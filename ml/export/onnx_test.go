@@ -38,22 +38,30 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// presetSpecs are the networks of the presets, each exported and checked:
-// the baseline, and two with batch norm.
-func presetSpecs(t *testing.T) map[string]nn.Spec {
+// presets are the presets' configs, each exported and checked: the
+// baseline, bn (batch norm) and best (batch norm, flip test-time
+// augmentation).
+func presets(t *testing.T) map[string]fmnist.Config {
 	t.Helper()
-	specs := map[string]nn.Spec{}
+	configs := map[string]fmnist.Config{}
 	for _, name := range fmnist.Presets {
 		cfg, ok := fmnist.Preset(name)
 		if !ok {
 			t.Fatalf("no preset %q", name)
 		}
-		specs[name] = train.NetworkSpec(cfg)
+		configs[name] = cfg
 	}
-	if !specs[fmnist.PresetBN].BatchNorm || !specs[fmnist.PresetBest].BatchNorm {
-		t.Fatal("the bn and best presets no longer have batch norm; this test means to cover it")
+	if bn, best := configs[fmnist.PresetBN], configs[fmnist.PresetBest]; !bn.BatchNorm || !best.BatchNorm || !best.TTA {
+		t.Fatal("the bn and best presets no longer have batch norm, or best flip TTA; this test means to cover them")
 	}
-	return specs
+	return configs
+}
+
+// architectureOf is what the app exports for a run of cfg.
+func architectureOf(cfg fmnist.Config) export.Architecture {
+	arch := export.ArchitectureOf(train.NetworkSpec(cfg))
+	arch.FlipTTA = cfg.TTA
+	return arch
 }
 
 // trainedNetwork is a network of spec after a few steps on synthetic
@@ -84,9 +92,9 @@ func normalize(pixels []uint8) []float32 {
 	return x
 }
 
-func exportONNX(t *testing.T, net *nn.Network, spec nn.Spec) string {
+func exportONNX(t *testing.T, net *nn.Network, cfg fmnist.Config) string {
 	t.Helper()
-	model, err := export.EncodeONNX(export.ArchitectureOf(spec), net.Params(), export.ONNXMeta{
+	model, err := export.EncodeONNX(architectureOf(cfg), net.Params(), export.ONNXMeta{
 		ClassNames: []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
 		AppVersion: "test", RunID: 42})
 	if err != nil {
@@ -105,13 +113,13 @@ func exportONNX(t *testing.T, net *nn.Network, spec nn.Spec) string {
 func TestONNXPassesTheCheckerOfPythonONNX(t *testing.T) {
 	python := "/usr/bin/python3"
 	needTool(t, exec.Command(python, "-c", "import onnx").Run() == nil, "python3-onnx (apt-get install python3-onnx)")
-	for preset, spec := range presetSpecs(t) {
-		t.Run(preset, func(t *testing.T) { checkONNX(t, python, spec) })
+	for preset, cfg := range presets(t) {
+		t.Run(preset, func(t *testing.T) { checkONNX(t, python, cfg) })
 	}
 }
 
-func checkONNX(t *testing.T, python string, spec nn.Spec) {
-	path := exportONNX(t, trainedNetwork(t, spec), spec)
+func checkONNX(t *testing.T, python string, cfg fmnist.Config) {
+	path := exportONNX(t, trainedNetwork(t, train.NetworkSpec(cfg)), cfg)
 	out, err := exec.Command(python, "testdata/check_onnx.py", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("onnx.checker refused the model: %v\n%s", err, out)
@@ -130,9 +138,13 @@ func checkONNX(t *testing.T, python string, spec nn.Spec) {
 		t.Errorf("opset %v, inputs %v, outputs %v; want [13], [image], [probabilities]", got.Opset, got.Inputs, got.Outputs)
 	}
 	want := []string{"Conv", "Div", "Flatten", "Gemm", "MaxPool", "Relu", "Softmax", "Sub"}
-	if spec.BatchNorm {
-		want = append([]string{"BatchNormalization"}, want...)
+	if cfg.BatchNorm {
+		want = append(want, "BatchNormalization")
 	}
+	if cfg.TTA {
+		want = append(want, "Concat", "ReduceMean", "Reshape", "Slice")
+	}
+	slices.Sort(want)
 	if !slices.Equal(got.Ops, want) {
 		t.Errorf("operators %v, want %v", got.Ops, want)
 	}
@@ -145,25 +157,34 @@ func checkONNX(t *testing.T, python string, spec nn.Spec) {
 // onnxruntime-node on 256 images of raw pixels scaled to [0,1] and
 // compares its probabilities with the network's own: within 1e-4 each,
 // and the same predicted class for every image. Each preset's network is
-// checked, so batch norm's evaluation mode is too.
+// checked, so batch norm's evaluation mode and flip test-time augmentation
+// (the app's predictions of a run with it) are too.
 func TestONNXRuntimeAgreesWithTheApp(t *testing.T) {
 	root := repoRoot(t)
 	_, nodeErr := exec.LookPath("node")
 	_, ortErr := os.Stat(filepath.Join(root, "node_modules", "onnxruntime-node"))
 	needTool(t, nodeErr == nil && ortErr == nil, "node with onnxruntime-node (npm ci)")
-	for preset, spec := range presetSpecs(t) {
-		t.Run(preset, func(t *testing.T) { compareWithONNXRuntime(t, root, spec) })
+	for preset, cfg := range presets(t) {
+		t.Run(preset, func(t *testing.T) { compareWithONNXRuntime(t, root, cfg) })
 	}
 }
 
-func compareWithONNXRuntime(t *testing.T, root string, spec nn.Spec) {
+func compareWithONNXRuntime(t *testing.T, root string, cfg fmnist.Config) {
 	const n = 256
-	net := trainedNetwork(t, spec)
-	path := exportONNX(t, net, spec)
-	pixels, _ := datatest.Synthetic(n, 99)
-	want := make([]float32, n*10)
-	if err := net.Predict(normalize(pixels), n, want); err != nil {
+	net := trainedNetwork(t, train.NetworkSpec(cfg))
+	path := exportONNX(t, net, cfg)
+	pixels, labels := datatest.Synthetic(n, 99)
+	// The app's own predictions: those of the predictions panel and API.
+	set := data.Set{Images: pixels, Labels: labels, Count: n, Rows: 28, Cols: 28}
+	predictions, err := train.PredictIndicesTTA(net, &set, train.RandomIndices(n, n, 0), cfg.TTA)
+	if err != nil {
 		t.Fatal(err)
+	}
+	want := make([]float32, n*10)
+	for _, p := range predictions {
+		for c, v := range p.Probabilities {
+			want[p.Index*10+c] = float32(v)
+		}
 	}
 	scaled := make([]byte, 0, 4*len(pixels))
 	for _, v := range pixels {
