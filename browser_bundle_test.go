@@ -16,7 +16,8 @@ import (
 // TestBrowserExportAndImport downloads a finished run's bundle with the
 // run page's Export button, deletes the run, and uploads the bundle with
 // the runs page's Import form: the new run's page says Imported and shows
-// the same config and curve. With JavaScript on and off.
+// the same config and curve, and the last epoch's confusion matrix. With
+// JavaScript on and off.
 func TestBrowserExportAndImport(t *testing.T) { browserExportAndImport(t, true) }
 
 func TestBrowserExportAndImportWithoutJavaScript(t *testing.T) { browserExportAndImport(t, false) }
@@ -65,6 +66,9 @@ func browserExportAndImport(t *testing.T, javaScript bool) {
 		"/^\\/runs\\/\\d+$/.test(location.pathname) && !!document.getElementById('imported-badge')")
 	if got := b.eval(t, browserConfigText); got != points {
 		t.Errorf("the imported run's config reads %q; the original's %q", got, points)
+	}
+	if !b.evalBool(t, "!!document.getElementById('confusion-table') && document.getElementById('confusion-epoch').textContent === '1'") {
+		t.Error("the imported run's page shows no confusion matrix of its last epoch")
 	}
 	b.screenshot(t, "3-imported")
 

@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/fmnist/trainer/app"
+	"github.com/fmnist/trainer/app/bundles"
 	"github.com/fmnist/trainer/bundle"
 )
 
 // exportPaths are the API paths of a run's model, by --format.
-var exportPaths = map[string]string{app.FormatBundle: "/bundle", app.FormatONNX: "/model.onnx", app.FormatSafetensors: "/model.safetensors"}
+var exportPaths = map[string]string{bundles.FormatBundle: "/bundle", bundles.FormatONNX: "/model.onnx", bundles.FormatSafetensors: "/model.safetensors"}
 
 // addrFlag is the server flag that export and import share with watch.
 func addrFlag(fs *flag.FlagSet, p *string) {
@@ -32,7 +32,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var runID int64
 	addrFlag(fs, &addr)
 	fs.Int64Var(&runID, "run", 0, "the run to export (required)")
-	fs.StringVar(&format, "format", app.FormatBundle, "bundle (.fmnist: weights, config, seed, curves), onnx or safetensors")
+	fs.StringVar(&format, "format", bundles.FormatBundle, "bundle (.fmnist: weights, config, seed, curves), onnx or safetensors")
 	fs.StringVar(&out, "o", "", "the file to write (default run-ID.fmnist, .onnx or .safetensors)")
 	if err := parseFlags(fs, args); err != nil {
 		return flagError(stderr, "export", err)
@@ -51,7 +51,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return flagError(stderr, "export", err)
 	}
 	if out == "" {
-		out = app.ExportFileName(runID, format)
+		out = bundles.ExportFileName(runID, format)
 	}
 	data, err := call(ctx, http.MethodGet, base+"/api/runs/"+strconv.FormatInt(runID, 10)+path, "", nil)
 	if err != nil {

@@ -130,6 +130,12 @@ const downloadCancelled = "The download was cancelled. The files fetched so far 
 // fmnist.Error for a bad cfg, and an ESTORAGE one while the disk is full:
 // events wait unsaved, or the data dir has less than its minimum free space.
 func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, error) {
+	return s.StartTrainingNoted(ctx, cfg, "")
+}
+
+// StartTrainingNoted is StartTraining with note, unless "", as the new
+// run's first log line (why it was started).
+func (s *Service) StartTrainingNoted(ctx context.Context, cfg fmnist.Config, note string) (int64, error) {
 	s.mu.Lock()
 	if s.training && s.failureFull {
 		// The run that failed is still saving its checkpoint.
@@ -165,8 +171,12 @@ func (s *Service) StartTraining(ctx context.Context, cfg fmnist.Config) (int64, 
 		return 0, err
 	}
 
+	var first []fmnist.Event
+	if note != "" {
+		first = append(first, fmnist.LogEntry{Time: now, Level: fmnist.LevelInfo, Message: note})
+	}
 	s.launch(ds, fmnist.TrainingState{Status: fmnist.StatusTraining, RunID: run.ID, Config: cfg, StartedAt: now,
-		Progress: fmnist.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}, nil)
+		Progress: fmnist.Progress{Epoch: 1, Epochs: cfg.Epochs, Batches: cfg.BatchesPerEpoch(ds.Train.Count)}}, nil, first...)
 	return run.ID, nil
 }
 

@@ -1,15 +1,14 @@
 package bundle_test
 
 import (
-	"archive/zip"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fmnist/trainer/bundle"
+	"github.com/fmnist/trainer/bundle/bundletest"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/export"
 	"github.com/fmnist/trainer/ml/nn"
@@ -88,127 +87,16 @@ func jsonEqual(t *testing.T, a, b any) bool {
 	return bytes.Equal(ja, jb)
 }
 
-// rezip returns the entries of data with name replaced by content (nil:
-// removed) and extra entries added.
-func rezip(t *testing.T, data []byte, name string, content []byte, extra map[string][]byte) []byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	add := func(n string, c []byte) {
-		f, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Write(c)
-	}
-	for _, f := range zr.File {
-		if f.Name == name {
-			if content != nil {
-				add(name, content)
-			}
-			continue
-		}
-		rc, _ := f.Open()
-		var b bytes.Buffer
-		b.ReadFrom(rc)
-		rc.Close()
-		add(f.Name, b.Bytes())
-	}
-	for n, c := range extra {
-		add(n, c)
-	}
-	zw.Close()
-	return buf.Bytes()
-}
-
-func entry(t *testing.T, data []byte, name string) []byte {
-	zr, _ := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	for _, f := range zr.File {
-		if f.Name == name {
-			rc, _ := f.Open()
-			var b bytes.Buffer
-			b.ReadFrom(rc)
-			return b.Bytes()
-		}
-	}
-	t.Fatalf("no %s", name)
-	return nil
-}
-
-// safetensorsWithHeader is a safetensors file with header h and data.
-func safetensorsWithHeader(h string, data []byte) []byte {
-	out := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
-	return append(append(out, h...), data...)
-}
-
-// MalformedBundles are the attacks and mistakes an import must refuse,
-// each with a piece of the message that says why.
-func MalformedBundles(t *testing.T) map[string]struct {
-	data []byte
-	want string
-} {
-	b, _ := sample(t)
-	good := encode(t, b)
-	manifest := entry(t, good, bundle.FileManifest)
-	withManifest := func(edit func(map[string]any)) []byte {
-		var m map[string]any
-		json.Unmarshal(manifest, &m)
-		edit(m)
-		out, _ := json.Marshal(m)
-		return rezip(t, good, bundle.FileManifest, out, nil)
-	}
-	var bomb bytes.Buffer
-	zw := zip.NewWriter(&bomb)
-	f, _ := zw.Create(bundle.FileLoss)
-	zeros := make([]byte, 1<<20)
-	for range 40 {
-		f.Write(zeros)
-	}
-	zw.Close()
-	many := map[string][]byte{}
-	for i := range 9 {
-		many[strings.Repeat("x", i+1)+".txt"] = []byte("x")
-	}
-	weights := entry(t, good, bundle.FileWeights)
-	return map[string]struct {
-		data []byte
-		want string
-	}{
-		"zip bomb":             {bomb.Bytes(), "zip bomb"},
-		"too many entries":     {rezip(t, good, "", nil, many), "entries"},
-		"path traversal":       {rezip(t, good, "", nil, map[string][]byte{"../../etc/passwd": []byte("x")}), "outside the bundle"},
-		"absolute path":        {rezip(t, good, "", nil, map[string][]byte{"/tmp/x": []byte("x")}), "outside the bundle"},
-		"unknown entry":        {rezip(t, good, "", nil, map[string][]byte{"evil.sh": []byte("x")}), "not part of a bundle"},
-		"huge shape":           {rezip(t, good, bundle.FileWeights, safetensorsWithHeader(`{"conv1.weight":{"dtype":"F32","shape":[100000,100000,100000],"data_offsets":[0,16]}}`, make([]byte, 16)), nil), "safetensors"},
-		"overlapping offsets":  {rezip(t, good, bundle.FileWeights, safetensorsWithHeader(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, make([]byte, 12)), nil), "offset"},
-		"out-of-range offsets": {rezip(t, good, bundle.FileWeights, safetensorsWithHeader(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, make([]byte, 8)), nil), "safetensors"},
-		"wrong dtype":          {rezip(t, good, bundle.FileWeights, bytes.Replace(weights, []byte(`"F32"`), []byte(`"F64"`), 1), nil), "safetensors"},
-		"wrong architecture":   {rezip(t, good, bundle.FileWeights, safetensorsWithHeader(`{"conv1.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)), nil), "tensors, the network has"},
-		"truncated":            {good[:len(good)/2], "zip"},
-		"not a zip":            {weights, "not a .fmnist bundle"},
-		"unknown field":        {withManifest(func(m map[string]any) { m["surprise"] = 1 }), "unknown field"},
-		"missing field":        {withManifest(func(m map[string]any) { delete(m, "kernel_path") }), `lacks the key "kernel_path"`},
-		"missing nested field": {withManifest(func(m map[string]any) { delete(m["config"].(map[string]any), "seed") }), `lacks the key "seed"`},
-		"bad config":           {withManifest(func(m map[string]any) { m["config"].(map[string]any)["lr"] = -1 }), "lr"},
-		"missing weights":      {rezip(t, good, bundle.FileWeights, nil, nil), "lacks model.safetensors"},
-		"bad loss csv":         {rezip(t, good, bundle.FileLoss, []byte("epoch,loss,lr\n1,abc,0.001\n"), nil), "not a number"},
-	}
-}
-
 func TestMalformedBundlesAreRefusedSayingWhy(t *testing.T) {
-	_, specs := sample(t)
-	for name, c := range MalformedBundles(t) {
+	b, specs := sample(t)
+	for name, c := range bundletest.Malformed(t, encode(t, b)) {
 		t.Run(name, func(t *testing.T) {
-			_, err := bundle.Read(c.data, bundle.Fixed(nn.Architecture, specs))
+			_, err := bundle.Read(c.Data, bundle.Fixed(nn.Architecture, specs))
 			if err == nil {
 				t.Fatal("read without an error")
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q does not say %q", err, c.want)
+			if !strings.Contains(err.Error(), c.Want) {
+				t.Errorf("error %q does not say %q", err, c.Want)
 			}
 		})
 	}

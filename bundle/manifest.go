@@ -30,7 +30,7 @@ type Manifest struct {
 	EndedAt      time.Time     `json:"ended_at"`
 	Config       fmnist.Config `json:"config"`
 	Seed         int64         `json:"seed"`   // Config.Seed, said plainly
-	Preset       string        `json:"preset"` // the recipe's name; "default" until presets exist
+	Preset       string        `json:"preset"` // the recipe's preset: baseline, bn or best
 	Architecture string        `json:"architecture"`
 	KernelPath   string        `json:"kernel_path"` // the matrix-multiply path it trained on
 	// DatasetSHA256 is the hex SHA-256 of each of the four dataset files

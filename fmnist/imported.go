@@ -9,7 +9,8 @@ const (
 	// KindTrained is a run trained by this app.
 	KindTrained RunKind = "trained"
 	// KindImported is a run loaded from a bundle: its curve, results,
-	// config and model as they were, and no log.
+	// config, model and last confusion matrix as they were, and a log of
+	// one line saying where it came from (the bundle has no log).
 	KindImported RunKind = "imported"
 )
 
@@ -33,6 +34,11 @@ type ImportedRun struct {
 	Origin    RunOrigin
 	Loss      []LossPoint
 	Epochs    []EpochResult
+	// Analysis is the last epoch's confusion matrix, if the bundle has
+	// one; a bundle keeps no per-image answers, so Correct is empty.
+	Analysis *EpochAnalysis
+	// Note is the run's log: one line saying where it came from.
+	Note LogEntry
 	// The model's checkpoint: where it was taken and when.
 	CheckpointEpoch, CheckpointBatch int
 	CheckpointAt                     time.Time

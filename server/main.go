@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/app"
+	"github.com/fmnist/trainer/app/bundles"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
 	"github.com/fmnist/trainer/handlers/guard"
@@ -69,6 +70,7 @@ type Main struct {
 
 	DB      *store.DB
 	Service *app.Service
+	Bundles *bundles.Service // export, import and reproduce, through Service
 	Web     *handlers.Server
 
 	ln        net.Listener
@@ -156,9 +158,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("start the service: %w", err)
 	}
+	m.Bundles = bundles.New(m.Service, bundles.Options{DatasetDir: m.Layout.Dataset(), Logger: m.Logger})
 	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints,
 		Listen: m.ln.Addr(), AllowedHosts: hosts,
-		Groups: []handlers.RouteGroup{models.Routes(m.Service)}, Uploads: models.UploadPaths, UploadLimit: models.UploadLimit})
+		Groups: []handlers.RouteGroup{models.Routes(m.Bundles)}, Uploads: models.UploadPaths, UploadLimit: models.UploadLimit})
 	if exposed {
 		m.Logger.Warn("other machines can reach the app, which has no login; it answers only to the allowed hosts",
 			"addr", m.ln.Addr().String(), "allowed_hosts", strings.Join(m.Web.AllowedHosts(), ","))

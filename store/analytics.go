@@ -13,26 +13,35 @@ import (
 // right answers, replacing those of the same epoch (a resumed run evaluates
 // it again). An unknown run gives an ENOTFOUND error.
 func (db *DB) AddEpochAnalysis(ctx context.Context, runID int64, a fmnist.EpochAnalysis) error {
-	matrix, err := json.Marshal(a.Confusion)
-	if err != nil {
-		return fmt.Errorf("add epoch %d analysis to run %d: encode matrix: %w", a.Epoch, runID, err)
-	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := requireRun(ctx, tx, runID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO confusion_matrices (run_id, epoch, matrix) VALUES (?, ?, ?)`,
-			runID, a.Epoch, string(matrix)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO epoch_correct (run_id, epoch, images, bits) VALUES (?, ?, ?, ?)`,
-			runID, a.Epoch, a.Images, []byte(a.Correct))
-		return err
+		return putAnalysis(ctx, tx, runID, a)
 	})
 	if err != nil {
 		return fmt.Errorf("add epoch %d analysis to run %d: %w", a.Epoch, runID, err)
 	}
 	return nil
+}
+
+// putAnalysis writes an epoch's confusion matrix and, when a has them, its
+// right answers (an imported run has only the matrix).
+func putAnalysis(ctx context.Context, tx *sql.Tx, runID int64, a fmnist.EpochAnalysis) error {
+	matrix, err := json.Marshal(a.Confusion)
+	if err != nil {
+		return fmt.Errorf("encode matrix: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO confusion_matrices (run_id, epoch, matrix) VALUES (?, ?, ?)`,
+		runID, a.Epoch, string(matrix)); err != nil {
+		return err
+	}
+	if a.Correct == nil && a.Images == 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO epoch_correct (run_id, epoch, images, bits) VALUES (?, ?, ?, ?)`,
+		runID, a.Epoch, a.Images, []byte(a.Correct))
+	return err
 }
 
 // EpochAnalyses returns run runID's analyses, oldest epoch first; none for

@@ -10,8 +10,8 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 )
 
-// ImportRun stores an imported run with its curve, epoch results and one
-// checkpoint, all in one transaction. place is called inside it with the
+// ImportRun stores an imported run with its curve, epoch results, last
+// confusion matrix, log note and one checkpoint, all in one transaction. place is called inside it with the
 // new run's id and puts the checkpoint file where it returns; if place or
 // any write fails, nothing is stored (place must then leave no file).
 func (db *DB) ImportRun(ctx context.Context, imp fmnist.ImportedRun, place func(runID int64) (string, error)) (fmnist.Run, error) {
@@ -57,6 +57,17 @@ func (db *DB) ImportRun(ctx context.Context, imp fmnist.ImportedRun, place func(
 			last := imp.Epochs[len(imp.Epochs)-1]
 			if _, err := tx.ExecContext(ctx, `UPDATE runs SET epochs_done = ?, test_accuracy = ?, test_loss = ? WHERE id = ?`,
 				last.Epoch, nullIfNaN(last.TestAccuracy), nullIfNaN(last.TestLoss), id); err != nil {
+				return err
+			}
+		}
+		if imp.Analysis != nil {
+			if err := putAnalysis(ctx, tx, id, *imp.Analysis); err != nil {
+				return fmt.Errorf("epoch %d analysis: %w", imp.Analysis.Epoch, err)
+			}
+		}
+		if imp.Note.Message != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO logs (run_id, time, level, message) VALUES (?, ?, ?, ?)`,
+				id, millis(imp.Note.Time), string(imp.Note.Level), imp.Note.Message); err != nil {
 				return err
 			}
 		}

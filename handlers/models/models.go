@@ -1,6 +1,6 @@
 // Package models serves a run's model as files and takes bundles back:
 // export (a .fmnist bundle, ONNX, safetensors), import (a form upload or
-// POST /api/models) and reproduce. The work is the app's; this package
+// POST /api/models) and reproduce. The work is app/bundles'; this package
 // only reads requests and writes answers.
 package models
 
@@ -17,16 +17,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/fmnist/trainer/app"
+	"github.com/fmnist/trainer/app/bundles"
 	"github.com/fmnist/trainer/bundle"
 	"github.com/fmnist/trainer/fmnist"
 )
 
-// Service is what the routes need of the app.
+// Service is what the routes need: *bundles.Service.
 type Service interface {
 	Export(ctx context.Context, runID int64, format string, w io.Writer) error
 	Import(ctx context.Context, data []byte) (fmnist.Run, error)
-	Reproduce(ctx context.Context, runID int64) (app.Reproduction, error)
+	Reproduce(ctx context.Context, runID int64) (bundles.Reproduction, error)
 }
 
 // The paths that take a bundle upload, and their body limit (a bundle and
@@ -49,9 +49,9 @@ func Routes(svc Service) func(e *echo.Echo, api *echo.Group) {
 	h := handler{svc: svc}
 	return func(e *echo.Echo, api *echo.Group) {
 		get := []string{http.MethodGet, http.MethodHead}
-		api.Match(get, "/runs/:id/bundle", h.export(app.FormatBundle))
-		api.Match(get, "/runs/:id/model.onnx", h.export(app.FormatONNX))
-		api.Match(get, "/runs/:id/model.safetensors", h.export(app.FormatSafetensors))
+		api.Match(get, "/runs/:id/bundle", h.export(bundles.FormatBundle))
+		api.Match(get, "/runs/:id/model.onnx", h.export(bundles.FormatONNX))
+		api.Match(get, "/runs/:id/model.safetensors", h.export(bundles.FormatSafetensors))
 		e.POST(APIImportPath, h.apiImport)
 		e.POST(ImportPath, h.formImport)
 		api.POST("/runs/:id/reproduce", h.apiReproduce)
@@ -61,8 +61,8 @@ func Routes(svc Service) func(e *echo.Echo, api *echo.Group) {
 
 type handler struct{ svc Service }
 
-var contentTypes = map[string]string{app.FormatBundle: "application/zip", app.FormatONNX: "application/octet-stream",
-	app.FormatSafetensors: "application/octet-stream"}
+var contentTypes = map[string]string{bundles.FormatBundle: "application/zip", bundles.FormatONNX: "application/octet-stream",
+	bundles.FormatSafetensors: "application/octet-stream"}
 
 // export answers with run :id's model in format, as a download. The file is
 // made whole before the first byte is sent, so a failure is a clean error.
@@ -77,7 +77,7 @@ func (h handler) export(format string) echo.HandlerFunc {
 			return err
 		}
 		hd := c.Response().Header()
-		hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+app.ExportFileName(id, format)+`"`)
+		hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+bundles.ExportFileName(id, format)+`"`)
 		return c.Blob(http.StatusOK, contentTypes[format], buf.Bytes())
 	}
 }

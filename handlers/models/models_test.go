@@ -137,6 +137,10 @@ func TestExportImportAndReproduceOverHTTP(t *testing.T) {
 		}
 	}
 	_, _, bundleData := do(t, "GET", idPath+"/bundle", "", nil)
+	code, _, confusion := do(t, "GET", idPath+"/epochs/1/confusion", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("the run's confusion matrix: %d %s", code, confusion)
+	}
 	if code, _, body := do(t, "DELETE", idPath, "", nil); code != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", code, body)
 	}
@@ -159,6 +163,17 @@ func TestExportImportAndReproduceOverHTTP(t *testing.T) {
 	runPage := base + "/runs/" + strconv.FormatInt(got.RunID, 10)
 	if code, _, page := do(t, "GET", runPage, "", nil); code != http.StatusOK || !strings.Contains(string(page), "Imported") {
 		t.Errorf("the imported run's page (%d) does not say it was imported", code)
+	} else if !strings.Contains(string(page), `id="confusion-table"`) {
+		t.Error("the imported run's page shows no confusion matrix")
+	}
+	// The analytics are the original's, but for the run id.
+	_, _, importedConfusion := do(t, "GET", base+"/api/runs/"+strconv.FormatInt(got.RunID, 10)+"/epochs/1/confusion", "", nil)
+	type matrix struct {
+		Epoch  int              `json:"epoch"`
+		Matrix fmnist.Confusion `json:"matrix"`
+	}
+	if a, b := decode[matrix](t, confusion), decode[matrix](t, importedConfusion); a != b || a.Matrix.Total() == 0 {
+		t.Errorf("the imported run's confusion matrix %+v differs from the original's %+v", b, a)
 	}
 
 	// A wrong file: one clear JSON error, no run.

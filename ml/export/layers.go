@@ -47,30 +47,34 @@ type Architecture struct {
 	InputMean, InputStd float32
 	Classes             int
 	ImageSide           int
-}
-
-// cnnLayers is today's network (nn.Architecture): conv-relu-pool twice,
-// then two dense layers.
-var cnnLayers = []Layer{
-	{Kind: Conv, Weight: "conv1.weight", Bias: "conv1.bias", Pad: 1},
-	{Kind: Relu},
-	{Kind: MaxPool, Kernel: 2},
-	{Kind: Conv, Weight: "conv2.weight", Bias: "conv2.bias", Pad: 1},
-	{Kind: Relu},
-	{Kind: MaxPool, Kernel: 2},
-	{Kind: Flatten},
-	{Kind: Dense, Weight: "fc1.weight", Bias: "fc1.bias"},
-	{Kind: Relu},
-	{Kind: Dense, Weight: "fc2.weight", Bias: "fc2.bias"},
+	// FlipTTA averages the probabilities of each image and of its mirror
+	// image, as the app predicts for a run with flip test-time
+	// augmentation (fmnist.Recipe.TTA).
+	FlipTTA bool
 }
 
 // ArchitectureOf returns the layers of the network spec describes. Widths
-// come from the parameters' shapes; dropout is not part of inference.
-// Batch norm (a BatchNorm layer after each convolution, with the running
-// statistics as its inputs) is not written yet.
-func ArchitectureOf(spec nn.Spec) (Architecture, error) {
-	if spec.BatchNorm {
-		return Architecture{}, fmt.Errorf("ONNX export of a network with batch norm is not written yet")
+// come from the parameters' shapes; dropout is not part of inference. With
+// batch norm, each convolution block (conv, relu, pool) is followed by a
+// BatchNorm layer over its channels, in evaluation mode: the running
+// statistics normalise, as in the app's predictions.
+func ArchitectureOf(spec nn.Spec) Architecture {
+	var layers []Layer
+	for i := 1; i <= 2; i++ {
+		layers = append(layers,
+			Layer{Kind: Conv, Weight: fmt.Sprintf("conv%d.weight", i), Bias: fmt.Sprintf("conv%d.bias", i), Pad: 1},
+			Layer{Kind: Relu},
+			Layer{Kind: MaxPool, Kernel: 2})
+		if spec.BatchNorm {
+			bn := fmt.Sprintf("bn%d.", i)
+			layers = append(layers, Layer{Kind: BatchNorm, Scale: bn + "weight", Shift: bn + "bias",
+				Mean: bn + "running_mean", Var: bn + "running_var", Epsilon: nn.BatchNormEps})
+		}
 	}
-	return Architecture{Name: spec.Architecture(), Layers: cnnLayers, InputMean: data.PixelMean, InputStd: data.PixelStd, Classes: 10, ImageSide: 28}, nil
+	layers = append(layers,
+		Layer{Kind: Flatten},
+		Layer{Kind: Dense, Weight: "fc1.weight", Bias: "fc1.bias"},
+		Layer{Kind: Relu},
+		Layer{Kind: Dense, Weight: "fc2.weight", Bias: "fc2.bias"})
+	return Architecture{Name: spec.Architecture(), Layers: layers, InputMean: data.PixelMean, InputStd: data.PixelStd, Classes: 10, ImageSide: 28}
 }

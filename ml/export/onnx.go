@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
@@ -29,8 +30,9 @@ type ONNXMeta struct {
 // EncodeONNX writes the network of arch with weights params as an ONNX
 // model (opset 13): input "image" [N,1,28,28] of pixels scaled to [0,1],
 // standardised by a Sub and a Div at the front, the layers, and a Softmax
-// giving "probabilities" [N,classes]. The weights are float32
-// initializers under their own names.
+// giving "probabilities" [N,classes] (with arch.FlipTTA, averaged with
+// those of the mirror images). The weights are float32 initializers under
+// their own names.
 func EncodeONNX(arch Architecture, params []nn.Param, meta ONNXMeta) ([]byte, error) {
 	m, err := buildONNX(arch, params, meta)
 	if err != nil {
@@ -63,12 +65,29 @@ func buildONNX(arch Architecture, params []nn.Param, meta ONNXMeta) (*onnx.Model
 	b.constant("input_std", arch.InputStd)
 	b.node("Sub", "standardise_sub", []string{b.last, "input_mean"})
 	b.node("Div", "standardise_div", []string{b.last, "input_std"})
+	if arch.FlipTTA {
+		// The mirror images follow the images in one batch of 2N: each row
+		// of pixels reversed (a Slice of step -1 along the width).
+		images := b.last
+		b.int64s("mirror_starts", -1)
+		b.int64s("mirror_ends", math.MinInt64)
+		b.int64s("mirror_axes", 3)
+		b.int64s("mirror_steps", -1)
+		b.node("Slice", "mirror", []string{images, "mirror_starts", "mirror_ends", "mirror_axes", "mirror_steps"})
+		b.node("Concat", "with_mirror", []string{images, b.last}, intAttr("axis", 0))
+	}
 	for i, l := range arch.Layers {
 		if err := b.layer(i, l); err != nil {
 			return nil, fmt.Errorf("onnx: layer %d: %w", i+1, err)
 		}
 	}
 	b.node("Softmax", "softmax", []string{b.last}, intAttr("axis", 1))
+	if arch.FlipTTA {
+		// [2N, classes] → [2, N, classes] → the mean of each image's pair.
+		b.int64s("pair_shape", 2, -1, int64(arch.Classes))
+		b.node("Reshape", "pair_with_mirror", []string{b.last, "pair_shape"})
+		b.node("ReduceMean", "average_with_mirror", []string{b.last}, intsAttr("axes", 0), intAttr("keepdims", 0))
+	}
 	b.g.Node[len(b.g.Node)-1].Output = []string{ONNXOutput}
 	b.g.Output = []*onnx.ValueInfoProto{valueInfo(ONNXOutput, dimParam(batchDim), dimValue(int64(arch.Classes)))}
 	for name := range b.params {
@@ -166,6 +185,13 @@ func (b *graphBuilder) param(name string, rank int) (nn.Param, error) {
 func (b *graphBuilder) constant(name string, v float32) {
 	b.g.Initializer = append(b.g.Initializer, &onnx.TensorProto{Name: name, DataType: int32(onnx.TensorProto_FLOAT),
 		FloatData: []float32{v}})
+}
+
+// int64s adds a 1-D int64 initializer (the shapes and indices some
+// operators take as inputs).
+func (b *graphBuilder) int64s(name string, v ...int64) {
+	b.g.Initializer = append(b.g.Initializer, &onnx.TensorProto{Name: name, DataType: int32(onnx.TensorProto_INT64),
+		Dims: []int64{int64(len(v))}, Int64Data: v})
 }
 
 // node appends an operator that reads inputs and writes a new output,

@@ -11,10 +11,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/ml/data/datatest"
 	"github.com/fmnist/trainer/ml/export"
 	"github.com/fmnist/trainer/ml/nn"
+	"github.com/fmnist/trainer/ml/train"
 )
 
 // needTool skips (or, under CI=true, fails) a test whose outside tool is
@@ -36,11 +38,38 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// trainedNetwork is a network after a few steps on synthetic images, so
-// that its weights are not the initial ones.
-func trainedNetwork(t *testing.T) *nn.Network {
+// presets are the presets' configs, each exported and checked: the
+// baseline, bn (batch norm) and best (batch norm, flip test-time
+// augmentation).
+func presets(t *testing.T) map[string]fmnist.Config {
 	t.Helper()
-	net, err := nn.NewNetwork(7, 1e-3)
+	configs := map[string]fmnist.Config{}
+	for _, name := range fmnist.Presets {
+		cfg, ok := fmnist.Preset(name)
+		if !ok {
+			t.Fatalf("no preset %q", name)
+		}
+		configs[name] = cfg
+	}
+	if bn, best := configs[fmnist.PresetBN], configs[fmnist.PresetBest]; !bn.BatchNorm || !best.BatchNorm || !best.TTA {
+		t.Fatal("the bn and best presets no longer have batch norm, or best flip TTA; this test means to cover them")
+	}
+	return configs
+}
+
+// architectureOf is what the app exports for a run of cfg.
+func architectureOf(cfg fmnist.Config) export.Architecture {
+	arch := export.ArchitectureOf(train.NetworkSpec(cfg))
+	arch.FlipTTA = cfg.TTA
+	return arch
+}
+
+// trainedNetwork is a network of spec after a few steps on synthetic
+// images, so that its weights and batch-norm statistics are not the
+// initial ones.
+func trainedNetwork(t *testing.T, spec nn.Spec) *nn.Network {
+	t.Helper()
+	net, err := nn.NewNetworkSpec(7, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,13 +92,9 @@ func normalize(pixels []uint8) []float32 {
 	return x
 }
 
-func exportONNX(t *testing.T, net *nn.Network) string {
+func exportONNX(t *testing.T, net *nn.Network, cfg fmnist.Config) string {
 	t.Helper()
-	arch, err := export.ArchitectureOf(nn.DefaultSpec(1e-3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, err := export.EncodeONNX(arch, net.Params(), export.ONNXMeta{
+	model, err := export.EncodeONNX(architectureOf(cfg), net.Params(), export.ONNXMeta{
 		ClassNames: []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
 		AppVersion: "test", RunID: 42})
 	if err != nil {
@@ -83,11 +108,18 @@ func exportONNX(t *testing.T, net *nn.Network) string {
 }
 
 // TestONNXPassesTheCheckerOfPythonONNX runs onnx.checker.check_model with
-// full_check (Debian's python3-onnx) on the exported model.
+// full_check (Debian's python3-onnx) on the model exported from each
+// preset's network.
 func TestONNXPassesTheCheckerOfPythonONNX(t *testing.T) {
 	python := "/usr/bin/python3"
 	needTool(t, exec.Command(python, "-c", "import onnx").Run() == nil, "python3-onnx (apt-get install python3-onnx)")
-	path := exportONNX(t, trainedNetwork(t))
+	for preset, cfg := range presets(t) {
+		t.Run(preset, func(t *testing.T) { checkONNX(t, python, cfg) })
+	}
+}
+
+func checkONNX(t *testing.T, python string, cfg fmnist.Config) {
+	path := exportONNX(t, trainedNetwork(t, train.NetworkSpec(cfg)), cfg)
 	out, err := exec.Command(python, "testdata/check_onnx.py", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("onnx.checker refused the model: %v\n%s", err, out)
@@ -105,7 +137,15 @@ func TestONNXPassesTheCheckerOfPythonONNX(t *testing.T) {
 	if !slices.Equal(got.Opset, []int64{13}) || !slices.Equal(got.Inputs, []string{"image"}) || !slices.Equal(got.Outputs, []string{"probabilities"}) {
 		t.Errorf("opset %v, inputs %v, outputs %v; want [13], [image], [probabilities]", got.Opset, got.Inputs, got.Outputs)
 	}
-	if want := []string{"Conv", "Div", "Flatten", "Gemm", "MaxPool", "Relu", "Softmax", "Sub"}; !slices.Equal(got.Ops, want) {
+	want := []string{"Conv", "Div", "Flatten", "Gemm", "MaxPool", "Relu", "Softmax", "Sub"}
+	if cfg.BatchNorm {
+		want = append(want, "BatchNormalization")
+	}
+	if cfg.TTA {
+		want = append(want, "Concat", "ReduceMean", "Reshape", "Slice")
+	}
+	slices.Sort(want)
+	if !slices.Equal(got.Ops, want) {
 		t.Errorf("operators %v, want %v", got.Ops, want)
 	}
 	if got.Metadata["run_id"] != "42" || got.Metadata["app_version"] != "test" || len(got.Metadata["class_names"]) < 20 {
@@ -116,20 +156,35 @@ func TestONNXPassesTheCheckerOfPythonONNX(t *testing.T) {
 // TestONNXRuntimeAgreesWithTheApp runs the exported model in npm's
 // onnxruntime-node on 256 images of raw pixels scaled to [0,1] and
 // compares its probabilities with the network's own: within 1e-4 each,
-// and the same predicted class for every image.
+// and the same predicted class for every image. Each preset's network is
+// checked, so batch norm's evaluation mode and flip test-time augmentation
+// (the app's predictions of a run with it) are too.
 func TestONNXRuntimeAgreesWithTheApp(t *testing.T) {
 	root := repoRoot(t)
 	_, nodeErr := exec.LookPath("node")
 	_, ortErr := os.Stat(filepath.Join(root, "node_modules", "onnxruntime-node"))
 	needTool(t, nodeErr == nil && ortErr == nil, "node with onnxruntime-node (npm ci)")
+	for preset, cfg := range presets(t) {
+		t.Run(preset, func(t *testing.T) { compareWithONNXRuntime(t, root, cfg) })
+	}
+}
 
+func compareWithONNXRuntime(t *testing.T, root string, cfg fmnist.Config) {
 	const n = 256
-	net := trainedNetwork(t)
-	path := exportONNX(t, net)
-	pixels, _ := datatest.Synthetic(n, 99)
-	want := make([]float32, n*10)
-	if err := net.Predict(normalize(pixels), n, want); err != nil {
+	net := trainedNetwork(t, train.NetworkSpec(cfg))
+	path := exportONNX(t, net, cfg)
+	pixels, labels := datatest.Synthetic(n, 99)
+	// The app's own predictions: those of the predictions panel and API.
+	set := data.Set{Images: pixels, Labels: labels, Count: n, Rows: 28, Cols: 28}
+	predictions, err := train.PredictIndicesTTA(net, &set, train.RandomIndices(n, n, 0), cfg.TTA)
+	if err != nil {
 		t.Fatal(err)
+	}
+	want := make([]float32, n*10)
+	for _, p := range predictions {
+		for c, v := range p.Probabilities {
+			want[p.Index*10+c] = float32(v)
+		}
 	}
 	scaled := make([]byte, 0, 4*len(pixels))
 	for _, v := range pixels {

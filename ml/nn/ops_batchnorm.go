@@ -15,10 +15,11 @@ import (
 // Batch normalisation over the channels of an NCHW tensor as one Gorgonia
 // op, PyTorch's BatchNorm2d (the arithmetic is kernels.BatchNorm).
 
-const (
-	bnMomentum = 0.1
-	bnEps      = 1e-5
-)
+const bnMomentum = 0.1
+
+// BatchNormEps is added to the variance before its square root, as
+// PyTorch's default; exporters write it into their models.
+const BatchNormEps = 1e-5
 
 // batchNormLayer holds one batch-norm layer's kernel, whose running
 // statistics alias the network's tensors, and the buffers its ops share
@@ -37,7 +38,7 @@ func newBatchNormLayer(name string, batch, channels, plane int, training bool, r
 	}
 	l := &batchNormLayer{
 		BatchNorm: &kernels.BatchNorm{Batch: batch, Channels: channels, Plane: plane, Training: training,
-			Momentum: bnMomentum, Eps: bnEps, RunMean: runMean, RunVar: runVar, InvStd: make([]float32, channels)},
+			Momentum: bnMomentum, Eps: BatchNormEps, RunMean: runMean, RunVar: runVar, InvStd: make([]float32, channels)},
 		id: newOpID(name), out: newOwnedTensor(batch, channels, side, side),
 	}
 	if training {

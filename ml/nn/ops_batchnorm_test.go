@@ -20,7 +20,7 @@ func stockBatchNorm(t *testing.T, x, gamma, beta *G.Node) *G.Node {
 	mean := G.Must(G.Mean(xr, 1))
 	xc := G.Must(G.BroadcastSub(xr, mean, nil, []byte{1}))
 	variance := G.Must(G.Mean(G.Must(G.Square(xc)), 1))
-	eps := G.NewConstant(float32(bnEps))
+	eps := G.NewConstant(float32(BatchNormEps))
 	std := G.Must(G.Sqrt(G.Must(G.Add(variance, eps))))
 	xhat := G.Must(G.BroadcastHadamardDiv(xc, std, nil, []byte{1}))
 	y := G.Must(G.BroadcastAdd(G.Must(G.BroadcastHadamardProd(xhat, gamma, nil, []byte{1})), beta, nil, []byte{1}))
@@ -128,7 +128,7 @@ func TestBatchNormEvalUsesRunningStats(t *testing.T) {
 	x := xv.Data().([]float32)
 	for i, v := range got {
 		c := (i / (side * side)) % ch
-		want := float64(gv.Data().([]float32)[c])*(float64(x[i])-float64(runMean[c]))/math.Sqrt(float64(runVar[c])+bnEps) + float64(bv.Data().([]float32)[c])
+		want := float64(gv.Data().([]float32)[c])*(float64(x[i])-float64(runMean[c]))/math.Sqrt(float64(runVar[c])+BatchNormEps) + float64(bv.Data().([]float32)[c])
 		if math.Abs(float64(v)-want) > 1e-5*math.Max(1, math.Abs(want)) {
 			t.Errorf("y[%d] = %g, want %g", i, v, want)
 		}
