@@ -103,3 +103,24 @@ var DefaultHealth = HealthThresholds{
 type WarningReader interface {
 	Warnings(ctx context.Context, runID int64) ([]Warning, error)
 }
+
+// NewestPerKind splits warnings (oldest first) into the newest of each kind,
+// newest first, and the earlier ones, oldest first: a banner shows the
+// first and folds the rest away.
+func NewestPerKind(warnings []Warning) (newest, earlier []Warning) {
+	last := map[WarningKind]int{} // kind → index of its newest
+	for i, w := range warnings {
+		last[w.Kind] = i
+	}
+	for i := len(warnings) - 1; i >= 0; i-- {
+		if last[warnings[i].Kind] == i {
+			newest = append(newest, warnings[i])
+		}
+	}
+	for i, w := range warnings {
+		if last[w.Kind] != i {
+			earlier = append(earlier, w)
+		}
+	}
+	return newest, earlier
+}
