@@ -116,10 +116,23 @@ func browserWarningBanner(t *testing.T, javaScript bool) {
 	if !strings.Contains(text, "Try:") || !strings.Contains(strings.ToLower(text), "learning rate") {
 		t.Errorf("the banner %q does not say what to try", strings.Join(strings.Fields(text), " "))
 	}
-	b.screenshot(t, "1-dashboard-warning")
+	// The banner keeps the newest warning of each kind; earlier ones fold
+	// into a <details>.
+	kinds := "new Set([...document.querySelectorAll('#warning-list li')].map(li => li.dataset.kind)).size === document.querySelectorAll('#warning-list li').length"
+	if !b.evalBool(t, kinds) {
+		t.Errorf("the banner lists a kind twice: %s", b.eval(t, "[...document.querySelectorAll('#warning-list li')].map(li => li.dataset.kind).join(' ')"))
+	}
+	// Each warning is a marker on the loss curve: in the live chart, or in
+	// the SVG the server draws.
+	marked := "document.querySelectorAll('#loss-chart-static .warning-marker').length > 0"
+	if javaScript {
+		marked = browserLossChartJS("return chart.getOption().series.some(s => s.markLine && (s.markLine.data || []).some(d => String(d.name).startsWith('⚠')));")
+	}
+	b.waitFor(t, "a warning marker on the loss curve", browserStepTimeout, marked)
+	b.screenshotsAt(t, "1-dashboard-warning")
 	b.checkAccessible(t, "the dashboard with a warning")
 	b.navigate(t, origin+"/runs/1")
 	b.waitFor(t, "the run page's banner", browserStepTimeout, shown)
-	b.screenshot(t, "2-run-page-warning")
+	b.screenshotsAt(t, "2-run-page-warning")
 	b.checkClean(t)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,17 +23,7 @@ func browserLossChartJS(body string) string {
 func TestBrowserChartControls(t *testing.T) {
 	b, origin := startBrowserTest(t, true)
 	browserTrainRuns(t, origin) // the dataset only
-	resp, err := http.Post(origin+"/api/training", "application/json",
-		strings.NewReader(`{"epochs":100,"train_limit":1024,"batch_size":32}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	t.Cleanup(func() {
-		if resp, err := http.Post(origin+"/api/training/stop", "application/json", nil); err == nil {
-			resp.Body.Close()
-		}
-	})
+	browserStartTraining(t, origin, `{"epochs":100,"train_limit":1024,"batch_size":32}`)
 
 	b.navigate(t, origin+"/")
 	b.waitFor(t, "the loss chart to be drawn", browserStepTimeout, browserChartReadyJS)

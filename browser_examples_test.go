@@ -124,12 +124,12 @@ func browserExamplesAndDynamics(t *testing.T, javaScript bool) {
 	b.checkClean(t)
 }
 
-// browserShotAt saves screenshots at 1440 and 375 px (see atBothWidths):
-// the examples and dynamics pages have none of the dashboard's panels that
-// stageAt checks.
+// browserShotAt saves screenshots at 1440 and 375 px, where the page must
+// not scroll sideways: the examples and dynamics pages have none of the
+// dashboard's panels that stageAt checks.
 func (b *browserSession) browserShotAt(t *testing.T, name string) {
 	t.Helper()
-	b.atBothWidths(t, name, b.screenshot)
+	b.atWidths(t, name, b.screenshot, true)
 }
 
 func splitComma(s string) []string { return strings.Split(s, ",") }

@@ -64,7 +64,7 @@ const (
 // browserPanels are the ids of the parts of the dashboard (views/*.templ).
 var browserPanels = []string{
 	"dataset-panel", "training-controls", "progress-panel", "loss-chart-panel",
-	"log-panel", "predictions-panel", "status-line",
+	"log-panel", "predictions-panel", "status-line", "system-panel",
 }
 
 // TestBrowserDashboard loads the page on a desktop and on a phone-sized

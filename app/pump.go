@@ -208,6 +208,8 @@ func (s *Service) applyTraining(e fmnist.Event) {
 		t.Evaluating = fmnist.Evaluating{}
 	case fmnist.Evaluating:
 		t.Evaluating = e
+	case fmnist.SystemSample:
+		s.state.System = e
 	case fmnist.StatusChange:
 		// A stop requested by the user shows at once; the trainer's own
 		// "training" report must not undo it.

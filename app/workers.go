@@ -7,8 +7,10 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/fmnist/trainer/app/sysmon"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
+	"github.com/fmnist/trainer/ml/nn"
 	"github.com/fmnist/trainer/ml/train"
 )
 
@@ -243,6 +245,7 @@ func (s *Service) launch(ds *data.Dataset, st fmnist.TrainingState, from *train.
 func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, from *train.Checkpoint, box *fmnist.Mailbox, live *train.LiveLR) {
 	defer s.workerWG.Done()
 	defer cancel()
+	stopSampler := sysmon.Start(ctx, sysmon.Interval, nn.KernelPath(), s.imagesPerSec, func(v fmnist.SystemSample) { box.Push(v) })
 	_, err := train.Run(ctx, ds, cfg, train.Options{
 		CheckpointDir: s.ckptDir,
 		RunID:         runFilePrefix(runID),
@@ -250,6 +253,7 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 		From:          from,
 		LiveLR:        live,
 	}, box)
+	stopSampler() // training stopped: so does the sampling
 	if err != nil {
 		s.log.Error("training failed", "run", runID, "err", err)
 	}
@@ -268,6 +272,13 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 	// them mapped for minutes. Back-to-back runs then look like a leak to
 	// the machine, so return them now (one collection per run).
 	debug.FreeOSMemory()
+}
+
+// imagesPerSec is the running training's throughput, for the system panel.
+func (s *Service) imagesPerSec() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Training.Progress.ImagesPerSec
 }
 
 // runFilePrefix starts the names of run runID's checkpoint files.

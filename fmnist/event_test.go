@@ -22,3 +22,15 @@ func TestDownloadRetryMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestNewestPerKindKeepsTheNewestOfEachKindFirst(t *testing.T) {
+	ws := []Warning{{Kind: WarnDeadUnits, Batch: 1}, {Kind: WarnGradSpike, Batch: 2}, {Kind: WarnDeadUnits, Batch: 3}, {Kind: WarnDivergence, Batch: 4}}
+	newest, earlier := NewestPerKind(ws)
+	var got []int
+	for _, w := range newest {
+		got = append(got, w.Batch)
+	}
+	if len(got) != 3 || got[0] != 4 || got[1] != 3 || got[2] != 2 || len(earlier) != 1 || earlier[0].Batch != 1 {
+		t.Errorf("newest batches %v, earlier %+v; want [4 3 2] and batch 1", got, earlier)
+	}
+}

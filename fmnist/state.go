@@ -52,6 +52,9 @@ type State struct {
 	Dataset  DatasetState
 	Training TrainingState
 	HasModel bool // a checkpoint exists, so predictions can be made
+	// System is the latest reading of the process during training; its
+	// Time is zero before the first.
+	System SystemSample
 }
 
 // Busy reports whether a download or a training run is in progress.

@@ -19,13 +19,14 @@ const (
 	EventConfusion   EventKind = "confusion"   // the confusion-matrix panel of the epoch just evaluated
 	EventWarning     EventKind = "warning"     // a training-health warning, appended to the banner
 	EventLR          EventKind = "lr"          // JSON: a live learning-rate change, a marker on the curve
+	EventSystem      EventKind = "system"      // the system panel: CPU, memory, goroutines, images/s while training
 )
 
 // EventKinds lists every kind the stream carries; the page subscribes to
 // exactly these.
 var EventKinds = []EventKind{
 	EventStatus, EventProgress, EventDataset, EventPredictions, EventLog, EventLogs, EventLoss, EventEpoch,
-	EventConfusion, EventWarning, EventLR,
+	EventConfusion, EventWarning, EventLR, EventSystem,
 }
 
 // Snapshot reports whether an event of this kind replaces the ones before
@@ -35,7 +36,7 @@ var EventKinds = []EventKind{
 // other snapshots: the events it missed went with the old process.
 func (k EventKind) Snapshot() bool {
 	switch k {
-	case EventStatus, EventProgress, EventDataset, EventPredictions, EventLogs:
+	case EventStatus, EventProgress, EventDataset, EventPredictions, EventLogs, EventSystem:
 		return true
 	}
 	return false

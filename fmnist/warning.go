@@ -14,6 +14,8 @@ const (
 	WarnPlateau     WarningKind = "plateau"     // no improvement in the smoothed loss over an epoch
 	WarnOverfitting WarningKind = "overfitting" // the gap between test and training loss grows
 	WarnNaN         WarningKind = "nan"         // the loss is NaN or infinite: the run fails
+	WarnDeadUnits   WarningKind = "dead-units"  // most of a layer's ReLU units output zero for a whole batch
+	WarnGradSpike   WarningKind = "grad-spike"  // the gradient norm jumped far above its running median
 )
 
 // Warning is a training-health problem found during a run: reported as an
@@ -44,6 +46,12 @@ func (k WarningKind) Meaning() (meaning, advice string) {
 	case WarnNaN:
 		return "The loss became NaN or infinite: the weights blew up and the run cannot continue.",
 			"Lower the learning rate a lot (a tenth or less) and fork from the last good checkpoint."
+	case WarnDeadUnits:
+		return "Most units of a layer output zero for every image: their ReLU is stuck below zero, they pass no gradient and stop learning.",
+			"Lower the learning rate, or fork from an earlier checkpoint; batch norm (the bn preset) keeps units from dying."
+	case WarnGradSpike:
+		return "One step's gradient was far larger than usual: a bad batch or a too-large step can knock the weights off course.",
+			"If the loss jumps too, lower the learning rate or add warm-up; a single spike the loss recovers from is harmless."
 	}
 	return "", ""
 }
@@ -66,6 +74,18 @@ type HealthThresholds struct {
 	// OverfitEpochs: warn when test loss − training loss grew this many
 	// epochs in a row.
 	OverfitEpochs int
+	// SampleEvery: the dead-unit and gradient-norm checks run on every
+	// SampleEvery-th batch (and a run's first), so they cost next to nothing.
+	SampleEvery int
+	// DeadUnitShare: warn when more than this share of a ReLU layer's units
+	// output exactly zero for a whole sampled batch.
+	DeadUnitShare float64
+	// GradSpikeFactor, GradSpikeWindow, GradSpikeMinSamples: warn when a
+	// sampled gradient norm is above GradSpikeFactor × the median of the
+	// last GradSpikeWindow samples, once there are GradSpikeMinSamples.
+	GradSpikeFactor     float64
+	GradSpikeWindow     int
+	GradSpikeMinSamples int
 }
 
 // DefaultHealth are the thresholds the issue names.
@@ -73,10 +93,34 @@ var DefaultHealth = HealthThresholds{
 	Smoothing:        0.9,
 	DivergenceFactor: 3, DivergenceBatches: 50,
 	PlateauEpochs: 1, PlateauMinGain: 0.001,
-	OverfitEpochs: 2,
+	OverfitEpochs:   2,
+	SampleEvery:     10,
+	DeadUnitShare:   0.5,
+	GradSpikeFactor: 10, GradSpikeWindow: 100, GradSpikeMinSamples: 10,
 }
 
 // WarningReader reads a run's warnings, oldest first.
 type WarningReader interface {
 	Warnings(ctx context.Context, runID int64) ([]Warning, error)
+}
+
+// NewestPerKind splits warnings (oldest first) into the newest of each kind,
+// newest first, and the earlier ones, oldest first: a banner shows the
+// first and folds the rest away.
+func NewestPerKind(warnings []Warning) (newest, earlier []Warning) {
+	last := map[WarningKind]int{} // kind → index of its newest
+	for i, w := range warnings {
+		last[w.Kind] = i
+	}
+	for i := len(warnings) - 1; i >= 0; i-- {
+		if last[warnings[i].Kind] == i {
+			newest = append(newest, warnings[i])
+		}
+	}
+	for i, w := range warnings {
+		if last[w.Kind] != i {
+			earlier = append(earlier, w)
+		}
+	}
+	return newest, earlier
 }

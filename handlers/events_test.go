@@ -57,6 +57,7 @@ func checkStream(t *testing.T, who string, evs []ssetest.Event, runID int64) {
 	known := map[string]string{
 		"status": `id="status-line"`, "progress": `id="progress`, "dataset": `id="dataset-panel"`,
 		"predictions": `id="predictions-panel"`, "log": "<", "loss": "", "epoch": "", "confusion": `id="confusion-panel"`, "warning": `class="warning`,
+		"system": `id="system-panel"`,
 	}
 	for i, e := range evs {
 		if !e.HasID {

@@ -135,6 +135,20 @@ func checkJSONEvent(t *testing.T, who string, e ssetest.Event, runs ...int64) {
 		if !strict(&w) || !slices.Contains(runs, w.Run) || w.Kind == "" || w.Message == "" || w.Advice == "" {
 			bad("want a warning of its run with its message and advice")
 		}
+	case "system":
+		var sys struct {
+			Run          int64   `json:"run"`
+			Time         string  `json:"time"`
+			CPUPercent   float64 `json:"cpu_percent"`
+			RSSBytes     uint64  `json:"rss_bytes"`
+			Goroutines   int     `json:"goroutines"`
+			ImagesPerSec float64 `json:"images_per_sec"`
+			KernelPath   string  `json:"kernel_path"`
+			Estimated    bool    `json:"estimated"`
+		}
+		if !strict(&sys) || !slices.Contains(runs, sys.Run) || sys.RSSBytes == 0 || sys.Goroutines < 1 || sys.KernelPath == "" || sys.CPUPercent < 0 {
+			bad("want a system sample of its run with memory, goroutines and the kernel path")
+		}
 	case "logs":
 		var ls []logEventJSON
 		if !strict(&ls) || len(ls) == 0 {
@@ -189,8 +203,8 @@ func TestEventStreamJSON(t *testing.T) {
 	}
 	for _, k := range fmnist.EventKinds {
 		// logs: only after a restart, below; warning: only from an unhealthy run (TestWarningsOfADivergingRun);
-		// lr: only when the rate is changed (TestLiveLRChange)
-		if k != fmnist.EventLogs && k != fmnist.EventWarning && k != fmnist.EventLR && !seen[string(k)] {
+		// lr: only when the rate is changed (TestLiveLRChange); system: every 2 s of training (TestSystemEvents)
+		if k != fmnist.EventLogs && k != fmnist.EventWarning && k != fmnist.EventLR && k != fmnist.EventSystem && !seen[string(k)] {
 			t.Errorf("the JSON stream carried no %s event", k)
 		}
 	}

@@ -196,6 +196,7 @@ func TestEveryPublishedEventIsOnThePage(t *testing.T) {
 			fmnist.EpochResult{Epoch: 1, TestAccuracy: 0.5},
 			fmnist.EpochAnalysis{Epoch: 1, Confusion: fmnist.Confusion{{1}}, Correct: fmnist.Bitset{1}, Images: 1},
 			fmnist.Warning{Kind: fmnist.WarnPlateau, Epoch: 1, X: 1, Message: "plateau"},
+			fmnist.SystemSample{Time: now, CPUPercent: 150, RSSBytes: 1 << 28, Goroutines: 20, ImagesPerSec: 3000, KernelPath: "avx2"},
 			fmnist.CheckpointSaved{Path: "run-1.ckpt", Epoch: 1},
 		},
 		State: readyState,

@@ -71,6 +71,7 @@ func (s *Server) pageData(ctx context.Context) (views.PageView, error) {
 			Logs:        views.LogViewsOf(logs),
 			Predictions: views.PredictionsViewOf(st, s.predictor.LastPredictions()),
 			TabTitle:    views.TabTitle(st),
+			System:      st.System,
 		}
 		p.Chart.Markers = markers
 		p.Analytics, err = analytics.View(ctx, s.analytics, st.Training.RunID, "")

@@ -12,6 +12,7 @@ import (
 	"github.com/fmnist/trainer/handlers/apijson"
 	"github.com/fmnist/trainer/handlers/live"
 	"github.com/fmnist/trainer/views"
+	"github.com/fmnist/trainer/views/systemview"
 )
 
 // Publish turns one update of the service into Server-Sent Events, each
@@ -59,6 +60,8 @@ func (s *Server) Publish(u fmnist.Update) {
 		case fmnist.Warning:
 			page, data := analytics.WarningEvent(u.RunID, e)
 			s.send(fmnist.EventWarning, u.RunID, page, data)
+		case fmnist.SystemSample:
+			s.send(fmnist.EventSystem, u.RunID, systemview.Panel(e), apijson.SystemOf(e, u.RunID))
 		case fmnist.StatusChange, fmnist.CheckpointSaved:
 			statusChanged, progressed, statusRun = true, true, u.RunID
 		}

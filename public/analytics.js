@@ -61,6 +61,17 @@
     if (evt.target.id !== 'warning-list') return;
     var banner = document.getElementById('warnings-banner');
     if (banner) banner.hidden = false;
+    // The new item is on top; an older one of its kind folds away, so the
+    // list keeps the newest of each kind (views.WarningsBanner).
+    var list = evt.target, top = list.firstElementChild;
+    var folded = document.getElementById('earlier-warning-list');
+    if (!top || !folded) return;
+    Array.prototype.slice.call(list.children, 1).forEach(function (li) {
+      if (li.getAttribute('data-kind') !== top.getAttribute('data-kind')) return;
+      folded.insertBefore(li, folded.firstChild);
+      document.getElementById('earlier-warnings').hidden = false;
+      document.getElementById('earlier-warnings-count').textContent = String(folded.children.length);
+    });
   });
   window.addEventListener('resize', function () { drawn.forEach(function (c) { c.resize(); }); });
 })();

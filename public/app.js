@@ -186,6 +186,18 @@
     scheduleRender();
   });
 
+  // A training-health warning is a marker as well (views' WarningMarkers);
+  // the item itself still goes into the banner. Only the running run's
+  // pages are live, so it is this chart's run.
+  body.addEventListener('htmx:sseBeforeMessage', function (evt) {
+    if (evt.target.id !== 'warning-list' || !controls) return;
+    var li = new DOMParser().parseFromString(evt.detail.data, 'text/html').querySelector('li.warning');
+    var x = li && Number(li.getAttribute('data-x'));
+    if (!li || !isFinite(x)) return;
+    controls.addMarker({ x: x, label: '⚠ ' + li.getAttribute('data-kind'), kind: 'warning' });
+    scheduleRender();
+  });
+
   body.addEventListener('htmx:sseBeforeMessage', function (evt) {
     if (evt.target.id !== 'loss-feed') return;
     evt.preventDefault(); // the chart takes the data; nothing to swap

@@ -143,7 +143,9 @@
           return {
             xAxis: m.x, name: m.label,
             lineStyle: { color: color, type: 'dashed', width: 1 },
-            label: { formatter: m.label, position: 'insideEndTop', color: color, fontSize: 10 }
+            // Warnings label the foot of their line: plateau and overfitting
+            // sit on an epoch's end, whose label takes the top.
+            label: { formatter: m.label, position: m.kind === 'warning' ? 'insideStartTop' : 'insideEndTop', color: color, fontSize: 10 }
           };
         })
       };

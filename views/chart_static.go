@@ -21,6 +21,9 @@ type staticChart struct {
 	LRPath    string
 	LRMax     string
 	LRMarkers []svgTick
+	// WarnMarkers are the training-health warnings, labelled at the foot
+	// of their line (anchored left of it near the right edge).
+	WarnMarkers []svgTick
 }
 
 // svgTick is a tick of an axis: its position in the viewBox (x for the x

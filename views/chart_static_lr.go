@@ -43,6 +43,25 @@ func (c staticChart) withLR(points []LossPoint, markers []ChartMarker) staticCha
 		if m.Kind == "lr" && m.X <= c.XMax {
 			c.LRMarkers = append(c.LRMarkers, svgTick{Pos: toX(m.X), Label: m.Label})
 		}
+		if m.Kind == "warning" && m.X <= c.XMax {
+			c.WarnMarkers = append(c.WarnMarkers, svgTick{Pos: toX(m.X), Label: m.Label})
+		}
 	}
 	return c
+}
+
+// b2f is 1 for true, 0 for false: an offset that applies or not.
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// anchorEnd is the text-anchor of a label that must not run off the right.
+func anchorEnd(end bool) string {
+	if end {
+		return "end"
+	}
+	return "start"
 }

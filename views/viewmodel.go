@@ -43,6 +43,7 @@ type PageView struct {
 	// "" reads as "Dashboard".
 	TabTitle  string
 	Analytics AnalyticsView
+	System    fmnist.SystemSample // the latest reading during training (systemview.Panel)
 }
 
 func (p PageView) title() string {

@@ -113,6 +113,11 @@ func (n *Network) Params() []Param {
 // see data.NormalizePixel, NCHW 1×28×28) and returns the batch's mean cross-entropy loss. If the loss is
 // not finite the weights are left unchanged and an error is returned.
 func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
+	return n.trainStep(x, labels, nil)
+}
+
+// trainStep is TrainStep; a non-nil h also gets the step's health figures.
+func (n *Network) trainStep(x []float32, labels []uint8, h *StepHealth) (float32, error) {
 	if err := checkLabelledBatch(x, labels); err != nil {
 		return 0, fmt.Errorf("train step: %w", err)
 	}
@@ -143,6 +148,9 @@ func (n *Network) TrainStep(x []float32, labels []uint8) (float32, error) {
 		if grads[i], err = float32s(g.Value(), n.weights[i].Size(), n.specs[i].name+" gradient"); err != nil {
 			return 0, fmt.Errorf("train step: %w", err)
 		}
+	}
+	if h != nil {
+		cg.measure(grads, h)
 	}
 	params := make([][]float32, len(n.weights))
 	for i, w := range n.weights {
@@ -280,6 +288,7 @@ type compiledGraph struct {
 	logits, probs *G.Node
 	grads         G.Nodes       // in Params order, nil for running statistics; training graphs only
 	dropout       *dropoutLayer // nil without dropout or for inference
+	relus         []reluOutput  // the ReLU layers' outputs, for StepHealth
 }
 
 // build constructs the graph for batch images: the layers, the loss and,
@@ -318,6 +327,8 @@ func (n *Network) build(batch int, training bool) (cg *compiledGraph, err error)
 	if err != nil {
 		return nil, err
 	}
+	cg.relus = []reluOutput{
+		{"conv1", conv1.out.data, s.Conv1, 14 * 14}, {"conv2", conv2.out.data, s.Conv2, 7 * 7}, {"fc1", fc1.y.data, s.Dense, 1}}
 	xent, err := newSoftmaxXent(batch, netClasses)
 	if err != nil {
 		return nil, err

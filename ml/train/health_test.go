@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,10 +32,16 @@ func TestLearningRate10FailsOrWarnsInItsFirstEpoch(t *testing.T) {
 	if len(warnings) == 0 {
 		t.Fatalf("no warning from a run at learning rate 10 (err %v)", runErr)
 	}
-	w := warnings[0]
-	t.Logf("first warning: %s %q; run error: %v", w.Kind, w.Message, runErr)
-	if w.Epoch != 1 || (w.Kind != fmnist.WarnNaN && w.Kind != fmnist.WarnDivergence) {
-		t.Errorf("first warning %+v; want NaN or divergence in epoch 1", w)
+	// Dead units or a gradient spike may come first: they are what a too
+	// large step does to the network before the loss gives way.
+	i := slices.IndexFunc(warnings, func(w fmnist.Warning) bool { return w.Kind == fmnist.WarnNaN || w.Kind == fmnist.WarnDivergence })
+	if i < 0 {
+		t.Fatalf("no NaN or divergence warning among %+v", warnings)
+	}
+	w := warnings[i]
+	t.Logf("first NaN or divergence warning: %s %q; run error: %v", w.Kind, w.Message, runErr)
+	if w.Epoch != 1 {
+		t.Errorf("first NaN or divergence warning %+v; want it in epoch 1", w)
 	}
 	if w.Kind == fmnist.WarnNaN {
 		if runErr == nil || !strings.Contains(runErr.Error(), "batch ") || !strings.Contains(runErr.Error(), "last good checkpoint: none was written yet") {

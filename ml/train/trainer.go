@@ -84,7 +84,7 @@ func Run(ctx context.Context, ds *data.Dataset, cfg fmnist.Config, opts Options,
 		opts.Logger = slog.Default()
 	}
 	r := &trainRun{cfg: cfg, opts: opts, ds: ds, events: events, log: opts.Logger.With("run", opts.RunID),
-		health: newHealthMonitor(fmnist.DefaultHealth)}
+		health: newHealthMonitor(fmnist.DefaultHealth), steps: newStepWatch(fmnist.DefaultHealth)}
 	r.result.RunID = opts.RunID
 	if from := opts.From; from != nil {
 		r.result.Epochs, r.result.TestAccuracy, r.result.CheckpointPath = from.EpochsDone(), from.Meta.TestAccuracy, from.Path
@@ -116,6 +116,8 @@ type trainRun struct {
 
 	trainedImages int // over the whole run
 	health        *healthMonitor
+	steps         *stepWatch    // dead units and gradient spikes, on sampled batches
+	stepHealth    nn.StepHealth // reused by each sampled batch
 	trainingTime  time.Duration // over the whole run, evaluation excluded
 	val           data.Set      // the held-out end of the training set; empty without Config.Val
 	timeUp        bool          // the time limit ended training
@@ -311,13 +313,25 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		for i, j := range idx {
 			labels[i] = set.Labels[j]
 		}
-		loss32, err := r.net.TrainStep(x[:m*pixels], labels[:m])
+		sampled := r.steps.sampled((epoch-1)*batches + batch - 1)
+		var loss32 float32
+		var err error
+		if sampled {
+			loss32, err = r.net.TrainStepHealth(x[:m*pixels], labels[:m], &r.stepHealth)
+		} else {
+			loss32, err = r.net.TrainStep(x[:m*pixels], labels[:m])
+		}
 		if err != nil {
 			return stats, fmt.Errorf("epoch %d batch %d: %w", epoch, batch, err)
 		}
 		loss := float64(loss32)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return stats, r.lossNotFinite(epoch, batch, loss)
+		}
+		if sampled {
+			for _, w := range r.steps.step(epoch, batch, batches, &r.stepHealth) {
+				r.warn(w)
+			}
 		}
 		if w := r.health.batch(epoch, batch, batches, loss); w != nil {
 			r.warn(*w)
