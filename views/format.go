@@ -3,6 +3,7 @@ package views
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,9 +30,14 @@ func formatPercent(p float64) string { return fmt.Sprintf("%.0f%%", clampPercent
 // formatAccuracy shows a 0..1 fraction as a percentage with one decimal.
 func formatAccuracy(a float64) string { return fmt.Sprintf("%.1f%%", clampPercent(a*100)) }
 
+// formatLoss shows four decimals; a diverged run's huge loss goes in
+// exponent form, which fits a phone's stat card.
 func formatLoss(l float64) string {
-	if !finite(l) {
+	switch {
+	case !finite(l):
 		return "—"
+	case math.Abs(l) >= 1e4:
+		return strconv.FormatFloat(l, 'e', 3, 64)
 	}
 	return strconv.FormatFloat(l, 'f', 4, 64)
 }

@@ -1,7 +1,6 @@
 package views
 
 import (
-
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/views/recipeform"
 )

@@ -683,3 +683,14 @@ func TestDatasetPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatLossFitsAStatCard(t *testing.T) {
+	for in, want := range map[float64]string{0.47671: "0.4767", 2.302585: "2.3026", 9999.5: "9999.5000", 3.4e12: "3.400e+12", -2e5: "-2.000e+05"} {
+		if got := formatLoss(in); got != want {
+			t.Errorf("formatLoss(%v) = %q, want %q", in, got, want)
+		}
+	}
+	if got := formatLoss(math.Inf(1)); got != "—" {
+		t.Errorf("formatLoss(+Inf) = %q, want a dash", got)
+	}
+}
