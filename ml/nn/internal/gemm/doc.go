@@ -27,3 +27,4 @@ package gemm
 
 //go:generate go run gen_asm.go
 //go:generate go run gen_neon.go
+//go:generate go run gen_tiles.go
