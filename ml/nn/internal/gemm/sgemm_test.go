@@ -154,13 +154,15 @@ func TestSgemmMatchesNaive(t *testing.T) {
 	forEachKernel(t, checkShapes)
 }
 
-// TestPortableTiles checks both portable micro-kernels, since each
-// architecture makes only one of them its generic kernel.
+// portableTiles are both portable micro-kernels; each architecture makes
+// only one of them its generic kernel, so the tests run both everywhere.
+var portableTiles = []*kernel{
+	{name: "generic2x4", mr: 2, nr: 4, micro: micro2x4, partialTiles: true},
+	{name: "generic4x4", mr: 4, nr: 4, micro: micro4x4, partialTiles: true},
+}
+
 func TestPortableTiles(t *testing.T) {
-	for _, k := range []*kernel{
-		{name: "generic2x4", mr: 2, nr: 4, micro: micro2x4, partialTiles: true},
-		{name: "generic4x4", mr: 4, nr: 4, micro: micro4x4, partialTiles: true},
-	} {
+	for _, k := range portableTiles {
 		t.Run(k.name, func(t *testing.T) {
 			previous := active.Swap(k)
 			defer active.Store(previous)
@@ -302,14 +304,22 @@ func FuzzSgemm(f *testing.F) {
 			math.IsNaN(float64(beta)) || math.IsInf(float64(beta), 0) || math.Abs(float64(beta)) > 1e6 {
 			t.Skip("non-finite or huge scalars")
 		}
+		check := func() {
+			rng := rand.New(rand.NewPCG(seed, 0))
+			newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta).check(t)
+		}
 		for _, name := range kernelNames() {
 			restore, err := useKernel(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewPCG(seed, 0))
-			newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta).check(t)
+			check()
 			restore()
+		}
+		for _, tile := range portableTiles {
+			previous := active.Swap(tile)
+			check()
+			active.Store(previous)
 		}
 	})
 }
