@@ -7,8 +7,8 @@
 // register-tiled micro-kernel does the arithmetic. Four micro-kernels
 // exist: AVX-512 (8×32, masked stores for edge tiles), AVX2+FMA (6×16,
 // VMASKMOVPS stores for edge tiles), arm64 NEON (8×12, FMLA by element)
-// and portable Go (2×4); the best one the CPU supports is chosen at
-// start-up. The environment variable
+// and portable Go (2×4 on amd64, 4×4 where there are 32 float registers);
+// the best one the CPU supports is chosen at start-up. The environment variable
 // FMNIST_GEMM=avx512|avx2|neon|generic forces a path (an unavailable one
 // falls back to the best available, with a warning).
 //
@@ -21,9 +21,11 @@
 // each computing its own block of C; all of them finish before Sgemm
 // returns. Packing buffers come from a sync.Pool.
 //
-// The assembly is generated: edit gen_asm.go (amd64) or gen_neon.go
-// (arm64) and run go generate.
+// The assembly and the portable kernels' unrolled loops are generated:
+// edit gen/gen_asm.go (amd64), gen/gen_neon.go (arm64) or gen/gen_tiles.go
+// (portable) and run go generate.
 package gemm
 
-//go:generate go run gen_asm.go
-//go:generate go run gen_neon.go
+//go:generate go run gen/gen_asm.go
+//go:generate go run gen/gen_neon.go
+//go:generate go run gen/gen_tiles.go

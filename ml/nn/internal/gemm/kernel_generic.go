@@ -1,118 +1,72 @@
 package gemm
 
-// The portable micro-kernel is scalar Go, so its speed is set by how many
-// values stay in registers. amd64 gives the compiler 15 floating-point
-// registers (X15 is reserved): a 2×4 tile needs 8 accumulators, 2 values of
-// A, 4 of B and one product, and so never spills; a 4×4 tile spilled most
-// of its accumulators to the stack on every step and ran at half the speed.
-// Architectures with 32 registers (arm64, riscv64, ppc64) lose little by it:
-// each step still does 16 flops for 6 loads, and arm64's compiler fuses
-// every multiply-add into one FMADDS.
+// The portable micro-kernels are scalar Go, so their speed is set by how
+// many values stay in registers; the tile is chosen per architecture by
+// its floating-point register count (kernel_generic_regs*.go).
 //
-// On amd64 without GOAMD64=v3 a multiply-add is a MULSS and an ADDSS, and
-// Intel cores issue at most three of those per cycle, so no scalar kernel
-// passes 3 flops per cycle; this one comes close on L1-resident panels
-// (BenchmarkMicroKernel).
-var generic = &kernel{name: "generic", mr: 2, nr: 4, micro: microGeneric, partialTiles: true}
+// amd64 gives the compiler 15 floating-point registers (X15 is reserved):
+// a 2×4 tile needs 8 accumulators, 2 values of A, 4 of B and one product,
+// and so never spills, while a 4×4 tile spills most of its accumulators on
+// every step and runs at about two thirds of the speed. Without FMA (the
+// default GOAMD64=v1) each multiply-add is a MULSS and an ADDSS; two of
+// each issue per cycle, so 4 flops per cycle per core is the ceiling of
+// any scalar kernel there, and the 2×4 tile (6 loads, 8 MULSS, 8 ADDSS and
+// the register copies MULSS's destructive form needs) gets within 1.5–2×
+// of it.
+//
+// arm64, riscv64, ppc64 and loong64 have 32 registers and a fused
+// multiply-add, which the compiler emits for c += a*b. There a 2×4 tile
+// would be bound by latency, not throughput: 8 independent accumulators
+// cannot keep 4 FMA pipes with a 4-cycle latency (Apple M-series,
+// Neoverse V1/V2) busy, which takes 16. The 4×4 tile has 16 accumulators,
+// 4 values of A and 4 of B in 24 registers, and does 16 FMAs per 8 loads
+// instead of 8 per 6.
+//
+// Both depth loops are unrolled four times and walk a and b by reslicing,
+// so that the compiler proves every index in bounds from the loop
+// condition and drops all checks.
 
-// microGeneric is the portable 2×4 micro-kernel. Its depth loop is unrolled
-// four times and walks a and b by reslicing, so that the compiler can prove
-// every index in bounds from the loop condition and drops all checks.
-func microGeneric(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int) {
-	c00, c01, c02, c03, c10, c11, c12, c13 := dot2x4(a[:kc*2], b[:kc*4])
-	if rows == 2 && cols == 4 {
-		storeRow4(c[:4], c00, c01, c02, c03, beta)
-		storeRow4(c[ldc:ldc+4], c10, c11, c12, c13, beta)
-		return
-	}
-	acc := [2][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}}
-	for i := range rows {
+// micro2x4 is the portable 2×4 micro-kernel (see kernel.micro).
+func micro2x4(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int) {
+	var acc [2][4]float32
+	tile2x4(a[:kc*2], b[:kc*4], &acc)
+	storeTile(acc[:rows], c, ldc, beta, cols)
+}
+
+// micro4x4 is the portable 4×4 micro-kernel (see kernel.micro).
+func micro4x4(kc int, a, b, c []float32, ldc int, beta float32, rows, cols int) {
+	var acc [4][4]float32
+	tile4x4(a[:kc*4], b[:kc*4], &acc)
+	storeTile(acc[:rows], c, ldc, beta, cols)
+}
+
+// storeTile sets the first cols columns of row i of c to acc[i] +
+// beta*c; beta == 0 does not read c, so that NaNs in C do not propagate.
+func storeTile(acc [][4]float32, c []float32, ldc int, beta float32, cols int) {
+	for i, v := range acc {
+		if cols == 4 {
+			storeRow4(c[i*ldc:i*ldc+4], v, beta)
+			continue
+		}
 		row := c[i*ldc : i*ldc+cols]
 		for j := range row {
-			v := acc[i][j]
+			sum := v[j]
 			if beta != 0 {
-				v += beta * row[j]
+				sum += beta * row[j]
 			}
-			row[j] = v
+			row[j] = sum
 		}
 	}
 }
 
-// storeRow4 sets row = (v0, v1, v2, v3) + beta*row; beta == 0 does not read
-// row, so that NaNs in C do not propagate.
-func storeRow4(row []float32, v0, v1, v2, v3, beta float32) {
+// storeRow4 sets row = v + beta*row without reading row when beta == 0.
+func storeRow4(row []float32, v [4]float32, beta float32) {
 	row = row[:4]
 	if beta != 0 {
-		v0 += beta * row[0]
-		v1 += beta * row[1]
-		v2 += beta * row[2]
-		v3 += beta * row[3]
+		v[0] += beta * row[0]
+		v[1] += beta * row[1]
+		v[2] += beta * row[2]
+		v[3] += beta * row[3]
 	}
-	row[0], row[1], row[2], row[3] = v0, v1, v2, v3
-}
-
-// dot2x4 returns the 2×4 tile of products of packed panels a (2 wide) and
-// b (4 wide). It is a function of its own so that nothing else is live in
-// the loop: the tile, one product and six loaded values take all fifteen
-// registers amd64 offers.
-//
-//go:noinline
-func dot2x4(a, b []float32) (c00, c01, c02, c03, c10, c11, c12, c13 float32) {
-	for len(a) >= 8 && len(b) >= 16 {
-		a0, a1 := a[0], a[1]
-		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a0, a1 = a[2], a[3]
-		b0, b1, b2, b3 = b[4], b[5], b[6], b[7]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a0, a1 = a[4], a[5]
-		b0, b1, b2, b3 = b[8], b[9], b[10], b[11]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a0, a1 = a[6], a[7]
-		b0, b1, b2, b3 = b[12], b[13], b[14], b[15]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a, b = a[8:], b[16:]
-	}
-	for len(a) >= 2 && len(b) >= 4 {
-		a0, a1 := a[0], a[1]
-		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a, b = a[2:], b[4:]
-	}
-	return c00, c01, c02, c03, c10, c11, c12, c13
+	row[0], row[1], row[2], row[3] = v[0], v[1], v[2], v[3]
 }

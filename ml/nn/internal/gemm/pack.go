@@ -23,8 +23,13 @@ func packA(op *operands, ic, mc, pc, kc, mr int, dst []float32) {
 			}
 			continue
 		}
+		row := func(i int) []float32 { return a[(row0+i)*lda+pc : (row0+i)*lda+pc+kc] }
 		if mr == 2 && rows == 2 {
-			packRows2(panel, a[row0*lda+pc:row0*lda+pc+kc], a[(row0+1)*lda+pc:(row0+1)*lda+pc+kc], alpha)
+			packRows2(panel, row(0), row(1), alpha)
+			continue
+		}
+		if mr == 4 && rows == 4 {
+			packRows4(panel, row(0), row(1), row(2), row(3), alpha)
 			continue
 		}
 		for i := range rows {
@@ -79,7 +84,7 @@ func packB(op *operands, kr *kernel, pc, kc, jc, nc int, dst []float32) {
 		panel := dst[q*kc*nr : (q+1)*kc*nr]
 		if nr == 4 && cols == 4 {
 			row := func(j int) []float32 { return b[(col0+j)*ldb+pc : (col0+j)*ldb+pc+kc] }
-			packRows4(panel, row(0), row(1), row(2), row(3))
+			packRows4(panel, row(0), row(1), row(2), row(3), 1)
 			continue
 		}
 		// op(B)[p, j] = b[j*ldb + p]: read each source row once, scatter it

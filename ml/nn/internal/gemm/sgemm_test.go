@@ -151,6 +151,29 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 }
 
 func TestSgemmMatchesNaive(t *testing.T) {
+	forEachKernel(t, checkShapes)
+}
+
+// portableTiles are both portable micro-kernels; each architecture makes
+// only one of them its generic kernel, so the tests run both everywhere.
+var portableTiles = []*kernel{
+	{name: "generic2x4", mr: 2, nr: 4, micro: micro2x4, partialTiles: true},
+	{name: "generic4x4", mr: 4, nr: 4, micro: micro4x4, partialTiles: true},
+}
+
+func TestPortableTiles(t *testing.T) {
+	for _, k := range portableTiles {
+		t.Run(k.name, func(t *testing.T) {
+			previous := active.Swap(k)
+			defer active.Store(previous)
+			checkShapes(t)
+		})
+	}
+}
+
+// checkShapes compares the active kernel's Sgemm with the float64
+// reference on shapes around every tile and block edge.
+func checkShapes(t *testing.T) {
 	// Sizes straddle every tile edge (4, 6, 12, 16, 32) and the K/M/N
 	// blocks, plus shapes from the CNN.
 	shapes := [][3]int{
@@ -164,20 +187,18 @@ func TestSgemmMatchesNaive(t *testing.T) {
 		shapes = append(shapes, [3]int{64, 2100, 40}, [3]int{160, 96, 520}, [3]int{100, 10, 3136})
 	}
 	scalars := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {0.75, -1}}
-	forEachKernel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		for _, s := range shapes {
-			for flags := range 4 {
-				for _, pad := range []int{0, 3} {
-					sc := scalars[(s[0]+flags+pad)%len(scalars)]
-					newProblem(rng, flags&1 != 0, flags&2 != 0, s[0], s[1], s[2], pad, sc[0], sc[1]).check(t)
-				}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range shapes {
+		for flags := range 4 {
+			for _, pad := range []int{0, 3} {
+				sc := scalars[(s[0]+flags+pad)%len(scalars)]
+				newProblem(rng, flags&1 != 0, flags&2 != 0, s[0], s[1], s[2], pad, sc[0], sc[1]).check(t)
 			}
 		}
-		for _, sc := range scalars {
-			newProblem(rng, false, true, 29, 41, 19, 1, sc[0], sc[1]).check(t)
-		}
-	})
+	}
+	for _, sc := range scalars {
+		newProblem(rng, false, true, 29, 41, 19, 1, sc[0], sc[1]).check(t)
+	}
 }
 
 func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
@@ -283,14 +304,22 @@ func FuzzSgemm(f *testing.F) {
 			math.IsNaN(float64(beta)) || math.IsInf(float64(beta), 0) || math.Abs(float64(beta)) > 1e6 {
 			t.Skip("non-finite or huge scalars")
 		}
+		check := func() {
+			rng := rand.New(rand.NewPCG(seed, 0))
+			newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta).check(t)
+		}
 		for _, name := range kernelNames() {
 			restore, err := useKernel(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewPCG(seed, 0))
-			newProblem(rng, flags&1 != 0, flags&2 != 0, int(m), int(n), int(k)*2, int(pad%4), alpha, beta).check(t)
+			check()
 			restore()
+		}
+		for _, tile := range portableTiles {
+			previous := active.Swap(tile)
+			check()
+			active.Store(previous)
 		}
 	})
 }

@@ -3,7 +3,7 @@
 // padding and sparse gradients of the inner convolution, Adam's update and a
 // vector add. Each has a portable Go version that defines what it computes
 // and, on amd64, AVX-512 and AVX2 versions in assembly (written by
-// gen_asm.go and gen_avx2.go) that the tests hold to the Go one on every
+// gen/gen_asm.go and gen/gen_avx2.go) that the tests hold to the Go one on every
 // path the CPU has.
 //
 // The path follows the matrix multiply's (gemm.Kernel): the CPU's features,
@@ -11,5 +11,5 @@
 // in Go too.
 package kernels
 
-//go:generate go run gen_asm.go gen_avx2.go
-//go:generate go run gen_neon.go
+//go:generate go run gen/gen_asm.go gen/gen_avx2.go
+//go:generate go run gen/gen_neon.go

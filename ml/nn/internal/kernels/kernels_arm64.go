@@ -1,6 +1,6 @@
 package kernels
 
-// The NEON kernels (gen_neon.go). Each works on blocks of 4 floats; rows
+// The NEON kernels (gen/gen_neon.go). Each works on blocks of 4 floats; rows
 // narrower than a block and the last n%4 elements of the flat loops go to
 // the portable Go versions.
 
