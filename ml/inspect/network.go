@@ -203,31 +203,19 @@ func (n *Network) Saliency(t *Trace, class int) ([]float64, error) {
 // convReLU is a 3×3 convolution (padding 1, stride 1, PyTorch's
 // cross-correlation) of x ([inC][side·side]) followed by ReLU.
 func convReLU(x []float64, inC, outC, side int, w, b []float64) [][]float64 {
-	plane := side * side
+	plane, window := side*side, taps(side)
 	out := make([][]float64, outC)
 	for f := range outC {
 		o := make([]float64, plane)
-		for y := range side {
-			for xx := range side {
-				s := b[f]
-				for c := range inC {
-					in := x[c*plane : (c+1)*plane]
-					k := w[(f*inC+c)*9 : (f*inC+c+1)*9]
-					for ky := range 3 {
-						iy := y + ky - 1
-						if iy < 0 || iy >= side {
-							continue
-						}
-						for kx := range 3 {
-							ix := xx + kx - 1
-							if ix >= 0 && ix < side {
-								s += k[ky*3+kx] * in[iy*side+ix]
-							}
-						}
-					}
+		for at := range plane {
+			s := b[f]
+			for c := range inC {
+				in, k := x[c*plane:(c+1)*plane], w[(f*inC+c)*9:(f*inC+c+1)*9]
+				for _, tp := range window[at] {
+					s += k[tp.k] * in[tp.i]
 				}
-				o[y*side+xx] = max(s, 0)
 			}
+			o[at] = max(s, 0)
 		}
 		out[f] = o
 	}
@@ -237,35 +225,44 @@ func convReLU(x []float64, inC, outC, side int, w, b []float64) [][]float64 {
 // convBackInput is the gradient of a 3×3 convolution's input ([inC][side²])
 // given the gradient of its output d ([outC][side²]).
 func convBackInput(d [][]float64, inC, outC, side int, w []float64) []float64 {
-	plane := side * side
+	plane, window := side*side, taps(side)
 	dx := make([]float64, inC*plane)
 	for f := range outC {
-		for y := range side {
-			for xx := range side {
-				g := d[f][y*side+xx]
-				if g == 0 {
-					continue
-				}
-				for c := range inC {
-					k := w[(f*inC+c)*9 : (f*inC+c+1)*9]
-					in := dx[c*plane : (c+1)*plane]
-					for ky := range 3 {
-						iy := y + ky - 1
-						if iy < 0 || iy >= side {
-							continue
-						}
-						for kx := range 3 {
-							ix := xx + kx - 1
-							if ix >= 0 && ix < side {
-								in[iy*side+ix] += g * k[ky*3+kx]
-							}
-						}
-					}
+		for at, g := range d[f] {
+			if g == 0 {
+				continue
+			}
+			for c := range inC {
+				in, k := dx[c*plane:(c+1)*plane], w[(f*inC+c)*9:(f*inC+c+1)*9]
+				for _, tp := range window[at] {
+					in[tp.i] += g * k[tp.k]
 				}
 			}
 		}
 	}
 	return dx
+}
+
+// tap is one weight of a 3×3 kernel (k, row-major) and the input pixel i
+// it meets.
+type tap struct{ k, i int }
+
+// taps lists, for each output pixel of a side×side plane, the kernel
+// weights whose input pixel lies inside the plane (padding 1 is zeros, so
+// the others add nothing).
+func taps(side int) [][]tap {
+	out := make([][]tap, side*side)
+	for at := range out {
+		y, x := at/side, at%side
+		for ky := range 3 {
+			for kx := range 3 {
+				if iy, ix := y+ky-1, x+kx-1; iy >= 0 && iy < side && ix >= 0 && ix < side {
+					out[at] = append(out[at], tap{k: ky*3 + kx, i: iy*side + ix})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // pool is 2×2 max-pooling (stride 2) of ReLU outputs, flattened NCHW. As in

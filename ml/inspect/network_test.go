@@ -168,3 +168,27 @@ func TestActivationShapes(t *testing.T) {
 		t.Error("no error for class 10")
 	}
 }
+
+// BenchmarkForwardAndSaliency is one page's work on the baseline network:
+// an image forward and its saliency back.
+func BenchmarkForwardAndSaliency(b *testing.B) {
+	live, err := nn.NewNetwork(1, 1e-3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer live.Close()
+	net, err := New(live.Params())
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randomImage(1)
+	for b.Loop() {
+		tr, err := net.Forward(x)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := net.Saliency(tr, tr.Top()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
