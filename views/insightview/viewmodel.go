@@ -90,6 +90,15 @@ type ClassifyResult struct {
 	TTA           bool
 }
 
+// caption says what the picture became.
+func (r ClassifyResult) caption() string {
+	inverted := ""
+	if r.Inverted {
+		inverted = ", inverted"
+	}
+	return fmt.Sprintf("What the model saw: your %s (%d×%d)%s, at 28×28.", r.Format, r.Width, r.Height, inverted)
+}
+
 // runField is the hidden run field's value.
 func (v ClassifyView) runField() string {
 	if v.RunID == 0 {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserInsideAndClassify trains one small epoch, opens the run's
+// "Inside the network" page from the run page (filters, both layers'
+// activation maps, the saliency overlay), picks another test image with its
+// form, then classifies an uploaded picture from the dashboard's link and
+// has a text file refused. With JavaScript on and off, at 1440 and 375 px.
+func TestBrowserInsideAndClassify(t *testing.T) { browserInsideAndClassify(t, true) }
+
+func TestBrowserInsideAndClassifyWithoutJavaScript(t *testing.T) {
+	browserInsideAndClassify(t, false)
+}
+
+// browserPicturesLoaded is true once every picture of the page has loaded
+// and none is broken.
+const browserPicturesLoaded = `[...document.querySelectorAll('main img')].every(i => i.complete && i.naturalWidth > 0)`
+
+func browserInsideAndClassify(t *testing.T, javaScript bool) {
+	b, origin := startBrowserTest(t, javaScript)
+	browserTrainRuns(t, origin, `{"epochs":1,"train_limit":256,"batch_size":32}`)
+
+	b.navigate(t, origin+"/runs/1")
+	b.click(t, "#inside-link")
+	b.waitFor(t, "the inside page's pictures", browserStepTimeout,
+		"location.pathname === '/runs/1/inside' && document.querySelectorAll('main img').length === 5 && "+browserPicturesLoaded)
+	if w := b.evalInt(t, "document.getElementById('filters-image').naturalWidth"); w != 8*24+7*2 {
+		t.Errorf("the filter grid is %d px wide, want 32 filters 8 to a row (%d)", w, 8*24+7*2)
+	}
+	b.screenshotsAt(t, "1-inside")
+	b.checkAccessible(t, "the inside-the-network page")
+
+	b.do(t, "pick test image 5", chromedp.SetValue(chromedp.CSS("#inside-image"), "5"))
+	b.click(t, "#inside-form button[type=submit]")
+	b.waitFor(t, "the page of test image 5", browserStepTimeout,
+		"new URLSearchParams(location.search).get('image') === '5' && document.getElementById('saliency-image').src.includes('image=5') && "+browserPicturesLoaded)
+	if n := b.evalInt(t, "document.querySelectorAll('#inside-probabilities tr').length"); n != 10 {
+		t.Errorf("%d class probabilities, want 10", n)
+	}
+	b.screenshotsAt(t, "2-inside-image-5")
+
+	b.navigate(t, origin+"/")
+	b.click(t, "#classify-link")
+	b.waitFor(t, "the classify page", browserStepTimeout, "location.pathname === '/classify' && !!document.getElementById('classify-file')")
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "trainer.jpg.png") // the name does not matter
+	if err := os.WriteFile(photo, browserPhoto(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "choose a picture", chromedp.SetUploadFiles(chromedp.CSS("#classify-file"), []string{photo}))
+	b.click(t, "#classify-form button[type=submit]")
+	b.waitFor(t, "the classification", browserStepTimeout,
+		"!!document.getElementById('classify-result') && document.getElementById('classify-input').naturalWidth === 168")
+	percents := b.eval(t, `[...document.querySelectorAll('#classify-probabilities td:last-child')].map(td => td.textContent).join(' ')`)
+	if fields := strings.Fields(percents); len(fields) != 10 {
+		t.Errorf("the result lists %q, want 10 percentages", percents)
+	}
+	b.screenshotsAt(t, "3-classified")
+	b.checkAccessible(t, "a classified upload")
+	b.checkClean(t) // before the refusal, whose 422 the console reports
+
+	notes := filepath.Join(dir, "shoe.png")
+	if err := os.WriteFile(notes, []byte("this is a text file, not a shoe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "choose a text file", chromedp.SetUploadFiles(chromedp.CSS("#classify-file"), []string{notes}))
+	b.click(t, "#classify-form button[type=submit]")
+	b.waitFor(t, "the refusal", browserStepTimeout,
+		"(document.getElementById('classify-error')?.textContent || '').includes('not a PNG or JPEG') && !document.getElementById('classify-result')")
+	b.screenshotsAt(t, "4-refused")
+}
+
+// screenshotsAt saves the page at 1440 and at 375 px (NAME-1440, NAME-375),
+// where it must not scroll sideways; the tab is left at 1440 px.
+func (b *browserSession) screenshotsAt(t *testing.T, name string) {
+	t.Helper()
+	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+	b.screenshot(t, name+"-1440")
+	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
+	b.screenshot(t, name+"-375")
+	b.checkNoHorizontalScroll(t)
+	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
+}
+
+// browserPhoto is a PNG of a dark sneaker-like shape on a white floor, as
+// a phone photo of a product might be.
+func browserPhoto(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 300, 200))
+	for i := range img.Pix {
+		img.Pix[i] = 245
+	}
+	for y := 80; y < 150; y++ {
+		for x := 40; x < 260; x++ {
+			if y > 115 || x < 140+(y-80)*2 {
+				img.Pix[y*img.Stride+x] = 35
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
