@@ -32,13 +32,16 @@ func browserInsideAndClassify(t *testing.T, javaScript bool) {
 	browserTrainRuns(t, origin, `{"epochs":1,"train_limit":256,"batch_size":32}`)
 
 	b.navigate(t, origin+"/runs/1")
+	// The run page's link to the inside page fits a phone. (The page
+	// itself is wider there than the phone: its confusion table is.)
+	b.screenshotsAt(t, "0-run-page", "#inside-link")
 	b.click(t, "#inside-link")
 	b.waitFor(t, "the inside page's pictures", browserStepTimeout,
 		"location.pathname === '/runs/1/inside' && document.querySelectorAll('main img').length === 5 && "+browserPicturesLoaded)
 	if w := b.evalInt(t, "document.getElementById('filters-image').naturalWidth"); w != 8*24+7*2 {
 		t.Errorf("the filter grid is %d px wide, want 32 filters 8 to a row (%d)", w, 8*24+7*2)
 	}
-	b.screenshotsAt(t, "1-inside")
+	b.screenshotsAt(t, "1-inside", "")
 	b.checkAccessible(t, "the inside-the-network page")
 
 	b.do(t, "pick test image 5", chromedp.SetValue(chromedp.CSS("#inside-image"), "5"))
@@ -48,9 +51,10 @@ func browserInsideAndClassify(t *testing.T, javaScript bool) {
 	if n := b.evalInt(t, "document.querySelectorAll('#inside-probabilities tr').length"); n != 10 {
 		t.Errorf("%d class probabilities, want 10", n)
 	}
-	b.screenshotsAt(t, "2-inside-image-5")
+	b.screenshotsAt(t, "2-inside-image-5", "")
 
 	b.navigate(t, origin+"/")
+	b.screenshotsAt(t, "3-dashboard", "#classify-link")
 	b.click(t, "#classify-link")
 	b.waitFor(t, "the classify page", browserStepTimeout, "location.pathname === '/classify' && !!document.getElementById('classify-file')")
 	dir := t.TempDir()
@@ -66,7 +70,7 @@ func browserInsideAndClassify(t *testing.T, javaScript bool) {
 	if fields := strings.Fields(percents); len(fields) != 10 {
 		t.Errorf("the result lists %q, want 10 percentages", percents)
 	}
-	b.screenshotsAt(t, "3-classified")
+	b.screenshotsAt(t, "4-classified", "")
 	b.checkAccessible(t, "a classified upload")
 	b.checkClean(t) // before the refusal, whose 422 the console reports
 
@@ -78,18 +82,23 @@ func browserInsideAndClassify(t *testing.T, javaScript bool) {
 	b.click(t, "#classify-form button[type=submit]")
 	b.waitFor(t, "the refusal", browserStepTimeout,
 		"(document.getElementById('classify-error')?.textContent || '').includes('not a PNG or JPEG') && !document.getElementById('classify-result')")
-	b.screenshotsAt(t, "4-refused")
+	b.screenshotsAt(t, "5-refused", "")
 }
 
-// screenshotsAt saves the page at 1440 and at 375 px (NAME-1440, NAME-375),
-// where it must not scroll sideways; the tab is left at 1440 px.
-func (b *browserSession) screenshotsAt(t *testing.T, name string) {
+// screenshotsAt saves the page at 1440 and at 375 px (NAME-1440, NAME-375).
+// At 375 px the element fits selects must fit the screen, or with fits ""
+// the whole page must (no sideways scrolling). The tab is left at 1440 px.
+func (b *browserSession) screenshotsAt(t *testing.T, name, fits string) {
 	t.Helper()
 	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
 	b.screenshot(t, name+"-1440")
 	b.do(t, "emulate a 375 px phone", chromedp.EmulateViewport(browserPhoneWidth, 812, chromedp.EmulateMobile))
 	b.screenshot(t, name+"-375")
-	b.checkNoHorizontalScroll(t)
+	if fits == "" {
+		b.checkNoHorizontalScroll(t)
+	} else if right := b.evalInt(t, "Math.ceil(document.querySelector('"+fits+"').getBoundingClientRect().right)"); right > browserPhoneWidth {
+		t.Errorf("at %s, %s reaches %d px on a %d px screen", name, fits, right, browserPhoneWidth)
+	}
 	b.do(t, "emulate a 1440 px screen", chromedp.EmulateViewport(browserWideWidth, 900))
 }
 

@@ -9,6 +9,7 @@ package insight
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -140,6 +141,9 @@ func (h handler) formClassify(c echo.Context) error {
 			return err
 		}
 		v.Error = fmnist.ErrorMessage(err)
+		if fe := (*fmnist.Error)(nil); errors.As(err, &fe) {
+			v.Error = fe.Message // beside the file field, without its name
+		}
 		return render(c, status, insightview.ClassifyPage(v))
 	}
 	v.Result = &insightview.ClassifyResult{

@@ -236,8 +236,8 @@ func TestClassifyForm(t *testing.T) {
 	}
 	ct, form = multipartBody(t, map[string]string{"_csrf": string(m[1])}, []byte("GIF89a not really"))
 	code, _, page = do(t, client, "POST", base+"/classify", ct, form)
-	if code != http.StatusUnprocessableEntity || !bytes.Contains(page, []byte(`id="classify-error"`)) || bytes.Contains(page, []byte("classify-result")) {
-		t.Errorf("a refused upload: %d, want 422 with the error on the form and no result", code)
+	if code != http.StatusUnprocessableEntity || !bytes.Contains(page, []byte(`role="alert">The file is not a PNG or JPEG`)) || bytes.Contains(page, []byte("classify-result")) {
+		t.Errorf("a refused upload: %d, want 422 with the error on the form and no result:\n%s", code, page)
 	}
 }
 
