@@ -110,9 +110,24 @@ func (s *Service) trace(ctx context.Context, runID, checkpointID int64, index in
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	// A page asks for its pictures of one image at once: the first traces
+	// it while the others wait, then take the same trace.
+	s.traceMu.Lock()
+	defer s.traceMu.Unlock()
+	if t := s.traced; t != nil && t.model == m && t.index == index {
+		return m, t.trace, label, nil
+	}
 	tr, err := m.net.Forward(standardise(pixels))
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	s.traced = &traced{model: m, index: index, trace: tr}
 	return m, tr, label, nil
+}
+
+// traced is the last image traced, and through which model.
+type traced struct {
+	model *model
+	index int
+	trace *inspect.Trace
 }

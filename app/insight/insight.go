@@ -39,6 +39,9 @@ type Service struct {
 	mu     sync.Mutex // held while a checkpoint loads, so a page's pictures load it once
 	loaded *model
 
+	traceMu sync.Mutex
+	traced  *traced // the last test image traced
+
 	decoding chan struct{} // one upload decoded at a time bounds the memory decoding takes
 }
 
