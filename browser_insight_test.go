@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/fmnist/trainer/ml/userimage/userimagetest"
 )
 
 // TestBrowserInsideAndClassify trains one small epoch, opens the run's
@@ -105,21 +104,7 @@ func (b *browserSession) screenshotsAt(t *testing.T, name, fits string) {
 // browserPhoto is a PNG of a dark sneaker-like shape on a white floor, as
 // a phone photo of a product might be.
 func browserPhoto(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 300, 200))
-	for i := range img.Pix {
-		img.Pix[i] = 245
-	}
-	for y := 80; y < 150; y++ {
-		for x := 40; x < 260; x++ {
-			if y > 115 || x < 140+(y-80)*2 {
-				img.Pix[y*img.Stride+x] = 35
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return userimagetest.PNG(t, userimagetest.Photo(300, 200, 245, 35, func(x, y int) bool {
+		return y >= 80 && y < 150 && x >= 40 && x < 260 && (y > 115 || x < 140+(y-80)*2)
+	}))
 }

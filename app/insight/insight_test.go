@@ -3,7 +3,6 @@ package insight
 import (
 	"bytes"
 	"context"
-	"image"
 	"image/png"
 	"math"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/fmnist/trainer/ml/inspect"
 	"github.com/fmnist/trainer/ml/nn"
 	"github.com/fmnist/trainer/ml/train"
+	"github.com/fmnist/trainer/ml/userimage/userimagetest"
 )
 
 // oneCheckpoint is a Source with one run and one checkpoint file, and test
@@ -57,22 +57,9 @@ func newService(t *testing.T, tta bool) (*Service, *nn.Network) {
 	return New(oneCheckpoint{fmnist.Checkpoint{ID: 1, RunID: 1, Path: path, Epoch: 1}}), net
 }
 
+// uploadPNG is a dark block off-centre (so its mirror differs) on white.
 func uploadPNG(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 50, 40))
-	for i := range img.Pix {
-		img.Pix[i] = 230
-	}
-	for y := 5; y < 35; y++ {
-		for x := 5; x < 20; x++ { // off-centre, so the mirror differs
-			img.Pix[y*img.Stride+x] = 10
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return userimagetest.PNG(t, userimagetest.Photo(50, 40, 230, 10, func(x, y int) bool { return x >= 5 && x < 20 && y >= 5 && y < 35 }))
 }
 
 // TestClassifyAveragesTheMirrorWithTTA: a run that evaluates with flip

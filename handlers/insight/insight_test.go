@@ -25,6 +25,7 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/ml/data/datatest"
+	"github.com/fmnist/trainer/ml/userimage/userimagetest"
 	"github.com/fmnist/trainer/server"
 )
 
@@ -93,23 +94,9 @@ func trainRun(t *testing.T, base string) {
 
 // picture is a PNG of a dark boot-like block on a white background.
 func picture(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 120, 80))
-	for i := range img.Pix {
-		img.Pix[i] = 250
-	}
-	for y := 20; y < 70; y++ {
-		for x := 10; x < 110; x++ {
-			if x < 50 || y > 50 {
-				img.Pix[y*img.Stride+x] = 20
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return userimagetest.PNG(t, userimagetest.Photo(120, 80, 250, 20, func(x, y int) bool {
+		return y >= 20 && y < 70 && x >= 10 && x < 110 && (x < 50 || y > 50)
+	}))
 }
 
 func multipartBody(t *testing.T, fields map[string]string, file []byte) (string, []byte) {

@@ -9,12 +9,12 @@ import (
 	"image/color"
 	"image/gif"
 	"image/jpeg"
-	"image/png"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/ml/userimage/userimagetest"
 )
 
 // shirt is a w×h picture of a dark rectangle (the object, the middle half
@@ -24,27 +24,10 @@ func shirt(w, h int, light bool) *image.Gray {
 	if !light {
 		bg, fg = fg, bg
 	}
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			v := bg
-			if x >= w/4 && x < 3*w/4 && y >= h/4 && y < 3*h/4 {
-				v = fg
-			}
-			img.Pix[y*img.Stride+x] = v
-		}
-	}
-	return img
+	return userimagetest.Photo(w, h, bg, fg, func(x, y int) bool { return x >= w/4 && x < 3*w/4 && y >= h/4 && y < 3*h/4 })
 }
 
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func encodePNG(t testing.TB, img image.Image) []byte { return userimagetest.PNG(t, img) }
 
 func encodeJPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
