@@ -80,6 +80,12 @@ func (s *Service) PredictFrom(ctx context.Context, req fmnist.PredictionRequest)
 	return p, nil
 }
 
+// FindCheckpoint is checkpoint checkpointID of run runID (0: the run's
+// newest; both 0: the newest of all), with checkpointFor's errors.
+func (s *Service) FindCheckpoint(ctx context.Context, runID, checkpointID int64) (fmnist.Checkpoint, error) {
+	return s.checkpointFor(ctx, fmnist.PredictionRequest{RunID: runID, CheckpointID: checkpointID})
+}
+
 // checkpointFor finds the checkpoint a prediction request names.
 func (s *Service) checkpointFor(ctx context.Context, req fmnist.PredictionRequest) (fmnist.Checkpoint, error) {
 	if req.RunID == 0 {

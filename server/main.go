@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -17,9 +18,11 @@ import (
 
 	"github.com/fmnist/trainer/app"
 	"github.com/fmnist/trainer/app/bundles"
+	appinsight "github.com/fmnist/trainer/app/insight"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers"
 	"github.com/fmnist/trainer/handlers/guard"
+	"github.com/fmnist/trainer/handlers/insight"
 	"github.com/fmnist/trainer/handlers/models"
 	"github.com/fmnist/trainer/ml/data"
 	"github.com/fmnist/trainer/store"
@@ -159,9 +162,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("start the service: %w", err)
 	}
 	m.Bundles = bundles.New(m.Service, bundles.Options{DatasetDir: m.Layout.Dataset(), Logger: m.Logger})
+	uploads := maps.Clone(models.UploadPaths)
+	maps.Copy(uploads, insight.UploadPaths)
 	m.Web = handlers.New(m.Service, handlers.Options{Logger: m.Logger, ChartPoints: m.ChartPoints,
 		Listen: m.ln.Addr(), AllowedHosts: hosts,
-		Groups: []handlers.RouteGroup{models.Routes(m.Bundles)}, Uploads: models.UploadPaths, UploadLimit: models.UploadLimit})
+		Groups:  []handlers.RouteGroup{models.Routes(m.Bundles), insight.Routes(appinsight.New(m.Service))},
+		Uploads: uploads, UploadLimit: models.UploadLimit})
 	if exposed {
 		m.Logger.Warn("other machines can reach the app, which has no login; it answers only to the allowed hosts",
 			"addr", m.ln.Addr().String(), "allowed_hosts", strings.Join(m.Web.AllowedHosts(), ","))
