@@ -175,6 +175,8 @@ func TestForkLinksItsParent(t *testing.T) {
 		http.StatusNotFound, fmnist.ENOTFOUND, "")
 	wantAPIError(t, "fork with another network", a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"conv1":16,"batch_norm":true}`, nil),
 		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldConv1)
+	wantAPIError(t, "fork with a crop that is no number", a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"crop":"wide"}`, nil),
+		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldCrop)
 	wantAPIError(t, "fork with a bad schedule", a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"schedule":"sawtooth"}`, nil),
 		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldSchedule)
 	if r := a.postJSON(fork, `{"checkpoint_id":1,"learning_rate":1}`, nil); r.Status != http.StatusBadRequest {
