@@ -12,7 +12,7 @@ import (
 )
 
 // TestBrowserFork forks a 2-epoch run from its epoch-1 checkpoint with
-// another learning rate, through the run page's Fork form, and opens
+// another learning rate and schedule, through the run page's Fork form, and opens
 // "compare with parent": both curves are drawn, and the fork's starts at
 // epoch 1.0 with a "fork of run 1" mark there. With JavaScript the ECharts
 // options are read; without it, the server's SVG.
@@ -34,6 +34,8 @@ func browserFork(t *testing.T, javaScript bool) {
 		t.Fatal("the run page lists no checkpoint of epoch 1")
 	}
 	b.do(t, "type the fork's learning rate", chromedp.SetValue(chromedp.CSS("#fork-lr-"+ckpt), "0.001"))
+	b.click(t, fmt.Sprintf(`tr[data-checkpoint="%s"] .fork-recipe summary`, ckpt))
+	b.do(t, "choose the fork's schedule", chromedp.SetValue(chromedp.CSS("#fork-schedule-"+ckpt), "cosine"))
 	b.screenshot(t, "1-parent")
 	b.click(t, fmt.Sprintf(`tr[data-checkpoint="%s"] .fork-form button`, ckpt))
 	b.waitFor(t, "the fork's page", browserStepTimeout,
@@ -46,6 +48,9 @@ func browserFork(t *testing.T, javaScript bool) {
 	}
 	if got := b.eval(t, "[...document.querySelectorAll('#config-panel dt')].find(dt => dt.textContent === 'Learning rate').nextElementSibling.textContent"); got != "0.001" {
 		t.Errorf("the fork's learning rate is %q; want 0.001", got)
+	}
+	if got := b.eval(t, "[...document.querySelectorAll('#config-panel dt')].find(dt => dt.textContent === 'Schedule').nextElementSibling.textContent"); got != "cosine" {
+		t.Errorf("the fork's schedule is %q; want cosine", got)
 	}
 	b.screenshot(t, "2-fork")
 

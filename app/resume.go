@@ -121,7 +121,10 @@ func (s *Service) fork(ctx context.Context, ds *data.Dataset, runID, checkpointI
 	if from == nil {
 		return 0, fmnist.Errorf(fmnist.ENOTFOUND, "Run %d has no checkpoint %d.", runID, checkpointID)
 	}
-	cfg := overrides.Apply(parent.Config)
+	cfg, err := overrides.Apply(parent.Config)
+	if err != nil {
+		return 0, err
+	}
 	if err := cfg.Validate(ds.Train.Count); err != nil {
 		return 0, err
 	}

@@ -1,6 +1,9 @@
 package fmnist
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Config is what a user chooses for a training run. Its JSON names are the
 // names of the form fields, the API's keys and the Field of a validation
@@ -102,30 +105,73 @@ func checkTrainSet(c Config, trainSize int, errs *FieldErrors) {
 
 // ConfigChanges are the fields of a Config to change, nil for those kept:
 // a fork's overrides of its parent's config. The JSON names are Config's.
+// A fork starts from its parent's checkpoint, so the network's shape
+// (NetworkFields) may only be sent unchanged.
 type ConfigChanges struct {
 	Epochs     *int     `json:"epochs,omitempty"`
 	BatchSize  *int     `json:"batch_size,omitempty"`
 	LR         *float64 `json:"lr,omitempty"`
 	Seed       *int64   `json:"seed,omitempty"`
 	TrainLimit *int     `json:"train_limit,omitempty"`
+
+	// The network: refused unless the parent's.
+	Preset    *string `json:"preset,omitempty"`
+	Conv1     *int    `json:"conv1,omitempty"`
+	Conv2     *int    `json:"conv2,omitempty"`
+	Dense     *int    `json:"dense,omitempty"`
+	BatchNorm *bool   `json:"batch_norm,omitempty"`
+
+	// The rest of the recipe (see Recipe).
+	Dropout        *float64 `json:"dropout,omitempty"`
+	Schedule       *string  `json:"schedule,omitempty"`
+	StepFactor     *float64 `json:"step_factor,omitempty"`
+	StepEvery      *int     `json:"step_every,omitempty"`
+	Warmup         *float64 `json:"warmup,omitempty"`
+	PeakLR         *float64 `json:"peak_lr,omitempty"`
+	FinalLR        *float64 `json:"final_lr,omitempty"`
+	Optimizer      *string  `json:"optimizer,omitempty"`
+	WeightDecay    *float64 `json:"weight_decay,omitempty"`
+	Momentum       *float64 `json:"momentum,omitempty"`
+	Crop           *int     `json:"crop,omitempty"`
+	Flip           *bool    `json:"flip,omitempty"`
+	Erase          *float64 `json:"erase,omitempty"`
+	LabelSmoothing *float64 `json:"label_smoothing,omitempty"`
+	TTA            *bool    `json:"tta,omitempty"`
+	Val            *int     `json:"val,omitempty"`
+	TimeLimit      *int     `json:"time_limit,omitempty"`
 }
 
-// Apply returns c with the changes made; validate the result.
-func (ch ConfigChanges) Apply(c Config) Config {
-	if ch.Epochs != nil {
-		c.Epochs = *ch.Epochs
+// NetworkFields are the recipe's fields that shape the network's weights:
+// a run continued from a checkpoint keeps them.
+var NetworkFields = []string{FieldPreset, FieldConv1, FieldConv2, FieldDense, FieldBatchNorm}
+
+// Apply returns c with the changes made; validate the result. A change of
+// the network (NetworkFields) is an EINVALID error naming each such field.
+func (ch ConfigChanges) Apply(c Config) (Config, error) {
+	r := c.Recipe.Filled()
+	var errs FieldErrors
+	keep := func(changed bool, field string, was any) {
+		if changed {
+			errs.Add(field, fmt.Sprintf("must stay the parent's, %v: a fork starts from its parent's checkpoint, whose network it keeps", was))
+		}
 	}
-	if ch.BatchSize != nil {
-		c.BatchSize = *ch.BatchSize
+	keep(ch.Preset != nil && *ch.Preset != r.Preset, FieldPreset, r.Preset)
+	keep(ch.Conv1 != nil && *ch.Conv1 != r.Conv1, FieldConv1, r.Conv1)
+	keep(ch.Conv2 != nil && *ch.Conv2 != r.Conv2, FieldConv2, r.Conv2)
+	keep(ch.Dense != nil && *ch.Dense != r.Dense, FieldDense, r.Dense)
+	keep(ch.BatchNorm != nil && *ch.BatchNorm != r.BatchNorm, FieldBatchNorm, r.BatchNorm)
+	if err := errs.Err(); err != nil {
+		return c, err
 	}
-	if ch.LR != nil {
-		c.LR = *ch.LR
+	// What is left changes c key by key, as a JSON body would (without a
+	// preset key, which would start from the preset's values).
+	ch.Preset, ch.Conv1, ch.Conv2, ch.Dense, ch.BatchNorm = nil, nil, nil, nil, nil
+	raw, err := json.Marshal(ch)
+	if err != nil {
+		return c, fmt.Errorf("config changes: %w", err)
 	}
-	if ch.Seed != nil {
-		c.Seed = *ch.Seed
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("config changes: %w", err)
 	}
-	if ch.TrainLimit != nil {
-		c.TrainLimit = *ch.TrainLimit
-	}
-	return c
+	return c, nil
 }

@@ -1,8 +1,10 @@
 package fmnist
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -55,5 +57,44 @@ func TestFieldErrorsAddError(t *testing.T) {
 	}
 	if errs.AddError(nil) != nil || len(Problems(errs.Err())) != 1 {
 		t.Fatalf("nil adds nothing: %v", errs.Err())
+	}
+}
+
+// TestConfigChangesApply: a fork's changes set the recipe fields sent and
+// keep the others; the network's fields may be sent only unchanged, and a
+// change of them names each field.
+func TestConfigChangesApply(t *testing.T) {
+	parent, _ := Preset(PresetBest)
+	var ch ConfigChanges
+	if err := json.Unmarshal([]byte(`{"lr":0.002,"schedule":"cosine","final_lr":0.0001,"crop":0,"flip":false,"erase":0.5,
+		"label_smoothing":0,"tta":false,"dropout":0.1,"weight_decay":0.001,"val":5000,"time_limit":60,"preset":"best","conv1":32,"batch_norm":true}`), &ch); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	got, err := ch.Apply(parent)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	want := parent
+	want.LR, want.Schedule, want.FinalLR, want.Crop, want.Flip, want.Erase = 0.002, ScheduleCosine, 1e-4, 0, false, 0.5
+	want.LabelSmoothing, want.TTA, want.Dropout, want.WeightDecay, want.Val, want.TimeLimit = 0, false, 0.1, 1e-3, 5000, 60
+	if got != want {
+		t.Errorf("Apply gave\n%+v\nwant\n%+v", got, want)
+	}
+	if kept, err := (ConfigChanges{}).Apply(parent); err != nil || kept != parent {
+		t.Errorf("no changes: %+v, %v; want the parent's config", kept, err)
+	}
+
+	preset, width, bn := PresetBN, 48, false
+	_, err = ConfigChanges{Preset: &preset, Conv2: &width, BatchNorm: &bn}.Apply(parent)
+	wantProblems := []string{FieldPreset, FieldConv2, FieldBatchNorm}
+	var fields []string
+	for _, p := range Problems(err) {
+		fields = append(fields, p.Field)
+		if !strings.Contains(p.Message, "must stay the parent's") {
+			t.Errorf("%s: %q; want it to say the parent's value stays", p.Field, p.Message)
+		}
+	}
+	if !reflect.DeepEqual(fields, wantProblems) {
+		t.Errorf("network changes refused on %v; want %v", fields, wantProblems)
 	}
 }

@@ -62,7 +62,10 @@ func jsonError(err error, example string) error {
 	case errors.As(err, &invalid): // a Config's own check, such as an unknown preset
 		return invalid
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fmnist.FieldError(typeErr.Field, "must be "+jsonKind(typeErr.Type))
+		// The bodies are flat; a key of an embedded struct comes as
+		// "ConfigChanges.crop".
+		key := typeErr.Field[strings.LastIndex(typeErr.Field, ".")+1:]
+		return fmnist.FieldError(key, "must be "+jsonKind(typeErr.Type))
 	case errors.As(err, &syntaxErr):
 		return badJSON("The body is not valid JSON (at byte %d: %v).", syntaxErr.Offset, syntaxErr)
 	case errors.Is(err, io.ErrUnexpectedEOF):

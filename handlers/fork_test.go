@@ -69,6 +69,16 @@ func TestForkFromTheRunPage(t *testing.T) {
 		!strings.Contains(typed.Body, `id="fork-epochs-`+epoch1+`"`) || !strings.Contains(typed.Body, `value="3"`) {
 		t.Errorf("the refused form is not shown as typed with lr marked: %s", lrInput)
 	}
+	// A recipe field's message is beside it, and the recipe comes back open.
+	badRecipe := form(epoch1, "", "")
+	badRecipe.Set(fmnist.FieldSchedule, fmnist.ScheduleStep)
+	badRecipe.Set(fmnist.FieldStepEvery, "often")
+	refused := b.post(forkURL, badRecipe, false)
+	if beside := regexp.MustCompile(`<span id="fork-error-step_every-` + epoch1 + `"[^>]*>([^<]*)<`).FindStringSubmatch(refused.Body); refused.Status != http.StatusUnprocessableEntity ||
+		beside == nil || beside[1] != "Must be a whole number." ||
+		!regexp.MustCompile(`<option value="step" selected>`).MatchString(refused.Body) {
+		t.Errorf("fork with a bad step_every: %d, message beside it %q; want 422 with it and the typed schedule", refused.Status, beside)
+	}
 	// With htmx the answer is the checkpoints panel only.
 	if got := b.post(forkURL, form(epoch1, "fast", ""), true); got.Status != http.StatusUnprocessableEntity ||
 		!strings.HasPrefix(got.Body, `<section id="checkpoints-panel"`) || !strings.Contains(got.Body, "Learning rate must be a number") {
@@ -85,7 +95,11 @@ func TestForkFromTheRunPage(t *testing.T) {
 	}
 
 	// A plain form: 303 to the new run's page.
-	got := b.post(forkURL, form(epoch1, "0.0005", ""), false)
+	changed := form(epoch1, "0.0005", "")
+	changed.Set(fmnist.FieldSchedule, fmnist.ScheduleCosine)
+	changed[fmnist.FieldFlip] = []string{"off", "on"} // the hidden input, then the ticked box
+	changed.Set(fmnist.FieldTTA, "off")
+	got := b.post(forkURL, changed, false)
 	child := parent + 1
 	if got.Status != http.StatusSeeOther || got.Header.Get("Location") != "/runs/"+itoa(child) {
 		t.Fatalf("fork: %d to %q; want 303 to /runs/%d\n%.500s", got.Status, got.Header.Get("Location"), child, got.Body)
@@ -93,8 +107,9 @@ func TestForkFromTheRunPage(t *testing.T) {
 	if st := a.waitRunEnded(child, 60*time.Second); st.Training.Status != string(fmnist.StatusFinished) {
 		t.Fatalf("the fork ended as %s (%s)", st.Training.Status, st.Training.Reason)
 	}
-	if c := a.resumableRun(child); c.Config.LR != 0.0005 || c.Config.Epochs != 2 || c.Parent == nil || c.Parent.Epoch != 1 {
-		t.Errorf("the fork: config %+v, parent %+v; want lr 0.0005, 2 epochs, from epoch 1", c.Config, c.Parent)
+	if c := a.resumableRun(child); c.Config.LR != 0.0005 || c.Config.Epochs != 2 || c.Parent == nil || c.Parent.Epoch != 1 ||
+		c.Config.Schedule != fmnist.ScheduleCosine || !c.Config.Flip || c.Config.TTA || c.Config.Crop != p.Config.Crop {
+		t.Errorf("the fork: config %+v, parent %+v; want lr 0.0005, 2 epochs, a cosine schedule, flip, from epoch 1", c.Config, c.Parent)
 	}
 	childPage := b.get("/runs/" + itoa(child)).Body
 	for _, want := range []string{

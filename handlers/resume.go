@@ -10,6 +10,7 @@ import (
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/handlers/apijson"
 	"github.com/fmnist/trainer/views"
+	"github.com/fmnist/trainer/views/recipeform"
 )
 
 // Resume and fork: continue a stopped run on its own curve, or start a new
@@ -101,7 +102,8 @@ func (s *Server) apiFork(c echo.Context) error {
 }
 
 // forkRun is a checkpoint's Fork form on the run page: a new run from it,
-// with the learning rate and epochs typed (empty keeps the parent's). It
+// with the learning rate, epochs and recipe fields typed (blank keeps the
+// parent's). It
 // answers 303 to the new run's page (for htmx, HX-Redirect there), or the
 // run page with the error (for htmx, its checkpoints panel).
 func (s *Server) forkRun(c echo.Context) error {
@@ -109,26 +111,18 @@ func (s *Server) forkRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := views.ForkForm{LR: strings.TrimSpace(c.FormValue(fmnist.FieldLR)),
-		Epochs: strings.TrimSpace(c.FormValue(fmnist.FieldEpochs))}
+	sent, err := c.FormParams()
+	if err != nil {
+		return fmnist.Errorf(fmnist.EINVALID, "The fork form could not be read: %v", err)
+	}
+	form := views.ForkForm{Values: recipeform.ForkValues(sent)}
 	form.CheckpointID, err = strconv.ParseInt(strings.TrimSpace(c.FormValue(fieldCheckpointID)), 10, 64)
 	if err != nil || form.CheckpointID < 1 {
 		return s.refuseFork(c, parent, form, fmnist.FieldError(fieldCheckpointID, "is not one of the run's checkpoints: reload the page and pick one"))
 	}
-	var changes fmnist.ConfigChanges
-	if form.LR != "" {
-		lr, err := strconv.ParseFloat(form.LR, 64)
-		if err != nil {
-			return s.refuseFork(c, parent, form, fmnist.FieldError(fmnist.FieldLR, "must be a number such as 0.001"))
-		}
-		changes.LR = &lr
-	}
-	if form.Epochs != "" {
-		epochs, err := strconv.Atoi(form.Epochs)
-		if err != nil {
-			return s.refuseFork(c, parent, form, fmnist.FieldError(fmnist.FieldEpochs, "must be a whole number"))
-		}
-		changes.Epochs = &epochs
+	changes, err := form.Values.Changes()
+	if err != nil {
+		return s.refuseFork(c, parent, form, err)
 	}
 	id, err := s.trainer.Fork(c.Request().Context(), parent, form.CheckpointID, changes)
 	if err != nil {
@@ -154,10 +148,11 @@ func (s *Server) refuseFork(c echo.Context, parent int64, form views.ForkForm, e
 	if verr != nil {
 		return verr
 	}
-	form.Error, form.Field = p.Message, p.Field
+	form.Error = p.Message
 	if len(p.Fields) > 0 {
 		form.Error = views.FieldsSentence(p.Fields)
 	}
+	form.Errors = views.FieldErrorsOf(p.Fields)
 	v.Fork = form
 	if isHTMX(c) {
 		return render(c, p.Status, views.CheckpointsPanel(v))

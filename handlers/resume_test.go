@@ -152,7 +152,8 @@ func TestResumeContinuesTheCurve(t *testing.T) {
 }
 
 // TestForkLinksItsParent forks a finished run at its epoch-1 checkpoint
-// with a new learning rate.
+// with a new learning rate, schedule and augmentation, which the fork
+// trains with; a change of the network is refused naming its fields.
 func TestForkLinksItsParent(t *testing.T) {
 	a := startApp(t, appConfig{})
 	a.prepareDataset()
@@ -172,12 +173,18 @@ func TestForkLinksItsParent(t *testing.T) {
 		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldEpochs)
 	wantAPIError(t, "fork of an unknown run", a.postJSON("/api/runs/999/fork", `{"checkpoint_id":`+itoa(epoch1.ID)+`}`, nil),
 		http.StatusNotFound, fmnist.ENOTFOUND, "")
+	wantAPIError(t, "fork with another network", a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"conv1":16,"batch_norm":true}`, nil),
+		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldConv1)
+	wantAPIError(t, "fork with a crop that is no number", a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"crop":"wide"}`, nil),
+		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldCrop)
+	wantAPIError(t, "fork with a bad schedule", a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"schedule":"sawtooth"}`, nil),
+		http.StatusUnprocessableEntity, fmnist.EINVALID, fmnist.FieldSchedule)
 	if r := a.postJSON(fork, `{"checkpoint_id":1,"learning_rate":1}`, nil); r.Status != http.StatusBadRequest {
 		t.Errorf("fork with an unknown key: %d %s; want 400", r.Status, r.Body)
 	}
 
 	var created resumableRunJSON
-	if r := a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"lr":0.0005}`, &created); r.Status != http.StatusCreated {
+	if r := a.postJSON(fork, `{"checkpoint_id":`+itoa(epoch1.ID)+`,"lr":0.0005,"schedule":"cosine","final_lr":0.00005,"crop":2,"flip":true}`, &created); r.Status != http.StatusCreated {
 		t.Fatalf("fork: %d %s", r.Status, r.Body)
 	}
 	child := created.ID
@@ -194,6 +201,15 @@ func TestForkLinksItsParent(t *testing.T) {
 	}
 	if len(c.Epochs) != 1 || c.Epochs[0].Epoch != 2 {
 		t.Errorf("fork's epochs %+v; want epoch 2 only", c.Epochs)
+	}
+	want := p.Config
+	want.LR, want.Schedule, want.FinalLR, want.Crop, want.Flip = 0.0005, fmnist.ScheduleCosine, 5e-5, 2, true
+	if c.Config != want {
+		t.Errorf("fork's stored config\n%+v\nwant the parent's with the changes\n%+v", c.Config, want)
+	}
+	// It trains on the cosine schedule: its rate falls over epoch 2.
+	if n := len(c.Points); n < 2 || !(c.Points[n-1].LR < c.Points[0].LR) || c.Points[0].LR > 0.0005 {
+		t.Errorf("fork's learning rates %+v; want them falling from at most 0.0005", c.Points)
 	}
 	if len(c.Points) == 0 || c.Points[0].Epoch <= 1 || c.Points[len(c.Points)-1].Epoch != 2 {
 		t.Errorf("fork's curve %+v; want it to continue the parent's x-axis from epoch 1 to 2", c.Points)

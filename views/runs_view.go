@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fmnist/trainer/fmnist"
+	"github.com/fmnist/trainer/views/forkview"
 	"github.com/fmnist/trainer/views/recipeform"
 )
 
@@ -132,26 +133,21 @@ type RunView struct {
 // was refused: the form shows it again as typed.
 type ForkForm struct {
 	CheckpointID int64
-	LR, Epochs   string // as typed; empty keeps the parent's
+	Values       recipeform.Values // as typed (recipeform.ForkValues); blank keeps the parent's
 	Error        string
-	Field        string // the field at fault (fmnist.FieldLR, …); "" for the whole form
+	Errors       map[string]string // the message beside each field at fault
 }
 
-// typed is what field of checkpoint id's form shows: what was typed into
-// it, if this is the form that was refused.
-func (f ForkForm) typed(id int64, field string) string {
-	switch {
-	case f.CheckpointID != id:
-		return ""
-	case field == fmnist.FieldLR:
-		return f.LR
+// forkFields are what checkpoint id's fork form shows.
+func (v RunView) forkFields(id int64) forkview.Form {
+	parent := recipeform.ValuesOf(v.Run.Config.Recipe)
+	parent[fmnist.FieldLR] = strconv.FormatFloat(v.Run.Config.LR, 'g', -1, 64)
+	parent[fmnist.FieldEpochs] = strconv.Itoa(v.Run.Config.Epochs)
+	f := forkview.Form{ID: strconv.FormatInt(id, 10), Parent: parent}
+	if v.Fork.CheckpointID == id {
+		f.Typed, f.Errors = v.Fork.Values, v.Fork.Errors
 	}
-	return f.Epochs
-}
-
-// invalid reports whether field of checkpoint id's form is the one at fault.
-func (f ForkForm) invalid(id int64, field string) bool {
-	return f.CheckpointID == id && f.Field == field
+	return f
 }
 
 // forkPhrase says where a fork left its parent: "at epoch 1 (batch 0)".

@@ -66,6 +66,9 @@ type Position struct {
 	EpochImages     int     `json:"epoch_images"`      // images of the epoch's batches done
 	IntervalLossSum float64 `json:"interval_loss_sum"` // Σ batch loss since the last loss point
 	IntervalBatches int     `json:"interval_batches"`  // batches since the last loss point
+	// LRScale is the scale a live learning-rate change set on the schedule
+	// (0: none), which a resumed run keeps (Options.LRScale).
+	LRScale float64 `json:"lr_scale,omitempty"`
 }
 
 // checkpointOptimizer describes the optimiser state in a version-2 payload.

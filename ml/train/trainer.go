@@ -33,7 +33,10 @@ type Options struct {
 	// its weights, optimiser state and position in the data, so that the
 	// steps taken are those an uninterrupted run would have taken. The new
 	// run's config may differ (a longer run, another learning rate) as far
-	// as CanContinue allows.
+	// as CanContinue allows. A run continuing its own checkpoint (the same
+	// RunID: a resume) keeps the scale a live learning-rate change left on
+	// the schedule (Position.LRScale); a fork (another RunID) trains its
+	// own recipe, unscaled.
 	From *Checkpoint
 	// LiveLR, when set, carries learning rates asked for during the run.
 	LiveLR *LiveLR
@@ -193,9 +196,15 @@ func (r *trainRun) run(ctx context.Context) error {
 			return err
 		}
 		firstEpoch, start = from.next()
+		if from.Meta.RunID == r.opts.RunID && from.Meta.Position != nil {
+			r.lrScale = from.Meta.Position.LRScale
+		}
 		verb = fmt.Sprintf("resumed from %s at the start of epoch %d", filepath.Base(from.Path), firstEpoch)
 		if start.batch > 0 {
 			verb = fmt.Sprintf("resumed from %s in epoch %d after batch %d", filepath.Base(from.Path), firstEpoch, start.batch)
+		}
+		if r.lrScale != 0 {
+			verb += fmt.Sprintf(" (the schedule scaled by %.4g, as a live change left it)", r.lrScale)
 		}
 	}
 	r.logLine(fmnist.LevelInfo, "Training %s: %s, batch size %d, learning rate %g, seed %d; %d of %d training images, %d test images; %d batches per epoch",
@@ -483,7 +492,7 @@ func (r *trainRun) saveCheckpoint(epoch, batch int, sums epochSums) error {
 	cfg := r.cfg
 	meta := CheckpointMeta{RunID: r.opts.RunID, Epoch: epoch, Batch: batch, TestAccuracy: r.result.TestAccuracy, SavedAt: time.Now().UTC(),
 		Config: &cfg, Position: &Position{TrainImages: r.images, EpochLossSum: sums.lossSum, EpochImages: sums.images,
-			IntervalLossSum: sums.intervalSum, IntervalBatches: sums.intervalBatches}}
+			IntervalLossSum: sums.intervalSum, IntervalBatches: sums.intervalBatches, LRScale: r.lrScale}}
 	if err := SaveCheckpoint(path, r.net, meta); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}

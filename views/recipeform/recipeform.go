@@ -131,32 +131,14 @@ func (v Values) Apply(cfg *fmnist.Config) error {
 	for _, g := range Groups {
 		for _, f := range g.Fields {
 			text := v[f.Name]
-			switch f.Kind {
-			case KindBool:
-				fields[f.Name] = text == "on" || text == "true"
-			case KindChoice:
-				if text != "" {
-					fields[f.Name] = text
-				}
-			case KindInt:
-				if text == "" {
-					continue
-				}
-				n, err := strconv.Atoi(text)
-				if err != nil {
-					return fmnist.FieldError(f.Name, "must be a whole number")
-				}
-				fields[f.Name] = n
-			case KindFloat:
-				if text == "" {
-					continue
-				}
-				x, err := strconv.ParseFloat(text, 64)
-				if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-					return fmnist.FieldError(f.Name, "must be a number such as 0.1")
-				}
-				fields[f.Name] = x
+			if text == "" && f.Kind != KindBool {
+				continue
 			}
+			x, err := f.parse(text)
+			if err != nil {
+				return err
+			}
+			fields[f.Name] = x
 		}
 	}
 	raw, err := json.Marshal(fields)
@@ -167,6 +149,28 @@ func (v Values) Apply(cfg *fmnist.Config) error {
 		return fmt.Errorf("recipe form: %w", err)
 	}
 	return nil
+}
+
+// parse reads text typed into f as the JSON value of its kind; a value
+// that is not a number where one is needed is an EINVALID error naming f.
+func (f Field) parse(text string) (any, error) {
+	switch f.Kind {
+	case KindBool:
+		return text == "on" || text == "true", nil
+	case KindInt:
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return nil, fmnist.FieldError(f.Name, "must be a whole number")
+		}
+		return n, nil
+	case KindFloat:
+		x, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmnist.FieldError(f.Name, "must be a number such as 0.1")
+		}
+		return x, nil
+	}
+	return text, nil
 }
 
 // Query is the values as a URL query, for the preview routes.
