@@ -31,7 +31,7 @@ func browserSystemPanel(t *testing.T, javaScript bool) {
 		// reads the same latest sample sooner.
 		b.waitFor(t, "a system sample after a reload", browserStepTimeout,
 			"(() => { if (!document.getElementById('system-kernel')) { location.reload(); return false; } return true; })()")
-		b.waitForLoad(t, "the dashboard with a sample")
+		b.waitFor(t, "the dashboard with a sample", browserStepTimeout, "document.readyState === 'complete'")
 	}
 	// The page is still (no live redraws, no self-refresh) once the run
 	// stopped; the panel keeps the run's last sample.
@@ -41,7 +41,8 @@ func browserSystemPanel(t *testing.T, javaScript bool) {
 	if !javaScript {
 		b.waitFor(t, "the run to stop", browserTrainingTimeout,
 			"(() => { if (!document.querySelector('meta[http-equiv=refresh]')) return true; location.reload(); return false; })()")
-		b.waitForLoad(t, "the dashboard after the run")
+		// The page that said so is the last one: it no longer refreshes.
+		b.waitFor(t, "the dashboard after the run", browserStepTimeout, "document.readyState === 'complete'")
 	}
 	b.waitFor(t, "the stopped run's last sample", browserStepTimeout, sampled)
 	text := strings.Join(strings.Fields(b.eval(t, "document.getElementById('system-panel').textContent")), " ")

@@ -41,10 +41,12 @@
     });
   }
 
-  function drawIn(root) {
+  // drawIn draws every heatmap on the page not yet drawn: by the time an
+  // idle moment comes, the panel that asked may have been replaced by a
+  // newer one, which is then the one to draw.
+  function drawIn() {
     forgetRemoved();
-    (root.querySelectorAll ? root : document).querySelectorAll('[data-heatmap]').forEach(draw);
-    if (root.matches && root.matches('[data-heatmap]')) draw(root);
+    document.querySelectorAll('[data-heatmap]').forEach(draw);
   }
 
   // The page and every swapped-in fragment; drawn after htmx has settled
@@ -54,7 +56,7 @@
   var later = window.requestIdleCallback
     ? function (fn) { requestIdleCallback(fn, { timeout: 1000 }); }
     : function (fn) { setTimeout(fn, 0); };
-  if (window.htmx) htmx.onLoad(function (root) { later(function () { drawIn(root); }); });
+  if (window.htmx) htmx.onLoad(function () { later(drawIn); });
   else document.querySelectorAll('[data-heatmap]').forEach(draw);
   // A warning arrived: the banner shows.
   document.body.addEventListener('htmx:sseMessage', function (evt) {
