@@ -520,24 +520,38 @@ func newBrowserSession(t *testing.T, execPath, origin string, javaScript bool) *
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // chromium refuses to run as root with its sandbox
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		if err := chromedp.Cancel(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("close chromium: %v", err)
+	b := &browserSession{origin: origin, artifacts: artifactsDir(t), noScripts: !javaScript}
+	// Chromium now and then dies as it starts on a busy machine (a crash
+	// report and no DevTools): a second start is tried before failing.
+	var ctx context.Context
+	for attempt := 1; ; attempt++ {
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		tabCtx, cancelTab := chromedp.NewContext(allocCtx)
+		b.ctx = tabCtx
+		// Listen starts the browser; it sees every event before the command
+		// that follows, so nothing is missed at the end of the test.
+		err := chromedp.Listen(tabCtx, b.record)
+		if err == nil {
+			ctx = tabCtx
+			t.Cleanup(func() {
+				if err := chromedp.Cancel(tabCtx); err != nil && !errors.Is(err, context.Canceled) {
+					t.Logf("close chromium: %v", err)
+				}
+				cancelTab()
+				cancelAlloc()
+				if err := os.RemoveAll(profile); err != nil {
+					t.Logf("remove the chromium profile: %v", err)
+				}
+			})
+			break
 		}
 		cancelTab()
 		cancelAlloc()
-		if err := os.RemoveAll(profile); err != nil {
-			t.Logf("remove the chromium profile: %v", err)
+		if attempt == 2 {
+			_ = os.RemoveAll(profile)
+			t.Fatalf("start chromium (%s): %v", execPath, err)
 		}
-	})
-
-	b := &browserSession{ctx: ctx, origin: origin, artifacts: artifactsDir(t), noScripts: !javaScript}
-	// Listen starts the browser; it sees every event before the command
-	// that follows, so nothing is missed at the end of the test.
-	if err := chromedp.Listen(ctx, b.record); err != nil {
-		t.Fatalf("start chromium (%s): %v", execPath, err)
+		t.Logf("start chromium (%s), tried again: %v", execPath, err)
 	}
 	if !javaScript {
 		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
@@ -690,6 +704,9 @@ func (b *browserSession) navigate(t *testing.T, url string) {
 	}
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
+	}
+	if resp == nil {
+		t.Fatalf("open %s: no response (the load did not reach the server)", url)
 	}
 	if resp.Status != http.StatusOK {
 		t.Fatalf("open %s: status %d, want 200", url, resp.Status)
