@@ -824,11 +824,20 @@ func (b *browserSession) stage(t *testing.T, name string) {
 // screenshot saves a full-page PNG named after the test and the stage.
 func (b *browserSession) screenshot(t *testing.T, stage string) {
 	t.Helper()
-	ctx, cancel := b.within(browserStepTimeout)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", stage, err)
+	var png []byte
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := b.within(browserStepTimeout)
+		var err error
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err == nil {
+			break
+		}
+		// A page that is being replaced has no size for a moment.
+		if attempt == 3 || !strings.Contains(err.Error(), "0 width") {
+			t.Fatalf("screenshot %s: %v", stage, err)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 	path := filepath.Join(b.artifacts, fmt.Sprintf("%s-%s.png", t.Name(), stage))
 	if err := os.WriteFile(path, png, 0o644); err != nil {
