@@ -670,13 +670,14 @@ func (b *browserSession) within(d time.Duration) (context.Context, context.Cance
 	return context.WithTimeout(b.ctx, d)
 }
 
-// A page that replaces itself (a live page reloading when its run ends, or
-// the tab finishing a load) can invalidate the node an action found; the
-// action is then tried once more on the page as it is now.
+// A page that replaces itself (a live page reloading when its run ends, the
+// tab finishing a load, the status event swapping the control buttons at
+// every epoch of a tiny test run) can invalidate the node an action found;
+// the action is then tried again, up to five times, on the page as it is now.
 func (b *browserSession) do(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	err := b.doOnce(actions...)
-	if err != nil && strings.Contains(err.Error(), "Could not find node with given id") {
+	for try := 0; try < 5 && err != nil && strings.Contains(err.Error(), "Could not find node with given id"); try++ {
 		time.Sleep(200 * time.Millisecond)
 		err = b.doOnce(actions...)
 	}

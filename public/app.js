@@ -231,15 +231,6 @@
     if (m && m[1] !== 'training' && m[1] !== 'stopping') setTimeout(function () { location.reload(); }, 0);
   });
 
-  // The status event brings the control buttons along each time the status
-  // line changes (every epoch and checkpoint). Buttons that did not change
-  // stay as they are: swapping them anyway would lose a click that lands
-  // mid-swap, and what is typed into the learning-rate field.
-  body.addEventListener('htmx:oobBeforeSwap', function (evt) {
-    var d = evt.detail, next = d.fragment && d.fragment.firstElementChild;
-    if (d.target && d.target.id === 'control-buttons' && next && next.outerHTML === d.target.outerHTML) d.shouldSwap = false;
-  });
-
   // The log's scroll box runs in reverse, so new lines stay in view by themselves.
   body.addEventListener('htmx:sseMessage', function (evt) {
     var list = evt.target;
