@@ -60,8 +60,13 @@ func (s *Server) stopTraining(c echo.Context) error {
 	if err := s.trainer.StopTraining(); err != nil {
 		return s.refuse(c, err, nil)
 	}
-	// The status line says "stopping", then "stopped", live.
-	return s.controlsDone(c)
+	// The status line and the buttons say "stopping", then "stopped", live.
+	// htmx gets no controls back: rendered now they could reach the page
+	// after the stream's "stopped" and leave the stopping buttons there.
+	if isHTMX(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 // controlsDone answers an action on the training controls that was done:
