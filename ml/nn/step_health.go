@@ -25,8 +25,8 @@ type reluOutput struct {
 	units, plane int
 }
 
-// TrainStepHealth is TrainStep that also fills h. It reads buffers the step
-// filled anyway, so the trainer calls it on a sample of batches.
+// TrainStepHealth is TrainStep that also fills h, unless h is nil. It reads
+// buffers the step filled anyway; the trainer passes h on a sample of batches.
 func (n *Network) TrainStepHealth(x []float32, labels []uint8, h *StepHealth) (float32, error) {
 	return n.trainStep(x, labels, h)
 }

@@ -322,14 +322,11 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		for i, j := range idx {
 			labels[i] = set.Labels[j]
 		}
-		sampled := r.steps.sampled((epoch-1)*batches + batch - 1)
-		var loss32 float32
-		var err error
-		if sampled {
-			loss32, err = r.net.TrainStepHealth(x[:m*pixels], labels[:m], &r.stepHealth)
-		} else {
-			loss32, err = r.net.TrainStep(x[:m*pixels], labels[:m])
+		var health *nn.StepHealth // nil: a batch the health checks skip
+		if r.steps.sampled((epoch-1)*batches + batch - 1) {
+			health = &r.stepHealth
 		}
+		loss32, err := r.net.TrainStepHealth(x[:m*pixels], labels[:m], health)
 		if err != nil {
 			return stats, fmt.Errorf("epoch %d batch %d: %w", epoch, batch, err)
 		}
@@ -337,8 +334,8 @@ func (r *trainRun) trainEpoch(ctx context.Context, epoch int, start epochSums) (
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return stats, r.lossNotFinite(epoch, batch, loss)
 		}
-		if sampled {
-			for _, w := range r.steps.step(epoch, batch, batches, &r.stepHealth) {
+		if health != nil {
+			for _, w := range r.steps.step(epoch, batch, batches, health) {
 				r.warn(w)
 			}
 		}

@@ -447,7 +447,7 @@ func InsidePage(v InsideView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = views.Shell("Inside run "+strconv.FormatInt(v.RunID, 10), v.CSRF).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = views.Layout("Inside run "+strconv.FormatInt(v.RunID, 10), v.CSRF, false).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -797,7 +797,7 @@ func ClassifyPage(v ClassifyView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = views.Shell("Classify your own image", v.CSRF).Render(templ.WithChildren(ctx, templ_7745c5c3_Var40), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = views.Layout("Classify your own image", v.CSRF, false).Render(templ.WithChildren(ctx, templ_7745c5c3_Var40), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
