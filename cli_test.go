@@ -108,9 +108,9 @@ func TestTrainJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train exited %d; stderr:\n%s", code, stderr.String())
 	}
-	var summary map[string]any
-	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &summary); err != nil {
-		t.Fatalf("last line of stdout is not JSON: %v\n%s", err, stdout.String())
+	var summary map[string]any // stdout is the summary alone, for jq
+	if err := json.Unmarshal(stdout.Bytes(), &summary); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
 	}
 	if summary["epochs"] != 2.0 || summary["stopped"] != false {
 		t.Errorf("summary %v, want 2 epochs, not stopped", summary)
@@ -133,10 +133,10 @@ func TestTrainJSON(t *testing.T) {
 	} else {
 		m.Close()
 	}
-	// One result line per epoch; the log (stderr is not a terminal here).
+	// One result line per epoch and the log, on stderr with --json.
 	for _, want := range []string{"Epoch 1: test accuracy", "Epoch 2: test accuracy", "Finished 2 epochs"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
 	if !strings.Contains(stderr.String(), "Training started") {
@@ -182,8 +182,8 @@ func TestTrainRecipeJSON(t *testing.T) {
 	}
 	for _, want := range []string{"Recipe bn: conv 8/8, dense 16, batch norm, dropout 0.1; step:0.5:1 schedule; adamw weight decay 0.001",
 		"Epoch 1: validation accuracy", "Best epoch"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stderr.String(), want) { // with --json, the lines for people
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
 }

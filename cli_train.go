@@ -71,7 +71,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate (0 < lr <= 1)")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the initial weights and the shuffling")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "train on the first N images only (0: all)")
-	fs.BoolVar(&asJSON, "json", false, "end the output with one line of JSON summarising the run")
+	fs.BoolVar(&asJSON, "json", false, "print only one line of JSON summarising the run on stdout (the rest goes to stderr)")
 	recipeFlags(fs, &cfg)
 	var keep int
 	keepCheckpointsFlag(fs, &keep)
@@ -91,10 +91,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(stderr, "train", configFlagError(fs, err))
 	}
 
+	// With --json, stdout is the summary alone, so that a script can pipe it
+	// to jq; the lines for people go to stderr with the progress.
+	text := stdout
+	if asJSON {
+		text = stderr
+	}
 	layout := fmnist.Layout{Dir: dataDir}
 	dir := layout.Dataset()
 	if !data.DatasetReady(dir) {
-		if err := prepareWithProgress(ctx, dir, datasetURL, stdout, stderr); err != nil {
+		if err := prepareWithProgress(ctx, dir, datasetURL, text, stderr); err != nil {
 			return commandError(ctx, stderr, "train", fmt.Errorf("prepare dataset: %w", err))
 		}
 	}
@@ -107,19 +113,19 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(stderr, "train", configFlagError(fs, err))
 	}
 	used := cfg.TrainImages(ds.Train.Count)
-	fmt.Fprintf(stdout, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
-	fmt.Fprintf(stdout, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
-	fmt.Fprintf(stdout, "Recipe %s\n", recipeText(cfg))
+	fmt.Fprintf(text, "Fashion-MNIST: training on %d of %d images, testing on %d\n", used, ds.Train.Count, ds.Test.Count)
+	fmt.Fprintf(text, "Training %s: batch size %d, learning rate %g, seed %d\n", epochsText(cfg.Epochs), cfg.BatchSize, cfg.LR, cfg.Seed)
+	fmt.Fprintf(text, "Recipe %s\n", recipeText(cfg))
 
 	keeper := &checkpointKeeper{retention: retention(keep), epochs: cfg.Epochs}
-	res, err := trainWithProgress(ctx, ds, cfg, layout.Checkpoints(), keeper, stdout, stderr)
+	res, err := trainWithProgress(ctx, ds, cfg, layout.Checkpoints(), keeper, text, stderr)
 	if err != nil {
 		return commandError(ctx, stderr, "train", err)
 	}
 	if res.Stopped {
-		fmt.Fprintf(stdout, "Stopped after %.1f s with %d of %s completed; checkpoint %s\n", res.Seconds, res.Epochs, epochsText(cfg.Epochs), res.CheckpointPath)
+		fmt.Fprintf(text, "Stopped after %.1f s with %d of %s completed; checkpoint %s\n", res.Seconds, res.Epochs, epochsText(cfg.Epochs), res.CheckpointPath)
 	} else {
-		fmt.Fprintf(stdout, "Finished %s in %.1f s: test accuracy %.2f%%, %.0f img/s; checkpoint %s\n",
+		fmt.Fprintf(text, "Finished %s in %.1f s: test accuracy %.2f%%, %.0f img/s; checkpoint %s\n",
 			epochsText(res.Epochs), res.Seconds, 100*res.TestAccuracy, res.ImagesPerSec, res.CheckpointPath)
 	}
 	if res.BestEpoch > 0 {
@@ -130,7 +136,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if res.TimeUp {
 			best += "; the time limit ended training"
 		}
-		fmt.Fprintln(stdout, best)
+		fmt.Fprintln(text, best)
 	}
 	if asJSON {
 		line, err := json.Marshal(trainSummary{
