@@ -21,7 +21,13 @@ type serveOptions struct {
 	// keepCheckpoints is --keep-checkpoints; see retention.
 	keepCheckpoints int
 	minFreeMB       int64
+	trainNice       int
 }
+
+// defaultTrainNice is the serve command's --train-nice: low enough that a
+// browser on the same two cores paints the live chart without waiting for
+// the trainer, which still has every cycle nothing else asks for.
+const defaultTrainNice = 10
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	var o serveOptions
@@ -35,11 +41,14 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	keepCheckpointsFlag(fs, &o.keepCheckpoints)
 	fs.Int64Var(&o.minFreeMB, "min-free-mb", server.DefaultMinFreeSpace/1_000_000,
 		"free space the data dir needs for a run to start, in MB; 0 turns the check off (env FMNIST_MIN_FREE_MB)")
+	fs.IntVar(&o.trainNice, "train-nice", defaultTrainNice,
+		"nice value (0-19) the server trains at, so the page and the rest of the machine come first; 0 leaves the priority alone (env FMNIST_TRAIN_NICE)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
 	if err := applyEnv(fs, map[string]string{"chart-points": "FMNIST_CHART_POINTS",
-		"keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS", "min-free-mb": "FMNIST_MIN_FREE_MB"}); err != nil {
+		"keep-checkpoints": "FMNIST_KEEP_CHECKPOINTS", "min-free-mb": "FMNIST_MIN_FREE_MB",
+		"train-nice": "FMNIST_TRAIN_NICE"}); err != nil {
 		return o, err
 	}
 	if err := checkKeepCheckpoints(o.keepCheckpoints); err != nil {
@@ -50,6 +59,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if o.chartPoints < 10 || o.chartPoints > 1_000_000 {
 		return o, fmt.Errorf("--chart-points must be between 10 and 1000000, got %d", o.chartPoints)
+	}
+	if o.trainNice < 0 || o.trainNice > 19 {
+		return o, fmt.Errorf("--train-nice must be between 0 and 19, got %d", o.trainNice)
 	}
 	if o.minFreeMB < 0 || o.minFreeMB > 1<<30 {
 		return o, fmt.Errorf("--min-free-mb must be between 0 and %d, got %d", 1<<30, o.minFreeMB)
@@ -79,6 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Retention:    retention(opts.keepCheckpoints),
 		Logger:       logger,
 		MinFreeSpace: opts.minFreeMB * 1_000_000,
+		TrainNice:    opts.trainNice,
 	}
 	if opts.minFreeMB == 0 {
 		m.MinFreeSpace = -1 // no check

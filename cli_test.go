@@ -306,6 +306,7 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{"validation split as large as the set", runTrain, []string{"--data-dir", prepared, "--val", "100"}, "--val=100: must leave training images"},
 		{"negative keep-checkpoints", runTrain, []string{"--keep-checkpoints", "-1"}, "--keep-checkpoints must be 0 (keep all) or more, got -1"},
 		{"prepare unknown flag", runPrepare, []string{"--epochs", "3"}, "flag provided but not defined: -epochs"},
+		{"train nice above 19", runServe, []string{"--train-nice", "20"}, "--train-nice must be between 0 and 19, got 20"},
 		{"negative free space", runServe, []string{"--min-free-mb", "-1"}, "--min-free-mb must be between 0 and 1073741824, got -1"},
 	}
 	for _, tt := range tests {

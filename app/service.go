@@ -47,6 +47,10 @@ type Options struct {
 	// RetryInterval is how often writes that failed are tried again while
 	// nothing else happens; 0 means DefaultRetryInterval.
 	RetryInterval time.Duration
+	// TrainNice is the nice value (1–19) the process runs at while it
+	// trains, so the browser showing the run and the rest of the machine
+	// come first (see package priority); 0 leaves the priority alone.
+	TrainNice int
 }
 
 // DefaultRetryInterval is how often unsaved events are tried again.
@@ -63,6 +67,7 @@ type Service struct {
 	dataDir       string
 	minFree       int64
 	retryInterval time.Duration
+	trainNice     int
 	source        string
 	downloader    data.Downloader // the template of every download
 	log           *slog.Logger
@@ -125,6 +130,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		dataDir:       opts.DataDir,
 		minFree:       opts.MinFreeSpace,
 		retryInterval: opts.RetryInterval,
+		trainNice:     opts.TrainNice,
 		source:        opts.DatasetURL,
 		log:           logger,
 		dlBox:         new(fmnist.Mailbox),

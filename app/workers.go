@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/fmnist/trainer/app/priority"
 	"github.com/fmnist/trainer/app/sysmon"
 	"github.com/fmnist/trainer/fmnist"
 	"github.com/fmnist/trainer/ml/data"
@@ -245,6 +246,7 @@ func (s *Service) launch(ds *data.Dataset, st fmnist.TrainingState, from *train.
 func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data.Dataset, cfg fmnist.Config, runID int64, from *train.Checkpoint, box *fmnist.Mailbox, live *train.LiveLR) {
 	defer s.workerWG.Done()
 	defer cancel()
+	restorePriority := s.lowerPriority()
 	stopSampler := sysmon.Start(ctx, sysmon.Interval, nn.KernelPath(), s.imagesPerSec, func(v fmnist.SystemSample) { box.Push(v) })
 	_, err := train.Run(ctx, ds, cfg, train.Options{
 		CheckpointDir: s.ckptDir,
@@ -254,6 +256,7 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 		LiveLR:        live,
 	}, box)
 	stopSampler() // training stopped: so does the sampling
+	restorePriority()
 	if err != nil {
 		s.log.Error("training failed", "run", runID, "err", err)
 	}
@@ -272,6 +275,24 @@ func (s *Service) train(ctx context.Context, cancel context.CancelFunc, ds *data
 	// them mapped for minutes. Back-to-back runs then look like a leak to
 	// the machine, so return them now (one collection per run).
 	debug.FreeOSMemory()
+}
+
+// lowerPriority puts the process at the service's training nice value for
+// a run and returns what puts it back. Neither failing stops the run: it
+// only means the page competes with training on equal terms.
+func (s *Service) lowerPriority() (restore func()) {
+	if s.trainNice <= 0 {
+		return func() {}
+	}
+	put, err := priority.Lower(s.trainNice)
+	if err != nil {
+		s.log.Warn("training at the usual priority", "err", err)
+	}
+	return func() {
+		if err := put(); err != nil {
+			s.log.Info("the server stays at its training priority", "nice", s.trainNice, "err", err)
+		}
+	}
 }
 
 // imagesPerSec is the running training's throughput, for the system panel.

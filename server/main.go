@@ -67,6 +67,9 @@ type Main struct {
 	// run to start; 0 means DefaultMinFreeSpace, and a negative value turns
 	// the check off.
 	MinFreeSpace int64
+	// TrainNice is the nice value the process trains at (see
+	// app.Options.TrainNice); 0 leaves the priority alone.
+	TrainNice int
 	// StoreWrapper, if set, wraps the store the service writes to (tests
 	// make its writes fail as on a full disk).
 	StoreWrapper func(fmnist.RunStore) fmnist.RunStore
@@ -157,6 +160,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Logger:        m.Logger,
 		DataDir:       m.Layout.Dir,
 		MinFreeSpace:  minFree,
+		TrainNice:     m.TrainNice,
 	})
 	if err != nil {
 		return fmt.Errorf("start the service: %w", err)
