@@ -129,7 +129,7 @@ func browserExamplesAndDynamics(t *testing.T, javaScript bool) {
 // dashboard's panels that stageAt checks.
 func (b *browserSession) browserShotAt(t *testing.T, name string) {
 	t.Helper()
-	b.atWidths(t, name, b.screenshot, true)
+	b.atWidths(t, name, b.screenshot)
 }
 
 func splitComma(s string) []string { return strings.Split(s, ",") }

@@ -85,8 +85,8 @@ func browserInsideAndClassify(t *testing.T, javaScript bool) {
 }
 
 // screenshotsWhereFits saves the page at 1440 and at 375 px (NAME-1440,
-// NAME-375) where the page itself may scroll sideways on the phone, but the
-// element fits selects must fit the phone's screen.
+// NAME-375), where neither the page nor the element fits selects may
+// stick out of the phone's screen.
 func (b *browserSession) screenshotsWhereFits(t *testing.T, name, fits string) {
 	t.Helper()
 	b.atWidths(t, name, func(t *testing.T, shot string) {
@@ -95,7 +95,7 @@ func (b *browserSession) screenshotsWhereFits(t *testing.T, name, fits string) {
 		if strings.HasSuffix(shot, "-375") && right > browserPhoneWidth {
 			t.Errorf("at %s, %s reaches %d px on a %d px screen", name, fits, right, browserPhoneWidth)
 		}
-	}, false)
+	})
 }
 
 // browserPhoto is a PNG of a dark sneaker-like shape on a white floor, as

@@ -25,7 +25,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 	if got := b.evalInt(t, "document.querySelectorAll('#runs-table tbody tr').length"); got != 2 {
 		t.Fatalf("the runs page lists %d runs, want 2", got)
 	}
-	b.screenshot(t, "1-runs")
+	b.atWidths(t, "1-runs", b.screenshot) // on a phone the table scrolls, not the page
 	b.checkAccessible(t, "/runs")
 	b.click(t, `input[name="ids"][value="1"]`)
 	b.click(t, `input[name="ids"][value="2"]`)
@@ -72,7 +72,7 @@ func browserCompareRuns(t *testing.T, javaScript bool) {
 	} else if n := b.evalInt(t, "document.querySelectorAll('#loss-chart-static path.curve, #epoch-chart-static polyline').length"); n != 4 {
 		t.Errorf("the run page draws %d curves without JavaScript, want 1 + 3", n)
 	}
-	b.screenshot(t, "3-run")
+	b.atWidths(t, "3-run", b.screenshot)
 	b.checkAccessible(t, "/runs/1")
 	b.checkClean(t)
 }

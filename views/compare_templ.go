@@ -226,7 +226,7 @@ func ComparePage(v CompareView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<div class=\"overflow-x-auto\"><table id=\"compare-epochs-table\" class=\"w-full text-left text-sm tabular-nums\"><thead class=\"border-b border-slate-200 text-xs uppercase text-slate-500\"><tr><th class=\"px-2 py-1\">Epoch</th>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<div class=\"relative overflow-x-auto\"><table id=\"compare-epochs-table\" class=\"w-full text-left text-sm tabular-nums\"><thead class=\"border-b border-slate-200 text-xs uppercase text-slate-500\"><tr><th class=\"px-2 py-1\">Epoch</th>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -348,7 +348,7 @@ func confusionTable(v ConfusionView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div id=\"confusion-table-box\" class=\"overflow-x-auto\" tabindex=\"0\" role=\"region\" aria-label=\"Confusion matrix table\"><table id=\"confusion-table\" class=\"w-full border-collapse text-xs tabular-nums\"><caption class=\"sr-only\">Confusion matrix at epoch ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<div id=\"confusion-table-box\" class=\"relative overflow-x-auto\" tabindex=\"0\" role=\"region\" aria-label=\"Confusion matrix table\"><table id=\"confusion-table\" class=\"w-full border-collapse text-xs tabular-nums\"><caption class=\"sr-only\">Confusion matrix at epoch ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

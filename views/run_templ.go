@@ -484,7 +484,7 @@ func epochTable(epochs []EpochView) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		if len(epochs) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"mt-3 overflow-x-auto\"><table id=\"epochs-table\" class=\"w-full text-left text-sm tabular-nums\"><thead class=\"border-b border-slate-200 text-xs uppercase text-slate-500\"><tr><th class=\"px-2 py-1\">Epoch</th><th class=\"px-2 py-1\">Train loss</th><th class=\"px-2 py-1\">Test loss</th><th class=\"px-2 py-1\">Test acc.</th><th class=\"px-2 py-1\">img/s</th><th class=\"px-2 py-1\">Seconds</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"relative mt-3 overflow-x-auto\"><table id=\"epochs-table\" class=\"w-full text-left text-sm tabular-nums\"><thead class=\"border-b border-slate-200 text-xs uppercase text-slate-500\"><tr><th class=\"px-2 py-1\">Epoch</th><th class=\"px-2 py-1\">Train loss</th><th class=\"px-2 py-1\">Test loss</th><th class=\"px-2 py-1\">Test acc.</th><th class=\"px-2 py-1\">img/s</th><th class=\"px-2 py-1\">Seconds</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -662,7 +662,7 @@ func checkpointTable(v RunView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<div class=\"overflow-x-auto\"><table id=\"checkpoints-table\" class=\"w-full text-left text-sm tabular-nums\"><thead class=\"border-b border-slate-200 text-xs uppercase text-slate-500\"><tr><th class=\"px-2 py-1\">File</th><th class=\"px-2 py-1\">Epoch</th><th class=\"px-2 py-1\">Batch</th><th class=\"px-2 py-1\">Test acc.</th><th class=\"px-2 py-1\">Size</th><th class=\"px-2 py-1\"><span class=\"sr-only\">Predict</span></th><th class=\"px-2 py-1\"><span class=\"sr-only\">Fork</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<div class=\"relative overflow-x-auto\"><table id=\"checkpoints-table\" class=\"w-full text-left text-sm tabular-nums\"><thead class=\"border-b border-slate-200 text-xs uppercase text-slate-500\"><tr><th class=\"px-2 py-1\">File</th><th class=\"px-2 py-1\">Epoch</th><th class=\"px-2 py-1\">Batch</th><th class=\"px-2 py-1\">Test acc.</th><th class=\"px-2 py-1\">Size</th><th class=\"px-2 py-1\"><span class=\"sr-only\">Predict</span></th><th class=\"px-2 py-1\"><span class=\"sr-only\">Fork</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
