@@ -20,10 +20,10 @@ type staticChart struct {
 	// LRMax at Top), and the live changes of it; see chart_static_lr.go.
 	LRPath    string
 	LRMax     string
-	LRMarkers []svgTick
+	LRMarkers []svgMarker
 	// WarnMarkers are the training-health warnings, labelled at the foot
 	// of their line (anchored left of it near the right edge).
-	WarnMarkers []svgTick
+	WarnMarkers []svgMarker
 }
 
 // svgTick is a tick of an axis: its position in the viewBox (x for the x

@@ -2,7 +2,9 @@ package views
 
 import (
 	"math"
+	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // withLR adds to c the learning rate the points carry (drawn as steps on
@@ -39,15 +41,50 @@ func (c staticChart) withLR(points []LossPoint, markers []ChartMarker) staticCha
 		}
 		c.LRPath, c.LRMax = strings.TrimSpace(b.String()), formatLR(top)
 	}
+	var lr, warn []svgTick
 	for _, m := range markers {
 		if m.Kind == "lr" && m.X <= c.XMax {
-			c.LRMarkers = append(c.LRMarkers, svgTick{Pos: toX(m.X), Label: m.Label})
+			lr = append(lr, svgTick{Pos: toX(m.X), Label: m.Label})
 		}
 		if m.Kind == "warning" && m.X <= c.XMax {
-			c.WarnMarkers = append(c.WarnMarkers, svgTick{Pos: toX(m.X), Label: m.Label})
+			warn = append(warn, svgTick{Pos: toX(m.X), Label: m.Label})
 		}
 	}
+	c.LRMarkers, c.WarnMarkers = spaceLabels(lr, c.Right), spaceLabels(warn, c.Right)
 	return c
+}
+
+// svgMarker is a vertical marker line; its label is drawn only where it
+// does not overlap the one before (Title, a tooltip, always holds it).
+type svgMarker struct {
+	Pos          float64
+	Label, Title string
+	End          bool // the label ends at the line: it would run off the right
+}
+
+// markerLabelGap is the room in user units a label needs beyond its text.
+const markerLabelGap = 6
+
+// spaceLabels turns ticks into markers whose labels, on one line of text,
+// never overlap: a label that would is left to the marker's tooltip. A
+// label near right runs leftwards from its line.
+func spaceLabels(ticks []svgTick, right float64) []svgMarker {
+	sort.SliceStable(ticks, func(i, j int) bool { return ticks[i].Pos < ticks[j].Pos })
+	out := make([]svgMarker, len(ticks))
+	free := math.Inf(-1) // where the next label may begin
+	for i, t := range ticks {
+		width := 5.5 * float64(utf8.RuneCountInString(t.Label)) // at font-size 10
+		m := svgMarker{Pos: t.Pos, Title: t.Label, End: t.Pos+3+width > right}
+		from, to := t.Pos+3, t.Pos+3+width
+		if m.End {
+			from, to = t.Pos-3-width, t.Pos-3
+		}
+		if from >= free {
+			m.Label, free = t.Label, to+markerLabelGap
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // b2f is 1 for true, 0 for false: an offset that applies or not.

@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 )
@@ -21,8 +22,39 @@ func TestStaticLossChartMarksWarnings(t *testing.T) {
 	if n := strings.Count(out, `class="warning-marker"`); n != 2 {
 		t.Fatalf("%d warning markers, want 2:\n%s", n, out)
 	}
-	first, last := strings.Index(out, "⚠ dead-units"), strings.Index(out, "⚠ overfitting")
-	if !strings.Contains(out[:first], `text-anchor="start"`) || !strings.Contains(out[first:last], `text-anchor="end"`) {
+	if !strings.Contains(out, `text-anchor="start" font-size="10" fill="#b91c1c">⚠ dead-units</text>`) ||
+		!strings.Contains(out, `text-anchor="end" font-size="10" fill="#b91c1c">⚠ overfitting</text>`) {
 		t.Errorf("the left label should start at its line and the right-edge one end there:\n%s", out)
+	}
+}
+
+// Crowded warnings keep every line and tooltip, but draw only the labels
+// that do not overlap the one before.
+func TestStaticLossChartSpacesWarningLabels(t *testing.T) {
+	points := []LossPoint{{Epoch: 0, Loss: 2}, {Epoch: 10, Loss: 0.5}}
+	var markers []ChartMarker
+	for i := range 20 { // one every half epoch: 27 units apart, a label is about 60
+		markers = append(markers, ChartMarker{X: float64(i) / 2, Kind: "warning", Label: "⚠ grad-spike"})
+	}
+	c := newStaticChart(points, 0).withLR(points, markers)
+	if len(c.WarnMarkers) != 20 {
+		t.Fatalf("%d markers, want all 20", len(c.WarnMarkers))
+	}
+	labelled, end := 0, math.Inf(-1)
+	for _, m := range c.WarnMarkers {
+		if m.Title != "⚠ grad-spike" {
+			t.Errorf("marker at %.1f has title %q", m.Pos, m.Title)
+		}
+		if m.Label == "" {
+			continue
+		}
+		labelled++
+		if m.Pos+3 < end {
+			t.Errorf("the label at %.1f starts before the previous one ends (%.1f)", m.Pos, end)
+		}
+		end = m.Pos + 3 + 5.5*float64(len([]rune(m.Label)))
+	}
+	if labelled < 5 || labelled > 10 {
+		t.Errorf("%d of 20 crowded labels drawn, want every second to fourth one", labelled)
 	}
 }
