@@ -6,10 +6,15 @@ import "math"
 // NCHW tensors, as PyTorch's BatchNorm2d: in training each channel is
 // normalised by the batch's mean and biased variance, and the running
 // statistics move by Momentum towards them (the unbiased variance); in
-// evaluation the running statistics normalise. Then y = γ·x̂ + β. Sums are
-// float32 within a plane (four partial sums) and float64 across planes, one
-// channel at a time, so results do not depend on how the
-// channels are split between CPUs. It is Go on every path.
+// evaluation the running statistics normalise. Then y = γ·x̂ + β.
+//
+// A channel is Batch planes, Channels·Plane floats apart, and each kernel
+// call (bnSums, bnSumDot, bnNorm, bnGrad) takes all of them. The sums are
+// float32 within a plane and float64 across planes, one channel at a time
+// in a fixed order, so results do not depend on how the channels are split
+// between CPUs. The vector kernels keep lane-wise partial sums, so the sums
+// differ from the Go loops' in the last bits, but each path is
+// deterministic; the element-wise loops match the Go ones bit for bit.
 type BatchNorm struct {
 	Batch, Channels, Plane int
 	Training               bool
@@ -19,25 +24,26 @@ type BatchNorm struct {
 	InvStd                 []float32 // per channel, of the last Forward
 }
 
-// plane returns channel c's plane of image n in v.
-func (b *BatchNorm) plane(v []float32, n, c int) []float32 {
-	off := (n*b.Channels + c) * b.Plane
-	return v[off : off+b.Plane]
+// channel returns the span of v that holds channel c's planes, from the
+// first float of image 0 to the last of image Batch-1.
+func (b *BatchNorm) channel(v []float32, c int) []float32 {
+	off := c * b.Plane
+	return v[off : off+bnSpan(b.Batch, b.Plane, b.Channels*b.Plane)]
 }
+
+// bnSpan is the length of n planes of plane floats, stride apart.
+func bnSpan(n, plane, stride int) int { return (n-1)*stride + plane }
 
 // Forward computes y from x for the channels [lo, hi).
 func (b *BatchNorm) Forward(x, gamma, beta, y []float32, lo, hi int) {
 	m := float64(b.Batch * b.Plane)
+	n, stride := b.Batch, b.Channels*b.Plane
 	for c := lo; c < hi; c++ {
+		xs, ys := b.channel(x, c), b.channel(y, c)
 		mean, variance := float64(b.RunMean[c]), float64(b.RunVar[c])
 		if b.Training {
-			// One pass for both moments: float32 sums over a plane (a few
-			// hundred values), float64 across planes.
-			var sum, sumSq float64
-			for n := range b.Batch {
-				s, s2 := sumAndSquares(b.plane(x, n, c))
-				sum, sumSq = sum+float64(s), sumSq+float64(s2)
-			}
+			// One pass for both moments.
+			sum, sumSq := bnSums(xs, n, b.Plane, stride)
 			mean = sum / m
 			variance = max(sumSq/m-mean*mean, 0)
 			sq := variance * m
@@ -47,23 +53,11 @@ func (b *BatchNorm) Forward(x, gamma, beta, y []float32, lo, hi int) {
 		}
 		inv := float32(1 / math.Sqrt(variance+b.Eps))
 		b.InvStd[c] = inv
-		mu, g, bias := float32(mean), gamma[c], beta[c]
-		for n := range b.Batch {
-			xs, ys := b.plane(x, n, c), b.plane(y, n, c)
-			if !b.Training {
-				ys = ys[:len(xs)]
-				for i, v := range xs {
-					ys[i] = g*((v-mu)*inv) + bias
-				}
-				continue
-			}
-			xh := b.plane(b.Xhat, n, c)
-			xh, ys = xh[:len(xs)], ys[:len(xs)]
-			for i, v := range xs {
-				h := (v - mu) * inv
-				xh[i], ys[i] = h, g*h+bias
-			}
+		xh := ys // evaluation keeps no x̂: y overwrites it
+		if b.Training {
+			xh = b.channel(b.Xhat, c)
 		}
+		bnNorm(xs, xh, ys, n, b.Plane, stride, float32(mean), inv, gamma[c], beta[c])
 	}
 }
 
@@ -71,21 +65,114 @@ func (b *BatchNorm) Forward(x, gamma, beta, y []float32, lo, hi int) {
 // a training Forward: dx = γ·σ⁻¹/m · (m·dy − Σdy − x̂·Σ(dy·x̂)).
 func (b *BatchNorm) Backward(gamma, dy, dx, dGamma, dBeta []float32, lo, hi int) {
 	m := float32(b.Batch * b.Plane)
+	n, stride := b.Batch, b.Channels*b.Plane
 	for c := lo; c < hi; c++ {
-		var sumDy, sumDyXhat float64
-		for n := range b.Batch {
-			s, sx := sumAndDot(b.plane(dy, n, c), b.plane(b.Xhat, n, c))
-			sumDy, sumDyXhat = sumDy+float64(s), sumDyXhat+float64(sx)
-		}
+		dys, xh := b.channel(dy, c), b.channel(b.Xhat, c)
+		sumDy, sumDyXhat := bnSumDot(dys, xh, n, b.Plane, stride)
 		dGamma[c], dBeta[c] = float32(sumDyXhat), float32(sumDy)
 		k := float32(float64(gamma[c]) * float64(b.InvStd[c]) / float64(m))
-		sd, sdx := float32(sumDy), float32(sumDyXhat)
-		for n := range b.Batch {
-			dys := b.plane(dy, n, c)
-			xh, dxs := b.plane(b.Xhat, n, c)[:len(dys)], b.plane(dx, n, c)[:len(dys)]
-			for i, d := range dys {
-				dxs[i] = k * (m*d - sd - xh[i]*sdx)
-			}
+		bnGrad(dys, xh, b.channel(dx, c), n, b.Plane, stride, m, float32(sumDy), float32(sumDyXhat), k)
+	}
+}
+
+// bnKernels is one path's batch-norm kernels (batchnorm_amd64.go,
+// kernels_arm64.go), each the Go loop named after it over the same
+// spans, passed as pointers to their first floats; n and plane are at
+// least 1.
+type bnKernels struct {
+	sums   func(x *float32, n, plane, stride int) (sum, sumSq float64)
+	sumDot func(d, x *float32, n, plane, stride int) (sum, dot float64)
+	norm   func(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+	grad   func(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
+}
+
+// bnSums returns Σx and Σx² over the n planes of a channel's span x; see
+// bnSumsGo.
+func bnSums(x []float32, n, plane, stride int) (sum, sumSq float64) {
+	_ = x[bnSpan(n, plane, stride)-1] // the kernels trust the lengths
+	if k := bnPath(); k != nil {
+		return k.sums(&x[0], n, plane, stride)
+	}
+	return bnSumsGo(x, n, plane, stride)
+}
+
+// bnSumDot returns Σd and Σd·x; see bnSumDotGo.
+func bnSumDot(d, x []float32, n, plane, stride int) (sum, dot float64) {
+	last := bnSpan(n, plane, stride) - 1
+	_, _ = d[last], x[last]
+	if k := bnPath(); k != nil {
+		return k.sumDot(&d[0], &x[0], n, plane, stride)
+	}
+	return bnSumDotGo(d, x, n, plane, stride)
+}
+
+// bnNorm writes x̂ and y; see bnNormGo.
+func bnNorm(x, xh, y []float32, n, plane, stride int, mu, inv, gamma, beta float32) {
+	last := bnSpan(n, plane, stride) - 1
+	_, _, _ = x[last], xh[last], y[last]
+	if k := bnPath(); k != nil {
+		k.norm(&x[0], &xh[0], &y[0], n, plane, stride, mu, inv, gamma, beta)
+		return
+	}
+	bnNormGo(x, xh, y, n, plane, stride, mu, inv, gamma, beta)
+}
+
+// bnGrad writes dx; see bnGradGo.
+func bnGrad(dy, xh, dx []float32, n, plane, stride int, m, sd, sdx, k float32) {
+	last := bnSpan(n, plane, stride) - 1
+	_, _, _ = dy[last], xh[last], dx[last]
+	if p := bnPath(); p != nil {
+		p.grad(&dy[0], &xh[0], &dx[0], n, plane, stride, m, sd, sdx, k)
+		return
+	}
+	bnGradGo(dy, xh, dx, n, plane, stride, m, sd, sdx, k)
+}
+
+// bnSumsGo returns Σx and Σx² over n planes of x, plane floats each and
+// stride apart: float32 within a plane, float64 across planes.
+func bnSumsGo(x []float32, n, plane, stride int) (sum, sumSq float64) {
+	for i := range n {
+		s, s2 := sumAndSquares(x[i*stride : i*stride+plane])
+		sum, sumSq = sum+float64(s), sumSq+float64(s2)
+	}
+	return sum, sumSq
+}
+
+// bnSumDotGo returns Σd and Σd·x over n planes of d and x, as bnSumsGo.
+func bnSumDotGo(d, x []float32, n, plane, stride int) (sum, dot float64) {
+	for i := range n {
+		s, sx := sumAndDot(d[i*stride:i*stride+plane], x[i*stride:i*stride+plane])
+		sum, dot = sum+float64(s), dot+float64(sx)
+	}
+	return sum, dot
+}
+
+// bnNormGo writes x̂ = (x−μ)·inv to xh and y = γ·x̂ + β to y over n planes
+// of x, as bnSumsGo. xh may be y (evaluation), which then gets y. The
+// float32 conversion rounds the product, so that no compiler fuses it
+// into a multiply-add (arm64's does) and the kernels match bit for bit.
+func bnNormGo(x, xh, y []float32, n, plane, stride int, mu, inv, gamma, beta float32) {
+	for i := range n {
+		off := i * stride
+		xs := x[off : off+plane]
+		hs, ys := xh[off:off+plane], y[off:off+plane]
+		for j, v := range xs {
+			h := (v - mu) * inv
+			hs[j] = h
+			ys[j] = float32(gamma*h) + beta
+		}
+	}
+}
+
+// bnGradGo writes dx = k·(m·dy − sd − x̂·sdx) over n planes, as bnSumsGo,
+// rounding each product as bnNormGo.
+func bnGradGo(dy, xh, dx []float32, n, plane, stride int, m, sd, sdx, k float32) {
+	for i := range n {
+		off := i * stride
+		ds := dy[off : off+plane]
+		hs, dxs := xh[off:off+plane], dx[off:off+plane]
+		for j, d := range ds {
+			dxs[j] = k * (float32(m*d) - sd - float32(hs[j]*sdx))
 		}
 	}
 }
