@@ -7,25 +7,25 @@ package kernels
 func bnSumsAVX512(x *float32, n, plane, stride int) (sum, sumSq float64)
 
 //go:noescape
-func bnSumDotAVX512(d, x *float32, n, plane, stride int) (sum, dot float64)
+func bnSumDotAVX512(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
 
 //go:noescape
-func bnNormAVX512(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+func bnNormAVX512(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
 
 //go:noescape
-func bnGradAVX512(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
+func bnGradAVX512(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
 
 //go:noescape
 func bnSumsAVX2(x *float32, n, plane, stride int) (sum, sumSq float64)
 
 //go:noescape
-func bnSumDotAVX2(d, x *float32, n, plane, stride int) (sum, dot float64)
+func bnSumDotAVX2(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
 
 //go:noescape
-func bnNormAVX2(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+func bnNormAVX2(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
 
 //go:noescape
-func bnGradAVX2(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
+func bnGradAVX2(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
 
 var (
 	bnAVX512 = bnKernels{bnSumsAVX512, bnSumDotAVX512, bnNormAVX512, bnGradAVX512}

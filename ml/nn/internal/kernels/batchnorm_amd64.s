@@ -26,8 +26,6 @@ TEXT ·bnSumsAVX512(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
 
 plane:
 	VPXORD Z0, Z0, Z0
@@ -68,31 +66,29 @@ tail:
 fold:
 	VADDPS Z1, Z0, Z0
 	VCVTPS2PD Y0, Z12
-	VADDPD Z12, Z8, Z8
 	VEXTRACTF64X4 $1, Z0, Y13
 	VCVTPS2PD Y13, Z13
-	VADDPD Z13, Z9, Z9
+	VADDPD Z12, Z8, Z8
+	VADDPD Z13, Z8, Z8
 	VADDPS Z3, Z2, Z2
 	VCVTPS2PD Y2, Z12
-	VADDPD Z12, Z10, Z10
 	VEXTRACTF64X4 $1, Z2, Y13
 	VCVTPS2PD Y13, Z13
-	VADDPD Z13, Z11, Z11
+	VADDPD Z12, Z9, Z9
+	VADDPD Z13, Z9, Z9
 	ADDQ R9, SI
 	DECQ CX
 	JNZ  plane
 
-	VADDPD Z9, Z8, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD Y1, Y0, Y0
+	VEXTRACTF64X4 $1, Z8, Y1
+	VADDPD Y1, Y8, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD X1, X0, X0
 	VMOVSD X0, sum+32(FP)
-	VADDPD Z11, Z10, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD Y1, Y0, Y0
+	VEXTRACTF64X4 $1, Z9, Y1
+	VADDPD Y1, Y9, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
@@ -101,8 +97,8 @@ fold:
 	VZEROUPPER
 	RET
 
-// func bnSumDotAVX512(d, x *float32, n, plane, stride int) (sum, dot float64)
-TEXT ·bnSumDotAVX512(SB), NOSPLIT, $0-56
+// func bnSumDotAVX512(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
+TEXT ·bnSumDotAVX512(SB), NOSPLIT, $0-64
 	MOVQ plane+24(FP), DX
 	MOVQ DX, R11
 	SHRQ $4, R11            // R11 = full blocks
@@ -118,10 +114,10 @@ TEXT ·bnSumDotAVX512(SB), NOSPLIT, $0-56
 	MOVQ n+16(FP), CX
 	MOVQ d+0(FP), SI
 	MOVQ x+8(FP), DI
+	VBROADCASTSS mu+40(FP), Z10
+	VBROADCASTSS inv+44(FP), Z11
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
 
 plane:
 	VPXORD Z0, Z0, Z0
@@ -136,8 +132,12 @@ pair:
 	JLT  single
 	VMOVUPS (SI)(BX*1), Z4
 	VMOVUPS (DI)(BX*1), Z6
+	VSUBPS Z10, Z6, Z6
+	VMULPS Z11, Z6, Z6
 	VMOVUPS 64(SI)(BX*1), Z5
 	VMOVUPS 64(DI)(BX*1), Z7
+	VSUBPS Z10, Z7, Z7
+	VMULPS Z11, Z7, Z7
 	VADDPS Z4, Z0, Z0
 	VFMADD231PS Z6, Z4, Z2
 	VADDPS Z5, Z1, Z1
@@ -151,6 +151,8 @@ single:
 	JZ   tail
 	VMOVUPS (SI)(BX*1), Z4
 	VMOVUPS (DI)(BX*1), Z6
+	VSUBPS Z10, Z6, Z6
+	VMULPS Z11, Z6, Z6
 	VADDPS Z4, Z0, Z0
 	VFMADD231PS Z6, Z4, Z2
 	ADDQ $64, BX
@@ -160,49 +162,49 @@ tail:
 	JZ   fold
 	VMOVUPS.Z (SI)(BX*1), K1, Z4
 	VMOVUPS.Z (DI)(BX*1), K1, Z6
+	VSUBPS Z10, Z6, Z6
+	VMULPS Z11, Z6, Z6
 	VADDPS Z4, Z1, Z1
 	VFMADD231PS Z6, Z4, Z3
 
 fold:
 	VADDPS Z1, Z0, Z0
 	VCVTPS2PD Y0, Z12
-	VADDPD Z12, Z8, Z8
 	VEXTRACTF64X4 $1, Z0, Y13
 	VCVTPS2PD Y13, Z13
-	VADDPD Z13, Z9, Z9
+	VADDPD Z12, Z8, Z8
+	VADDPD Z13, Z8, Z8
 	VADDPS Z3, Z2, Z2
 	VCVTPS2PD Y2, Z12
-	VADDPD Z12, Z10, Z10
 	VEXTRACTF64X4 $1, Z2, Y13
 	VCVTPS2PD Y13, Z13
-	VADDPD Z13, Z11, Z11
+	VADDPD Z12, Z9, Z9
+	VADDPD Z13, Z9, Z9
 	ADDQ R9, SI
 	ADDQ R9, DI
 	DECQ CX
 	JNZ  plane
 
-	VADDPD Z9, Z8, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD Y1, Y0, Y0
+	VEXTRACTF64X4 $1, Z8, Y1
+	VADDPD Y1, Y8, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD X1, X0, X0
-	VMOVSD X0, sum+40(FP)
-	VADDPD Z11, Z10, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD Y1, Y0, Y0
+	VMOVSD X0, sum+48(FP)
+	VEXTRACTF64X4 $1, Z9, Y1
+	VADDPD Y1, Y9, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD X1, X0, X0
-	VMOVSD X0, dot+48(FP)
+	VMOVSD X0, dot+56(FP)
 	VZEROUPPER
 	RET
 
-// func bnNormAVX512(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
-TEXT ·bnNormAVX512(SB), NOSPLIT, $0-64
-	MOVQ plane+32(FP), DX
+// func bnNormAVX512(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+TEXT ·bnNormAVX512(SB), NOSPLIT, $0-56
+	MOVQ plane+24(FP), DX
 	MOVQ DX, R11
 	SHRQ $4, R11            // R11 = full blocks
 	MOVQ DX, R10
@@ -212,16 +214,15 @@ TEXT ·bnNormAVX512(SB), NOSPLIT, $0-64
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K1
-	MOVQ stride+40(FP), R9
+	MOVQ stride+32(FP), R9
 	SHLQ $2, R9             // R9 = bytes between planes
-	MOVQ n+24(FP), CX
+	MOVQ n+16(FP), CX
 	MOVQ x+0(FP), SI
-	MOVQ xh+8(FP), DI
-	MOVQ y+16(FP), R8
-	VBROADCASTSS mu+48(FP), Z8
-	VBROADCASTSS inv+52(FP), Z9
-	VBROADCASTSS gamma+56(FP), Z10
-	VBROADCASTSS beta+60(FP), Z11
+	MOVQ y+8(FP), DI
+	VBROADCASTSS mu+40(FP), Z8
+	VBROADCASTSS inv+44(FP), Z9
+	VBROADCASTSS gamma+48(FP), Z10
+	VBROADCASTSS beta+52(FP), Z11
 
 plane:
 	XORQ BX, BX
@@ -233,10 +234,9 @@ block:
 	VMOVUPS (SI)(BX*1), Z0
 	VSUBPS Z8, Z0, Z0       // x-mu
 	VMULPS Z9, Z0, Z0       // xh
+	VMULPS Z10, Z0, Z0      // gamma*xh
+	VADDPS Z11, Z0, Z0      // y
 	VMOVUPS Z0, (DI)(BX*1)
-	VMULPS Z10, Z0, Z1      // gamma*xh
-	VADDPS Z11, Z1, Z1      // y
-	VMOVUPS Z1, (R8)(BX*1)
 	ADDQ $64, BX
 	DECQ R12
 	JMP  block
@@ -247,22 +247,20 @@ tail:
 	VMOVUPS.Z (SI)(BX*1), K1, Z0
 	VSUBPS Z8, Z0, Z0       // x-mu
 	VMULPS Z9, Z0, Z0       // xh
+	VMULPS Z10, Z0, Z0      // gamma*xh
+	VADDPS Z11, Z0, Z0      // y
 	VMOVUPS Z0, K1, (DI)(BX*1)
-	VMULPS Z10, Z0, Z1      // gamma*xh
-	VADDPS Z11, Z1, Z1      // y
-	VMOVUPS Z1, K1, (R8)(BX*1)
 
 next:
 	ADDQ R9, SI
 	ADDQ R9, DI
-	ADDQ R9, R8
 	DECQ CX
 	JNZ  plane
 	VZEROUPPER
 	RET
 
-// func bnGradAVX512(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
-TEXT ·bnGradAVX512(SB), NOSPLIT, $0-64
+// func bnGradAVX512(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
+TEXT ·bnGradAVX512(SB), NOSPLIT, $0-56
 	MOVQ plane+32(FP), DX
 	MOVQ DX, R11
 	SHRQ $4, R11            // R11 = full blocks
@@ -277,12 +275,15 @@ TEXT ·bnGradAVX512(SB), NOSPLIT, $0-64
 	SHLQ $2, R9             // R9 = bytes between planes
 	MOVQ n+24(FP), CX
 	MOVQ dy+0(FP), SI
-	MOVQ xh+8(FP), DI
+	MOVQ x+8(FP), DI
 	MOVQ dx+16(FP), R8
-	VBROADCASTSS m+48(FP), Z8
-	VBROADCASTSS sd+52(FP), Z9
-	VBROADCASTSS sdx+56(FP), Z10
-	VBROADCASTSS k+60(FP), Z11
+	MOVQ k+48(FP), AX
+	VBROADCASTSS (AX), Z8   // mu
+	VBROADCASTSS 4(AX), Z9  // inv
+	VBROADCASTSS 8(AX), Z10 // m
+	VBROADCASTSS 12(AX), Z11 // sumDy
+	VBROADCASTSS 16(AX), Z12 // sumDyXhat
+	VBROADCASTSS 20(AX), Z13 // k
 
 plane:
 	XORQ BX, BX
@@ -293,11 +294,13 @@ block:
 	JZ   tail
 	VMOVUPS (SI)(BX*1), Z0
 	VMOVUPS (DI)(BX*1), Z1
-	VMULPS Z8, Z0, Z0       // m*dy
-	VSUBPS Z9, Z0, Z0       // -sd
-	VMULPS Z10, Z1, Z1      // xh*sdx
+	VSUBPS Z8, Z1, Z1       // x-mu
+	VMULPS Z9, Z1, Z1       // xh
+	VMULPS Z10, Z0, Z0      // m*dy
+	VSUBPS Z11, Z0, Z0      // -sumDy
+	VMULPS Z12, Z1, Z1      // xh*sumDyXhat
 	VSUBPS Z1, Z0, Z0
-	VMULPS Z11, Z0, Z0      // dx
+	VMULPS Z13, Z0, Z0      // dx
 	VMOVUPS Z0, (R8)(BX*1)
 	ADDQ $64, BX
 	DECQ R12
@@ -308,11 +311,13 @@ tail:
 	JZ   next
 	VMOVUPS.Z (SI)(BX*1), K1, Z0
 	VMOVUPS.Z (DI)(BX*1), K1, Z1
-	VMULPS Z8, Z0, Z0       // m*dy
-	VSUBPS Z9, Z0, Z0       // -sd
-	VMULPS Z10, Z1, Z1      // xh*sdx
+	VSUBPS Z8, Z1, Z1       // x-mu
+	VMULPS Z9, Z1, Z1       // xh
+	VMULPS Z10, Z0, Z0      // m*dy
+	VSUBPS Z11, Z0, Z0      // -sumDy
+	VMULPS Z12, Z1, Z1      // xh*sumDyXhat
 	VSUBPS Z1, Z0, Z0
-	VMULPS Z11, Z0, Z0      // dx
+	VMULPS Z13, Z0, Z0      // dx
 	VMOVUPS Z0, K1, (R8)(BX*1)
 
 next:

@@ -75,14 +75,18 @@ fold:
 	FMOVD F0, sumSq+40(FP)
 	RET
 
-// func bnSumDotNEON(d, x *float32, n, plane, stride int) (sum, dot float64)
-TEXT ·bnSumDotNEON(SB), NOSPLIT, $0-56
+// func bnSumDotNEON(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
+TEXT ·bnSumDotNEON(SB), NOSPLIT, $0-64
 	MOVD d+0(FP), R0
 	MOVD x+8(FP), R1
 	MOVD n+16(FP), R2
 	MOVD plane+24(FP), R3
 	MOVD stride+32(FP), R4
 	LSL $2, R4 // bytes between planes
+	FMOVS mu+40(FP), F26
+	VDUP V26.S[0], V26.S4
+	FMOVS inv+44(FP), F27
+	VDUP V27.S[0], V27.S4
 	LSR $3, R3, R5 // R5 = pairs of blocks
 	LSR $2, R3, R6
 	AND $1, R6 // R6 = a single block more
@@ -105,6 +109,10 @@ plane:
 pair:
 	VLD1.P 32(R8), [V4.S4, V5.S4]
 	VLD1.P 32(R9), [V6.S4, V7.S4]
+	WORD $0x4ebad4c6 // FSUB V6.4S, V6.4S, V26.4S
+	WORD $0x6e3bdcc6 // FMUL V6.4S, V6.4S, V27.4S
+	WORD $0x4ebad4e7 // FSUB V7.4S, V7.4S, V26.4S
+	WORD $0x6e3bdce7 // FMUL V7.4S, V7.4S, V27.4S
 	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
 	VFMLA V6.S4, V4.S4, V2.S4
 	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
@@ -116,6 +124,8 @@ single:
 	CBZ R6, tail
 	VLD1.P 16(R8), [V4.S4]
 	VLD1.P 16(R9), [V6.S4]
+	WORD $0x4ebad4c6 // FSUB V6.4S, V6.4S, V26.4S
+	WORD $0x6e3bdcc6 // FMUL V6.4S, V6.4S, V27.4S
 	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
 	VFMLA V6.S4, V4.S4, V2.S4
 
@@ -126,6 +136,8 @@ tail:
 float:
 	FMOVS.P 4(R8), F4 // lanes 1-3 cleared
 	FMOVS.P 4(R9), F6 // lanes 1-3 cleared
+	WORD $0x4ebad4c6 // FSUB V6.4S, V6.4S, V26.4S
+	WORD $0x6e3bdcc6 // FMUL V6.4S, V6.4S, V27.4S
 	WORD $0x4e24d421 // FADD V1.4S, V1.4S, V4.4S
 	VFMLA V6.S4, V4.S4, V3.S4
 	SUBS $1, R10
@@ -148,47 +160,44 @@ fold:
 	BNE plane
 	WORD $0x4e71d610 // FADD V16.2D, V16.2D, V17.2D
 	WORD $0x7e70da00 // FADDP D0, V16.2D
-	FMOVD F0, sum+40(FP)
+	FMOVD F0, sum+48(FP)
 	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
 	WORD $0x7e70da40 // FADDP D0, V18.2D
-	FMOVD F0, dot+48(FP)
+	FMOVD F0, dot+56(FP)
 	RET
 
-// func bnNormNEON(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
-TEXT ·bnNormNEON(SB), NOSPLIT, $0-64
+// func bnNormNEON(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+TEXT ·bnNormNEON(SB), NOSPLIT, $0-56
 	MOVD x+0(FP), R0
-	MOVD xh+8(FP), R1
-	MOVD y+16(FP), R2
-	MOVD n+24(FP), R3
-	MOVD plane+32(FP), R4
-	MOVD stride+40(FP), R5
+	MOVD y+8(FP), R1
+	MOVD n+16(FP), R3
+	MOVD plane+24(FP), R4
+	MOVD stride+32(FP), R5
 	LSL $2, R5 // bytes between planes
-	FMOVS mu+48(FP), F28
+	FMOVS mu+40(FP), F26
+	VDUP V26.S[0], V26.S4
+	FMOVS inv+44(FP), F27
+	VDUP V27.S[0], V27.S4
+	FMOVS gamma+48(FP), F28
 	VDUP V28.S[0], V28.S4
-	FMOVS inv+52(FP), F29
+	FMOVS beta+52(FP), F29
 	VDUP V29.S[0], V29.S4
-	FMOVS gamma+56(FP), F30
-	VDUP V30.S[0], V30.S4
-	FMOVS beta+60(FP), F31
-	VDUP V31.S[0], V31.S4
 	LSR $2, R4, R6 // R6 = blocks
 	AND $3, R4, R7 // R7 = single floats
 
 plane:
 	MOVD R0, R8
 	MOVD R1, R9
-	MOVD R2, R10
 	CBZ R6, tail
 	MOVD R6, R11
 
 block:
 	VLD1.P 16(R8), [V0.S4]
-	WORD $0x4ebcd400 // FSUB V0.4S, V0.4S, V28.4S
-	WORD $0x6e3ddc00 // FMUL V0.4S, V0.4S, V29.4S
+	WORD $0x4ebad400 // FSUB V0.4S, V0.4S, V26.4S
+	WORD $0x6e3bdc00 // FMUL V0.4S, V0.4S, V27.4S
+	WORD $0x6e3cdc00 // FMUL V0.4S, V0.4S, V28.4S
+	WORD $0x4e3dd400 // FADD V0.4S, V0.4S, V29.4S
 	VST1.P [V0.S4], 16(R9)
-	WORD $0x6e3edc01 // FMUL V1.4S, V0.4S, V30.4S
-	WORD $0x4e3fd421 // FADD V1.4S, V1.4S, V31.4S
-	VST1.P [V1.S4], 16(R10)
 	SUBS $1, R11
 	BNE block
 
@@ -198,39 +207,42 @@ tail:
 
 float:
 	FMOVS.P 4(R8), F0
-	FSUBS F28, F0, F0
-	FMULS F29, F0, F0
+	FSUBS F26, F0, F0
+	FMULS F27, F0, F0
+	FMULS F28, F0, F0
+	FADDS F29, F0, F0
 	FMOVS.P F0, 4(R9)
-	FMULS F30, F0, F1
-	FADDS F31, F1, F1
-	FMOVS.P F1, 4(R10)
 	SUBS $1, R11
 	BNE float
 
 next:
 	ADD R5, R0
 	ADD R5, R1
-	ADD R5, R2
 	SUBS $1, R3
 	BNE plane
 	RET
 
-// func bnGradNEON(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
-TEXT ·bnGradNEON(SB), NOSPLIT, $0-64
+// func bnGradNEON(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
+TEXT ·bnGradNEON(SB), NOSPLIT, $0-56
 	MOVD dy+0(FP), R0
-	MOVD xh+8(FP), R1
+	MOVD x+8(FP), R1
 	MOVD dx+16(FP), R2
 	MOVD n+24(FP), R3
 	MOVD plane+32(FP), R4
 	MOVD stride+40(FP), R5
 	LSL $2, R5 // bytes between planes
-	FMOVS m+48(FP), F28
+	MOVD k+48(FP), R12
+	FMOVS 0(R12), F26
+	VDUP V26.S[0], V26.S4
+	FMOVS 4(R12), F27
+	VDUP V27.S[0], V27.S4
+	FMOVS 8(R12), F28
 	VDUP V28.S[0], V28.S4
-	FMOVS sd+52(FP), F29
+	FMOVS 12(R12), F29
 	VDUP V29.S[0], V29.S4
-	FMOVS sdx+56(FP), F30
+	FMOVS 16(R12), F30
 	VDUP V30.S[0], V30.S4
-	FMOVS k+60(FP), F31
+	FMOVS 20(R12), F31
 	VDUP V31.S[0], V31.S4
 	LSR $2, R4, R6 // R6 = blocks
 	AND $3, R4, R7 // R7 = single floats
@@ -245,6 +257,8 @@ plane:
 block:
 	VLD1.P 16(R8), [V0.S4]
 	VLD1.P 16(R9), [V1.S4]
+	WORD $0x4ebad421 // FSUB V1.4S, V1.4S, V26.4S
+	WORD $0x6e3bdc21 // FMUL V1.4S, V1.4S, V27.4S
 	WORD $0x6e3cdc00 // FMUL V0.4S, V0.4S, V28.4S
 	WORD $0x4ebdd400 // FSUB V0.4S, V0.4S, V29.4S
 	WORD $0x6e3edc21 // FMUL V1.4S, V1.4S, V30.4S
@@ -261,6 +275,8 @@ tail:
 float:
 	FMOVS.P 4(R8), F0
 	FMOVS.P 4(R9), F1
+	FSUBS F26, F1, F1
+	FMULS F27, F1, F1
 	FMULS F28, F0, F0
 	FSUBS F29, F0, F0
 	FMULS F30, F1, F1

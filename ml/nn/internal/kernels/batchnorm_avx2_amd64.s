@@ -42,8 +42,6 @@ TEXT ·bnSumsAVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
 
 plane:
 	VXORPS Y0, Y0, Y0
@@ -84,27 +82,27 @@ tail:
 fold:
 	VADDPS Y1, Y0, Y0
 	VCVTPS2PD X0, Y12
-	VADDPD Y12, Y8, Y8
 	VEXTRACTF128 $1, Y0, X13
 	VCVTPS2PD X13, Y13
-	VADDPD Y13, Y9, Y9
+	VADDPD Y12, Y8, Y8
+	VADDPD Y13, Y8, Y8
 	VADDPS Y3, Y2, Y2
 	VCVTPS2PD X2, Y12
-	VADDPD Y12, Y10, Y10
 	VEXTRACTF128 $1, Y2, X13
 	VCVTPS2PD X13, Y13
-	VADDPD Y13, Y11, Y11
+	VADDPD Y12, Y9, Y9
+	VADDPD Y13, Y9, Y9
 	ADDQ R9, SI
 	DECQ CX
 	JNZ  plane
 
-	VADDPD Y9, Y8, Y0
+	VMOVAPD Y8, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD X1, X0, X0
 	VMOVSD X0, sum+32(FP)
-	VADDPD Y11, Y10, Y0
+	VMOVAPD Y9, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
@@ -113,8 +111,8 @@ fold:
 	VZEROUPPER
 	RET
 
-// func bnSumDotAVX2(d, x *float32, n, plane, stride int) (sum, dot float64)
-TEXT ·bnSumDotAVX2(SB), NOSPLIT, $0-56
+// func bnSumDotAVX2(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
+TEXT ·bnSumDotAVX2(SB), NOSPLIT, $0-64
 	MOVQ plane+24(FP), DX
 	MOVQ DX, R11
 	SHRQ $3, R11            // R11 = full blocks
@@ -130,10 +128,10 @@ TEXT ·bnSumDotAVX2(SB), NOSPLIT, $0-56
 	MOVQ n+16(FP), CX
 	MOVQ d+0(FP), SI
 	MOVQ x+8(FP), DI
+	VBROADCASTSS mu+40(FP), Y10
+	VBROADCASTSS inv+44(FP), Y11
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
 
 plane:
 	VXORPS Y0, Y0, Y0
@@ -148,8 +146,12 @@ pair:
 	JLT  single
 	VMOVUPS (SI)(BX*1), Y4
 	VMOVUPS (DI)(BX*1), Y6
+	VSUBPS Y10, Y6, Y6
+	VMULPS Y11, Y6, Y6
 	VMOVUPS 32(SI)(BX*1), Y5
 	VMOVUPS 32(DI)(BX*1), Y7
+	VSUBPS Y10, Y7, Y7
+	VMULPS Y11, Y7, Y7
 	VADDPS Y4, Y0, Y0
 	VFMADD231PS Y6, Y4, Y2
 	VADDPS Y5, Y1, Y1
@@ -163,6 +165,8 @@ single:
 	JZ   tail
 	VMOVUPS (SI)(BX*1), Y4
 	VMOVUPS (DI)(BX*1), Y6
+	VSUBPS Y10, Y6, Y6
+	VMULPS Y11, Y6, Y6
 	VADDPS Y4, Y0, Y0
 	VFMADD231PS Y6, Y4, Y2
 	ADDQ $32, BX
@@ -172,45 +176,47 @@ tail:
 	JZ   fold
 	VMASKMOVPS (SI)(BX*1), Y15, Y4
 	VMASKMOVPS (DI)(BX*1), Y15, Y6
+	VSUBPS Y10, Y6, Y6
+	VMULPS Y11, Y6, Y6
 	VADDPS Y4, Y1, Y1
 	VFMADD231PS Y6, Y4, Y3
 
 fold:
 	VADDPS Y1, Y0, Y0
 	VCVTPS2PD X0, Y12
-	VADDPD Y12, Y8, Y8
 	VEXTRACTF128 $1, Y0, X13
 	VCVTPS2PD X13, Y13
-	VADDPD Y13, Y9, Y9
+	VADDPD Y12, Y8, Y8
+	VADDPD Y13, Y8, Y8
 	VADDPS Y3, Y2, Y2
 	VCVTPS2PD X2, Y12
-	VADDPD Y12, Y10, Y10
 	VEXTRACTF128 $1, Y2, X13
 	VCVTPS2PD X13, Y13
-	VADDPD Y13, Y11, Y11
+	VADDPD Y12, Y9, Y9
+	VADDPD Y13, Y9, Y9
 	ADDQ R9, SI
 	ADDQ R9, DI
 	DECQ CX
 	JNZ  plane
 
-	VADDPD Y9, Y8, Y0
+	VMOVAPD Y8, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD X1, X0, X0
-	VMOVSD X0, sum+40(FP)
-	VADDPD Y11, Y10, Y0
+	VMOVSD X0, sum+48(FP)
+	VMOVAPD Y9, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD X1, X0, X0
-	VMOVSD X0, dot+48(FP)
+	VMOVSD X0, dot+56(FP)
 	VZEROUPPER
 	RET
 
-// func bnNormAVX2(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
-TEXT ·bnNormAVX2(SB), NOSPLIT, $0-64
-	MOVQ plane+32(FP), DX
+// func bnNormAVX2(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+TEXT ·bnNormAVX2(SB), NOSPLIT, $0-56
+	MOVQ plane+24(FP), DX
 	MOVQ DX, R11
 	SHRQ $3, R11            // R11 = full blocks
 	MOVQ DX, R10
@@ -220,16 +226,15 @@ TEXT ·bnNormAVX2(SB), NOSPLIT, $0-64
 	SHLQ $2, AX
 	SUBQ AX, R13
 	VMOVUPS (R13), Y15
-	MOVQ stride+40(FP), R9
+	MOVQ stride+32(FP), R9
 	SHLQ $2, R9             // R9 = bytes between planes
-	MOVQ n+24(FP), CX
+	MOVQ n+16(FP), CX
 	MOVQ x+0(FP), SI
-	MOVQ xh+8(FP), DI
-	MOVQ y+16(FP), R8
-	VBROADCASTSS mu+48(FP), Y8
-	VBROADCASTSS inv+52(FP), Y9
-	VBROADCASTSS gamma+56(FP), Y10
-	VBROADCASTSS beta+60(FP), Y11
+	MOVQ y+8(FP), DI
+	VBROADCASTSS mu+40(FP), Y8
+	VBROADCASTSS inv+44(FP), Y9
+	VBROADCASTSS gamma+48(FP), Y10
+	VBROADCASTSS beta+52(FP), Y11
 
 plane:
 	XORQ BX, BX
@@ -241,10 +246,9 @@ block:
 	VMOVUPS (SI)(BX*1), Y0
 	VSUBPS Y8, Y0, Y0       // x-mu
 	VMULPS Y9, Y0, Y0       // xh
+	VMULPS Y10, Y0, Y0      // gamma*xh
+	VADDPS Y11, Y0, Y0      // y
 	VMOVUPS Y0, (DI)(BX*1)
-	VMULPS Y10, Y0, Y1      // gamma*xh
-	VADDPS Y11, Y1, Y1      // y
-	VMOVUPS Y1, (R8)(BX*1)
 	ADDQ $32, BX
 	DECQ R12
 	JMP  block
@@ -255,22 +259,20 @@ tail:
 	VMASKMOVPS (SI)(BX*1), Y15, Y0
 	VSUBPS Y8, Y0, Y0       // x-mu
 	VMULPS Y9, Y0, Y0       // xh
+	VMULPS Y10, Y0, Y0      // gamma*xh
+	VADDPS Y11, Y0, Y0      // y
 	VMASKMOVPS Y0, Y15, (DI)(BX*1)
-	VMULPS Y10, Y0, Y1      // gamma*xh
-	VADDPS Y11, Y1, Y1      // y
-	VMASKMOVPS Y1, Y15, (R8)(BX*1)
 
 next:
 	ADDQ R9, SI
 	ADDQ R9, DI
-	ADDQ R9, R8
 	DECQ CX
 	JNZ  plane
 	VZEROUPPER
 	RET
 
-// func bnGradAVX2(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
-TEXT ·bnGradAVX2(SB), NOSPLIT, $0-64
+// func bnGradAVX2(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
+TEXT ·bnGradAVX2(SB), NOSPLIT, $0-56
 	MOVQ plane+32(FP), DX
 	MOVQ DX, R11
 	SHRQ $3, R11            // R11 = full blocks
@@ -285,12 +287,15 @@ TEXT ·bnGradAVX2(SB), NOSPLIT, $0-64
 	SHLQ $2, R9             // R9 = bytes between planes
 	MOVQ n+24(FP), CX
 	MOVQ dy+0(FP), SI
-	MOVQ xh+8(FP), DI
+	MOVQ x+8(FP), DI
 	MOVQ dx+16(FP), R8
-	VBROADCASTSS m+48(FP), Y8
-	VBROADCASTSS sd+52(FP), Y9
-	VBROADCASTSS sdx+56(FP), Y10
-	VBROADCASTSS k+60(FP), Y11
+	MOVQ k+48(FP), AX
+	VBROADCASTSS (AX), Y8   // mu
+	VBROADCASTSS 4(AX), Y9  // inv
+	VBROADCASTSS 8(AX), Y10 // m
+	VBROADCASTSS 12(AX), Y11 // sumDy
+	VBROADCASTSS 16(AX), Y12 // sumDyXhat
+	VBROADCASTSS 20(AX), Y13 // k
 
 plane:
 	XORQ BX, BX
@@ -301,11 +306,13 @@ block:
 	JZ   tail
 	VMOVUPS (SI)(BX*1), Y0
 	VMOVUPS (DI)(BX*1), Y1
-	VMULPS Y8, Y0, Y0       // m*dy
-	VSUBPS Y9, Y0, Y0       // -sd
-	VMULPS Y10, Y1, Y1      // xh*sdx
+	VSUBPS Y8, Y1, Y1       // x-mu
+	VMULPS Y9, Y1, Y1       // xh
+	VMULPS Y10, Y0, Y0      // m*dy
+	VSUBPS Y11, Y0, Y0      // -sumDy
+	VMULPS Y12, Y1, Y1      // xh*sumDyXhat
 	VSUBPS Y1, Y0, Y0
-	VMULPS Y11, Y0, Y0      // dx
+	VMULPS Y13, Y0, Y0      // dx
 	VMOVUPS Y0, (R8)(BX*1)
 	ADDQ $32, BX
 	DECQ R12
@@ -316,11 +323,13 @@ tail:
 	JZ   next
 	VMASKMOVPS (SI)(BX*1), Y15, Y0
 	VMASKMOVPS (DI)(BX*1), Y15, Y1
-	VMULPS Y8, Y0, Y0       // m*dy
-	VSUBPS Y9, Y0, Y0       // -sd
-	VMULPS Y10, Y1, Y1      // xh*sdx
+	VSUBPS Y8, Y1, Y1       // x-mu
+	VMULPS Y9, Y1, Y1       // xh
+	VMULPS Y10, Y0, Y0      // m*dy
+	VSUBPS Y11, Y0, Y0      // -sumDy
+	VMULPS Y12, Y1, Y1      // xh*sumDyXhat
 	VSUBPS Y1, Y0, Y0
-	VMULPS Y11, Y0, Y0      // dx
+	VMULPS Y13, Y0, Y0      // dx
 	VMASKMOVPS Y0, Y15, (R8)(BX*1)
 
 next:

@@ -16,7 +16,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 			n := batch * shape.channels * shape.plane
 			bn := &BatchNorm{Batch: batch, Channels: shape.channels, Plane: shape.plane, Training: true,
 				Momentum: 0.1, Eps: 1e-5, RunMean: make([]float32, shape.channels), RunVar: make([]float32, shape.channels),
-				Xhat: make([]float32, n), InvStd: make([]float32, shape.channels)}
+				Mean: make([]float32, shape.channels), InvStd: make([]float32, shape.channels)}
 			x, y, dy, dx := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 			for i := range x {
 				x[i], dy[i] = float32(i%97)/97, float32(i%89)/89-0.5
@@ -29,7 +29,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 			b.SetBytes(int64(4 * n))
 			for b.Loop() {
 				bn.Forward(x, gamma, beta, y, 0, shape.channels)
-				bn.Backward(gamma, dy, dx, dGamma, dBeta, 0, shape.channels)
+				bn.Backward(x, gamma, dy, dx, dGamma, dBeta, 0, shape.channels)
 			}
 		})
 	}

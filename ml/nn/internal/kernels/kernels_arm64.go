@@ -132,13 +132,13 @@ func UnpadChannelsLast(src []float32, c, h, w int, dst []float32) {
 func bnSumsNEON(x *float32, n, plane, stride int) (sum, sumSq float64)
 
 //go:noescape
-func bnSumDotNEON(d, x *float32, n, plane, stride int) (sum, dot float64)
+func bnSumDotNEON(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
 
 //go:noescape
-func bnNormNEON(x, xh, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+func bnNormNEON(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
 
 //go:noescape
-func bnGradNEON(dy, xh, dx *float32, n, plane, stride int, m, sd, sdx, k float32)
+func bnGradNEON(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
 
 var bnNEON = bnKernels{bnSumsNEON, bnSumDotNEON, bnNormNEON, bnGradNEON}
 

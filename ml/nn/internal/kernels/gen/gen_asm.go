@@ -724,6 +724,15 @@ func (a *asm) bnPrologue(v isa, ptrs ...string) {
 	}
 }
 
+// bnStart opens the kernel name+v.name, whose Go signature after the name
+// is sig and whose arguments take frame bytes, and loads the arguments.
+func (a *asm) bnStart(v isa, name, sig string, frame int, ptrs ...string) {
+	a.line("")
+	a.line("// func %s%s%s", name, v.name, sig)
+	a.text(name+v.name, frame)
+	a.bnPrologue(v, ptrs...)
+}
+
 // batchNorm writes the four batch-norm kernels for v.
 func batchNorm(v isa) string {
 	a := newAsm()
@@ -735,26 +744,25 @@ func batchNorm(v isa) string {
 	return a.String()
 }
 
-// bnSums: Σx and Σx² (or, dot, Σd and Σd·x) over n planes. Within a plane
-// two pairs of float32 accumulators (regs 0-3) take alternate blocks, the
-// partial block going to the second; at the plane's end they are added,
-// widened to float64 and added to regs 8-11 lane by lane, which are
-// reduced at the end.
+// bnSums: Σx and Σx² (or, dot, Σd and Σd·x̂, x̂ = (x−mu)·inv, with mu and
+// inv in regs 10 and 11) over n planes. Within a plane two pairs of
+// float32 accumulators (regs 0-3) take alternate blocks, the partial block
+// going to the second (its masked lanes load as zeros, so their d·x̂ is
+// 0); at the plane's end they are added, widened to float64 and added to
+// regs 8 and 9 lane by lane, which are reduced at the end.
 func (a *asm) bnSums(v isa, dot bool) {
-	name, ptrs, rets, frame := "bnSums", []string{"x"}, [2]string{"sum", "sumSq"}, 48
+	rets, frame := [2]string{"sum", "sumSq"}, 48
 	if dot {
-		name, ptrs, rets, frame = "bnSumDot", []string{"d", "x"}, [2]string{"sum", "dot"}, 56
-	}
-	name += v.name
-	a.line("")
-	if dot {
-		a.line("// func %s(d, x *float32, n, plane, stride int) (sum, dot float64)", name)
+		rets, frame = [2]string{"sum", "dot"}, 64
+		a.bnStart(v, "bnSumDot", "(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)", frame, "d", "x")
 	} else {
-		a.line("// func %s(x *float32, n, plane, stride int) (sum, sumSq float64)", name)
+		a.bnStart(v, "bnSums", "(x *float32, n, plane, stride int) (sum, sumSq float64)", frame, "x")
 	}
-	a.text(name, frame)
-	a.bnPrologue(v, ptrs...)
-	for r := 8; r < 12; r++ {
+	if dot {
+		a.op("VBROADCASTSS mu+40(FP), %s", v.r(10))
+		a.op("VBROADCASTSS inv+44(FP), %s", v.r(11))
+	}
+	for r := 8; r < 10; r++ {
 		a.op("%s %s, %s, %s", v.zero, v.r(r), v.r(r), v.r(r))
 	}
 	bytes := 4 * v.lanes
@@ -766,10 +774,16 @@ func (a *asm) bnSums(v isa, dot bool) {
 		}
 		a.op("VFMADD231PS %s, %s, %s", v.r(x), v.r(d), v.r(p+2))
 	}
+	// normalise turns the x block in reg r into x̂.
+	normalise := func(r int) {
+		a.op("VSUBPS %s, %s, %s", v.r(10), v.r(r), v.r(r))
+		a.op("VMULPS %s, %s, %s", v.r(11), v.r(r), v.r(r))
+	}
 	load := func(off, r int) {
 		a.op("VMOVUPS %s(SI)(BX*1), %s", offset(off), v.r(r))
 		if dot {
 			a.op("VMOVUPS %s(DI)(BX*1), %s", offset(off), v.r(r+2))
+			normalise(r + 2)
 		}
 	}
 	a.label("plane")
@@ -795,17 +809,17 @@ func (a *asm) bnSums(v isa, dot bool) {
 	v.maskedLoad(a, "(SI)(BX*1)", 4)
 	if dot {
 		v.maskedLoad(a, "(DI)(BX*1)", 6)
+		normalise(6)
 	}
 	add(1, 4, 6)
 	a.label("fold")
-	for _, p := range [][3]int{{0, 8, 9}, {2, 10, 11}} {
-		r, lo, hi := p[0], p[1], p[2]
+	for i, r := range []int{0, 2} {
 		a.op("VADDPS %s, %s, %s", v.r(r+1), v.r(r), v.r(r))
 		a.op("VCVTPS2PD %s%d, %s", v.half, r, v.r(12))
-		a.op("VADDPD %s, %s, %s", v.r(12), v.r(lo), v.r(lo))
 		a.op("%s $1, %s, %s%d", v.extractHigh, v.r(r), v.half, 13)
 		a.op("VCVTPS2PD %s13, %s", v.half, v.r(13))
-		a.op("VADDPD %s, %s, %s", v.r(13), v.r(hi), v.r(hi))
+		a.op("VADDPD %s, %s, %s", v.r(12), v.r(8+i), v.r(8+i))
+		a.op("VADDPD %s, %s, %s", v.r(13), v.r(8+i), v.r(8+i))
 	}
 	a.op("ADDQ R9, SI")
 	if dot {
@@ -813,10 +827,12 @@ func (a *asm) bnSums(v isa, dot bool) {
 	}
 	a.ops("DECQ CX", "JNZ plane")
 	a.line("")
-	for i, lo := range []int{8, 10} {
-		a.op("VADDPD %s, %s, %s", v.r(lo+1), v.r(lo), v.r(0))
+	for i, acc := range []int{8, 9} {
 		if v.reg == "Z" {
-			a.ops("VEXTRACTF64X4 $1, Z0, Y1", "VADDPD Y1, Y0, Y0")
+			a.op("VEXTRACTF64X4 $1, Z%d, Y1", acc)
+			a.op("VADDPD Y1, Y%d, Y0", acc)
+		} else {
+			a.op("VMOVAPD Y%d, Y0", acc)
 		}
 		a.ops("VEXTRACTF128 $1, Y0, X1", "VADDPD X1, X0, X0", "VUNPCKHPD X0, X0, X1", "VADDSD X1, X0, X0")
 		a.op("VMOVSD X0, %s+%d(FP)", rets[i], frame-16+8*i)
@@ -833,43 +849,48 @@ func offset(off int) string {
 }
 
 // bnApply: bnNormGo (or, grad, bnGradGo) block by block, the last block of
-// each plane masked; the four float32 constants are broadcast to regs
-// 8-11.
+// each plane masked; the float32 constants are broadcast to regs 8 and on
+// (for grad, from the bnGradConsts at k).
 func (a *asm) bnApply(v isa, grad bool) {
-	name, args, consts := "bnNorm", "x, xh, y", []string{"mu", "inv", "gamma", "beta"}
+	ptrs, consts := []string{"x", "y"}, []string{"mu", "inv", "gamma", "beta"}
 	if grad {
-		name, args, consts = "bnGrad", "dy, xh, dx", []string{"m", "sd", "sdx", "k"}
+		ptrs, consts = []string{"dy", "x", "dx"}, []string{"mu", "inv", "m", "sumDy", "sumDyXhat", "k"}
+		a.bnStart(v, "bnGrad", "(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)", 56, ptrs...)
+		a.op("MOVQ k+48(FP), AX")
+	} else {
+		a.bnStart(v, "bnNorm", "(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)", 56, ptrs...)
 	}
-	name += v.name
-	a.line("")
-	a.line("// func %s(%s *float32, n, plane, stride int, %s float32)", name, args, strings.Join(consts, ", "))
-	a.text(name, 64)
-	a.bnPrologue(v, strings.Split(args, ", ")...)
 	for i, c := range consts {
-		a.op("VBROADCASTSS %s+%d(FP), %s", c, 48+4*i, v.r(8+i))
+		if grad {
+			a.op("VBROADCASTSS %s(AX), %s // %s", offset(4*i), v.r(8+i), c)
+		} else {
+			a.op("VBROADCASTSS %s+%d(FP), %s", c, 40+4*i, v.r(8+i))
+		}
 	}
+	out := []string{"", "", "DI", "R8"}[len(ptrs)]
 	// block computes one block, loading with load and storing with store;
-	// the inputs are at SI and DI, the output(s) at DI (x̂) and R8.
+	// the inputs are at SI (and DI), the output at out.
 	block := func(load func(mem string, r int), store func(r int, mem string)) {
 		f := func(format string) { a.op(format, v.reg) }
-		if !grad {
+		x := 0
+		if grad {
 			load("(SI)(BX*1)", 0)
-			f("VSUBPS %[1]s8, %[1]s0, %[1]s0 // x-mu")
-			f("VMULPS %[1]s9, %[1]s0, %[1]s0 // xh")
-			store(0, "(DI)(BX*1)")
-			f("VMULPS %[1]s10, %[1]s0, %[1]s1 // gamma*xh")
-			f("VADDPS %[1]s11, %[1]s1, %[1]s1 // y")
-			store(1, "(R8)(BX*1)")
-			return
+			x = 1
 		}
-		load("(SI)(BX*1)", 0)
-		load("(DI)(BX*1)", 1)
-		f("VMULPS %[1]s8, %[1]s0, %[1]s0 // m*dy")
-		f("VSUBPS %[1]s9, %[1]s0, %[1]s0 // -sd")
-		f("VMULPS %[1]s10, %[1]s1, %[1]s1 // xh*sdx")
-		f("VSUBPS %[1]s1, %[1]s0, %[1]s0")
-		f("VMULPS %[1]s11, %[1]s0, %[1]s0 // dx")
-		store(0, "(R8)(BX*1)")
+		load(fmt.Sprintf("(%s)(BX*1)", []string{"SI", "DI"}[x]), x)
+		a.op("VSUBPS %[1]s8, %[1]s%[2]d, %[1]s%[2]d // x-mu", v.reg, x)
+		a.op("VMULPS %[1]s9, %[1]s%[2]d, %[1]s%[2]d // xh", v.reg, x)
+		if !grad {
+			f("VMULPS %[1]s10, %[1]s0, %[1]s0 // gamma*xh")
+			f("VADDPS %[1]s11, %[1]s0, %[1]s0 // y")
+		} else {
+			f("VMULPS %[1]s10, %[1]s0, %[1]s0 // m*dy")
+			f("VSUBPS %[1]s11, %[1]s0, %[1]s0 // -sumDy")
+			f("VMULPS %[1]s12, %[1]s1, %[1]s1 // xh*sumDyXhat")
+			f("VSUBPS %[1]s1, %[1]s0, %[1]s0")
+			f("VMULPS %[1]s13, %[1]s0, %[1]s0 // dx")
+		}
+		store(0, fmt.Sprintf("(%s)(BX*1)", out))
 	}
 	a.label("plane")
 	a.ops("XORQ BX, BX", "MOVQ R11, R12")
@@ -883,6 +904,10 @@ func (a *asm) bnApply(v isa, grad bool) {
 	a.ops("TESTQ R10, R10", "JZ next")
 	block(func(mem string, r int) { v.maskedLoad(a, mem, r) }, func(r int, mem string) { v.maskedStore(a, r, mem) })
 	a.label("next")
-	a.ops("ADDQ R9, SI", "ADDQ R9, DI", "ADDQ R9, R8", "DECQ CX", "JNZ plane")
+	a.ops("ADDQ R9, SI", "ADDQ R9, DI")
+	if grad {
+		a.op("ADDQ R9, R8")
+	}
+	a.ops("DECQ CX", "JNZ plane")
 	a.ret()
 }

@@ -512,21 +512,28 @@ func (a *asm) faddp(d, n int) {
 	a.op("WORD $0x%08x // FADDP D%d, V%d.2D", 0x7e70d800|n<<5|d, d, n)
 }
 
-// bnSumsNEON: Σx and Σx² (or, dot, Σd and Σd·x). Within a plane two pairs
-// of accumulators (V0, V2 and V1, V3) take alternate blocks, the single
-// floats at the end going to the second as blocks with one lane set; at
-// the plane's end they are added, widened and added to V16-V19.
+// bnSumsNEON: Σx and Σx² (or, dot, Σd and Σd·x̂, x̂ = (x−mu)·inv, with mu
+// and inv in V26 and V27). Within a plane two pairs of accumulators (V0,
+// V2 and V1, V3) take alternate blocks, the single floats at the end going
+// to the second as blocks with one lane set (the others 0, so their d·x̂
+// is 0); at the plane's end they are added, widened and added to V16-V19.
 func bnSumsNEON(dot bool) string {
 	var a asm
-	name, ptrs, rets := "bnSumsNEON", []string{"x"}, []string{"sum", "sumSq"}
+	name, ptrs, rets, frame := "bnSumsNEON", []string{"x"}, []string{"sum", "sumSq"}, 48
 	if dot {
-		name, ptrs, rets = "bnSumDotNEON", []string{"d", "x"}, []string{"sum", "dot"}
+		name, ptrs, rets, frame = "bnSumDotNEON", []string{"d", "x"}, []string{"sum", "dot"}, 64
 	}
-	frame := 8 * (len(ptrs) + 5)
 	a.line("")
-	a.line("// func %s(%s *float32, n, plane, stride int) (%s float64)", name, strings.Join(ptrs, ", "), strings.Join(rets, ", "))
+	if dot {
+		a.line("// func %s(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)", name)
+	} else {
+		a.line("// func %s(x *float32, n, plane, stride int) (sum, sumSq float64)", name)
+	}
 	a.line("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
 	a.bnArgs(ptrs, 2)
+	if dot {
+		a.bnConsts(26, "mu+40(FP)", "inv+44(FP)")
+	}
 	a.op("LSR $3, R3, R5 // R5 = pairs of blocks")
 	a.ops("LSR $2, R3, R6", "AND $1, R6 // R6 = a single block more")
 	a.op("AND $3, R3, R7 // R7 = single floats")
@@ -543,13 +550,25 @@ func bnSumsNEON(dot bool) string {
 		}
 		a.op("VFMLA V%d.S4, V%d.S4, V%d.S4", x, d, p+2)
 	}
-	load := func(format string, regs ...any) {
-		a.op(format, append([]any{"R8"}, regs...)...)
-		if dot {
-			for i := range regs {
-				regs[i] = regs[i].(int) + 2
-			}
-			a.op(format, append([]any{"R9"}, regs...)...)
+	// load loads the blocks (or single float) named by regs with format,
+	// and for dot the x blocks into the registers two further, as x̂.
+	load := func(format string, regs ...int) {
+		args := []any{"R8"}
+		for _, r := range regs {
+			args = append(args, r)
+		}
+		a.op(format, args...)
+		if !dot {
+			return
+		}
+		args[0] = "R9"
+		for i, r := range regs {
+			args[i+1] = r + 2
+		}
+		a.op(format, args...)
+		for _, r := range regs {
+			a.v(fsub, r+2, r+2, 26)
+			a.v(fmul, r+2, r+2, 27)
 		}
 	}
 	a.label("plane")
@@ -598,6 +617,14 @@ func bnSumsNEON(dot bool) string {
 	return a.String()
 }
 
+// bnConsts broadcasts the float32s at the addresses to V(first) and on.
+func (a *asm) bnConsts(first int, addrs ...string) {
+	for i, addr := range addrs {
+		a.op("FMOVS %s, F%d", addr, first+i)
+		a.op("VDUP V%d.S[0], V%d.S4", first+i, first+i)
+	}
+}
+
 // bnArgs loads the pointers named in ptrs into R0 and on, then n, plane
 // and stride (in bytes) into the next three registers from R(first).
 func (a *asm) bnArgs(ptrs []string, first int) {
@@ -620,38 +647,44 @@ type bnStep struct {
 }
 
 // bnApplyNEON: bnNormGo (or, grad, bnGradGo), its inputs loaded from R8
-// (and R9) into V0 (and V1) and its four float32 constants broadcast to
-// V28-V31.
+// (and R9) into V0 (and V1) and its float32 constants broadcast to V26 and
+// on (for grad, from the bnGradConsts at k).
 func bnApplyNEON(grad bool) string {
 	var a asm
-	name, ptrs, consts := "bnNormNEON", []string{"x", "xh", "y"}, []string{"mu", "inv", "gamma", "beta"}
-	inputs, steps := 1, []bnStep{
-		{op: fsub, d: 0, n: 0, m: 28}, {op: fmul, d: 0, n: 0, m: 29}, {d: 0, store: "R9"}, // x̂, before y (which
-		{op: fmul, d: 1, n: 0, m: 30}, {op: fadd, d: 1, n: 1, m: 31}, {d: 1, store: "R10"}, // wins if they are one)
+	// x̂ = (x−mu)·inv, then y = γ·x̂ + β or dx = k·(m·dy − Σdy − x̂·Σdy·x̂).
+	name, ptrs, steps := "bnNormNEON", []string{"x", "y"}, []bnStep{
+		{op: fsub, d: 0, n: 0, m: 26}, {op: fmul, d: 0, n: 0, m: 27},
+		{op: fmul, d: 0, n: 0, m: 28}, {op: fadd, d: 0, n: 0, m: 29}, {d: 0, store: "R9"},
 	}
 	if grad {
-		name, ptrs, consts = "bnGradNEON", []string{"dy", "xh", "dx"}, []string{"m", "sd", "sdx", "k"}
-		inputs, steps = 2, []bnStep{
+		name, ptrs, steps = "bnGradNEON", []string{"dy", "x", "dx"}, []bnStep{
+			{op: fsub, d: 1, n: 1, m: 26}, {op: fmul, d: 1, n: 1, m: 27},
 			{op: fmul, d: 0, n: 0, m: 28}, {op: fsub, d: 0, n: 0, m: 29}, {op: fmul, d: 1, n: 1, m: 30},
 			{op: fsub, d: 0, n: 0, m: 1}, {op: fmul, d: 0, n: 0, m: 31}, {d: 0, store: "R10"},
 		}
 	}
+	inputs := len(ptrs) - 1
 	a.line("")
-	a.line("// func %s(%s *float32, n, plane, stride int, %s float32)", name, strings.Join(ptrs, ", "), strings.Join(consts, ", "))
-	a.line("TEXT ·%s(SB), NOSPLIT, $0-64", name)
-	a.bnArgs(ptrs, 3)
-	for i, c := range consts {
-		a.op("FMOVS %s+%d(FP), F%d", c, 48+4*i, 28+i)
-		a.op("VDUP V%d.S[0], V%d.S4", 28+i, 28+i)
+	if grad {
+		a.line("// func %s(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)", name)
+		a.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+		a.bnArgs(ptrs, 3)
+		a.op("MOVD k+48(FP), R12")
+		a.bnConsts(26, "0(R12)", "4(R12)", "8(R12)", "12(R12)", "16(R12)", "20(R12)")
+	} else {
+		a.line("// func %s(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)", name)
+		a.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+		a.bnArgs(ptrs, 3)
+		a.bnConsts(26, "mu+40(FP)", "inv+44(FP)", "gamma+48(FP)", "beta+52(FP)")
 	}
 	a.op("LSR $2, R4, R6 // R6 = blocks")
 	a.op("AND $3, R4, R7 // R7 = single floats")
-	// R8 and R9 walk the inputs (R9 is also x̂'s output), R10 the output.
+	// R8, R9 (and R10) walk the inputs and the output.
 	a.label("plane")
-	a.ops("MOVD R0, R8", "MOVD R1, R9", "MOVD R2, R10")
+	for i := range ptrs {
+		a.op("MOVD R%d, R%d", i, 8+i)
+	}
 	a.ops("CBZ R6, tail", "MOVD R6, R11")
-	// loop writes the loop at label over blocks or single floats, with
-	// the given load and store forms and arithmetic.
 	loop := func(label, load, store string, arith func(s bnStep)) {
 		a.label(label)
 		for i := range inputs {
@@ -673,7 +706,10 @@ func bnApplyNEON(grad bool) string {
 		a.op("%sS F%d, F%d, F%d", s.op.name, s.m, s.n, s.d)
 	})
 	a.label("next")
-	a.ops("ADD R5, R0", "ADD R5, R1", "ADD R5, R2", "SUBS $1, R3", "BNE plane")
+	for i := range ptrs {
+		a.op("ADD R5, R%d", i)
+	}
+	a.ops("SUBS $1, R3", "BNE plane")
 	a.op("RET")
 	return a.String()
 }
