@@ -38,11 +38,11 @@ func newBatchNormLayer(name string, batch, channels, plane int, training bool, r
 	}
 	l := &batchNormLayer{
 		BatchNorm: &kernels.BatchNorm{Batch: batch, Channels: channels, Plane: plane, Training: training,
-			Momentum: bnMomentum, Eps: BatchNormEps, RunMean: runMean, RunVar: runVar, InvStd: make([]float32, channels)},
+			Momentum: bnMomentum, Eps: BatchNormEps, RunMean: runMean, RunVar: runVar,
+			Mean: make([]float32, channels), InvStd: make([]float32, channels)},
 		id: newOpID(name), out: newOwnedTensor(batch, channels, side, side),
 	}
 	if training {
-		l.Xhat = make([]float32, batch*channels*plane)
 		l.dX = newOwnedTensor(batch, channels, side, side)
 		l.dGamma, l.dBeta = newOwnedTensor(channels), newOwnedTensor(channels)
 	}
@@ -105,7 +105,7 @@ func (op *bnForwardOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	if len(inputs) != 3 {
 		return nil, fmt.Errorf("%s: expected 3 inputs, got %d", l.id, len(inputs))
 	}
-	dX, err := G.ApplyOp(&bnBackwardOp{l}, inputs[1], grad)
+	dX, err := G.ApplyOp(&bnBackwardOp{l}, inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, fmt.Errorf("%s backward: %w", l.id, err)
 	}
@@ -120,12 +120,13 @@ func (op *bnForwardOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	return G.Nodes{dX, dGamma, dBeta}, nil
 }
 
-// bnBackwardOp :: γ → dy → dx, and stores dγ and dβ in the layer.
+// bnBackwardOp :: x → γ → dy → dx, and stores dγ and dβ in the layer; x
+// is the forward's input, from which it normalises again.
 type bnBackwardOp struct{ *batchNormLayer }
 
-func (op *bnBackwardOp) Arity() int { return 2 }
+func (op *bnBackwardOp) Arity() int { return 3 }
 func (op *bnBackwardOp) Type() hm.Type {
-	return hm.NewFnType(float32Tensor(1), float32Tensor(4), float32Tensor(4))
+	return hm.NewFnType(float32Tensor(4), float32Tensor(1), float32Tensor(4), float32Tensor(4))
 }
 func (op *bnBackwardOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.dX.shape.Clone(), nil
@@ -142,14 +143,18 @@ func (op *bnBackwardOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	l := op.batchNormLayer
-	gamma, err := float32s(inputs[0], l.Channels, l.id+" weight")
+	x, err := float32s(inputs[0], len(l.dX.data), l.id+" input")
 	if err != nil {
 		return nil, err
 	}
-	dy, err := float32s(inputs[1], len(l.dX.data), l.id+" output gradient")
+	gamma, err := float32s(inputs[1], l.Channels, l.id+" weight")
 	if err != nil {
 		return nil, err
 	}
-	parallelFor(l.Channels, func(lo, hi int) { l.Backward(gamma, dy, l.dX.data, l.dGamma.data, l.dBeta.data, lo, hi) })
+	dy, err := float32s(inputs[2], len(l.dX.data), l.id+" output gradient")
+	if err != nil {
+		return nil, err
+	}
+	parallelFor(l.Channels, func(lo, hi int) { l.Backward(x, gamma, dy, l.dX.data, l.dGamma.data, l.dBeta.data, lo, hi) })
 	return l.dX.value()
 }

@@ -28,9 +28,9 @@ func stockBatchNorm(t *testing.T, x, gamma, beta *G.Node) *G.Node {
 	return G.Must(G.Transpose(y, 1, 0, 2, 3))
 }
 
-// The batch-norm op matches stock Gorgonia ops forward and backward. It is
-// Go code on every kernel path; run the suite under FMNIST_GEMM=avx512,
-// avx2 and generic to check each.
+// The batch-norm op matches stock Gorgonia ops forward and backward, on
+// the kernel path of the process; run the suite under FMNIST_GEMM=avx512,
+// avx2 and generic (and on arm64 for NEON) to check each.
 func TestBatchNormMatchesStockOps(t *testing.T) {
 	t.Logf("kernel path %s", KernelPath())
 	for i, tc := range []struct{ batch, ch, side int }{{4, 3, 6}, {2, 8, 14}, {7, 5, 7}} {

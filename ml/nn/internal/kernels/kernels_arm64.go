@@ -127,3 +127,26 @@ func UnpadChannelsLast(src []float32, c, h, w int, dst []float32) {
 	_, _ = src[c*(h+2)*(w+2)-1], dst[c*h*w-1]
 	unpadInteriorNEON(&src[0], &dst[0], h, w)
 }
+
+//go:noescape
+func bnSumsNEON(x *float32, n, plane, stride int) (sum, sumSq float64)
+
+//go:noescape
+func bnSumDotNEON(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)
+
+//go:noescape
+func bnNormNEON(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)
+
+//go:noescape
+func bnGradNEON(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)
+
+var bnNEON = bnKernels{bnSumsNEON, bnSumDotNEON, bnNormNEON, bnGradNEON}
+
+// bnPath returns the batch-norm kernels of the path, or nil for the Go
+// loops.
+func bnPath() *bnKernels {
+	if neon {
+		return &bnNEON
+	}
+	return nil
+}

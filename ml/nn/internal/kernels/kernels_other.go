@@ -43,3 +43,6 @@ func PadChannelsLast(src []float32, c, h, w int, dst []float32) { padChannelsLas
 func UnpadChannelsLast(src []float32, c, h, w int, dst []float32) {
 	unpadChannelsLastGo(src, c, h, w, dst)
 }
+
+// bnPath returns nil: the batch-norm loops are Go.
+func bnPath() *bnKernels { return nil }

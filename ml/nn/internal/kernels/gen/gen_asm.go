@@ -30,11 +30,13 @@ func main() {
 		"adam_amd64.s":          file(adamDoc, adam()),
 		"pool_amd64.s":          file(poolDoc, pool()+unpool()),
 		"channels_last_amd64.s": file(channelsLastDoc, sparseWeightGrad()+sparseInputGrad()+padInterior()+unpadInterior()),
+		"batchnorm_amd64.s":     file(batchNormDoc, batchNorm(avx512ISA)),
 
 		"vec_avx2_amd64.s":           file(vecAVX2Doc, addToAVX2()),
 		"adam_avx2_amd64.s":          file(adamAVX2Doc, adamAVX2()),
 		"pool_avx2_amd64.s":          file(poolAVX2Doc, poolAVX2()+unpoolAVX2()),
 		"channels_last_avx2_amd64.s": file(channelsLastAVX2Doc, sparseWeightGradAVX2()+sparseInputGradAVX2()+padAVX2(true)+padAVX2(false)),
+		"batchnorm_avx2_amd64.s":     file(batchNormAVX2Doc, batchNorm(avx2ISA)),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
@@ -64,6 +66,13 @@ const (
 // zero), so no branch depends on the data.
 `
 )
+
+const batchNormDoc = `// AVX-512 batch-norm kernels (AVX512F only): each takes one channel's n
+// planes, stride floats apart, in blocks of 16 with a masked last block.
+// The element-wise ones do the operations of bnNormGo and bnGradGo in
+// their order (no FMA), so results are bit-identical; the sums keep
+// lane-wise float32 partial sums within a plane and float64 across planes.
+`
 
 // asm accumulates lines of assembly.
 type asm struct {
@@ -662,4 +671,243 @@ func unpadInterior() string {
 	a.ops("ADDQ $4, SI", "INCQ DX", "CMPQ DX, $32", "JLT uchan")
 	a.ret()
 	return a.String()
+}
+
+// isa is a vector extension the batch-norm kernels are written for: its
+// registers (Z or Y, of lanes floats; the half of one is half) and how a
+// partial block moves under the tail mask.
+type isa struct {
+	name, reg, half string
+	lanes           int
+	extractHigh     string // moves the upper half of a register to a half one
+	zero            string // clears a register
+	// tailMask sets the mask of the first R10 lanes; maskedLoad and
+	// maskedStore move a partial block under it.
+	tailMask    func(a *asm)
+	maskedLoad  func(a *asm, mem string, r int)
+	maskedStore func(a *asm, r int, mem string)
+	table       func(a *asm) // data the kernels use, if any
+}
+
+var avx512ISA = isa{
+	name: "AVX512", reg: "Z", half: "Y", lanes: 16,
+	extractHigh: "VEXTRACTF64X4", zero: "VPXORD",
+	tailMask: func(a *asm) {
+		a.op("MOVQ R10, CX")
+		a.lowBits()
+		a.op("KMOVW AX, K1")
+	},
+	maskedLoad:  func(a *asm, mem string, r int) { a.op("VMOVUPS.Z %s, K1, Z%d", mem, r) },
+	maskedStore: func(a *asm, r int, mem string) { a.op("VMOVUPS Z%d, K1, %s", r, mem) },
+	table:       func(*asm) {},
+}
+
+// r is register i.
+func (v isa) r(i int) string { return fmt.Sprintf("%s%d", v.reg, i) }
+
+// bnPrologue loads a batch-norm kernel's arguments: the pointers named in
+// ptrs (into SI, DI, R8), then n (CX), plane and stride (R9, in bytes);
+// R11 is the number of full blocks of a plane and R10 the floats left.
+func (a *asm) bnPrologue(v isa, ptrs ...string) {
+	off := 8 * len(ptrs)
+	a.op("MOVQ plane+%d(FP), DX", off+8)
+	a.op("MOVQ DX, R11")
+	a.op("SHRQ $%d, R11 // R11 = full blocks", map[int]int{8: 3, 16: 4}[v.lanes])
+	a.op("MOVQ DX, R10")
+	a.op("ANDQ $%d, R10 // R10 = floats in the last, partial, block", v.lanes-1)
+	v.tailMask(a)
+	a.op("MOVQ stride+%d(FP), R9", off+16)
+	a.op("SHLQ $2, R9 // R9 = bytes between planes")
+	a.op("MOVQ n+%d(FP), CX", off)
+	for i, p := range ptrs {
+		a.op("MOVQ %s+%d(FP), %s", p, 8*i, []string{"SI", "DI", "R8"}[i])
+	}
+}
+
+// bnStart opens the kernel name+v.name, whose Go signature after the name
+// is sig and whose arguments take frame bytes, and loads the arguments.
+func (a *asm) bnStart(v isa, name, sig string, frame int, ptrs ...string) {
+	a.line("")
+	a.line("// func %s%s%s", name, v.name, sig)
+	a.text(name+v.name, frame)
+	a.bnPrologue(v, ptrs...)
+}
+
+// batchNorm writes the four batch-norm kernels for v.
+func batchNorm(v isa) string {
+	a := newAsm()
+	v.table(a)
+	a.bnSums(v, false)
+	a.bnSums(v, true)
+	a.bnApply(v, false)
+	a.bnApply(v, true)
+	return a.String()
+}
+
+// bnSums: Σx and Σx² (or, dot, Σd and Σd·x̂, x̂ = (x−mu)·inv, with mu and
+// inv in regs 10 and 11) over n planes. Within a plane two pairs of
+// float32 accumulators (regs 0-3) take alternate blocks, the partial block
+// going to the second (its masked lanes load as zeros, so their d·x̂ is
+// 0); at the plane's end they are added, widened to float64 and added to
+// regs 8 and 9 lane by lane, which are reduced at the end.
+func (a *asm) bnSums(v isa, dot bool) {
+	rets, frame := [2]string{"sum", "sumSq"}, 48
+	if dot {
+		rets, frame = [2]string{"sum", "dot"}, 64
+		a.bnStart(v, "bnSumDot", "(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)", frame, "d", "x")
+	} else {
+		a.bnStart(v, "bnSums", "(x *float32, n, plane, stride int) (sum, sumSq float64)", frame, "x")
+	}
+	if dot {
+		a.op("VBROADCASTSS mu+40(FP), %s", v.r(10))
+		a.op("VBROADCASTSS inv+44(FP), %s", v.r(11))
+	}
+	for r := 8; r < 10; r++ {
+		a.op("%s %s, %s, %s", v.zero, v.r(r), v.r(r), v.r(r))
+	}
+	bytes := 4 * v.lanes
+	// add accumulates the blocks in regs d (and x, for dot) into pair p.
+	add := func(p, d, x int) {
+		a.op("VADDPS %s, %s, %s", v.r(d), v.r(p), v.r(p))
+		if !dot {
+			x = d
+		}
+		a.op("VFMADD231PS %s, %s, %s", v.r(x), v.r(d), v.r(p+2))
+	}
+	// normalise turns the x block in reg r into x̂.
+	normalise := func(r int) {
+		a.op("VSUBPS %s, %s, %s", v.r(10), v.r(r), v.r(r))
+		a.op("VMULPS %s, %s, %s", v.r(11), v.r(r), v.r(r))
+	}
+	load := func(off, r int) {
+		a.op("VMOVUPS %s(SI)(BX*1), %s", offset(off), v.r(r))
+		if dot {
+			a.op("VMOVUPS %s(DI)(BX*1), %s", offset(off), v.r(r+2))
+			normalise(r + 2)
+		}
+	}
+	a.label("plane")
+	for r := range 4 {
+		a.op("%s %s, %s, %s", v.zero, v.r(r), v.r(r), v.r(r))
+	}
+	a.ops("XORQ BX, BX", "MOVQ R11, R12")
+	a.label("pair")
+	a.ops("CMPQ R12, $2", "JLT single")
+	load(0, 4)
+	load(bytes, 5)
+	add(0, 4, 6)
+	add(1, 5, 7)
+	a.op("ADDQ $%d, BX", 2*bytes)
+	a.ops("SUBQ $2, R12", "JMP pair")
+	a.label("single")
+	a.ops("TESTQ R12, R12", "JZ tail")
+	load(0, 4)
+	add(0, 4, 6)
+	a.op("ADDQ $%d, BX", bytes)
+	a.label("tail")
+	a.ops("TESTQ R10, R10", "JZ fold")
+	v.maskedLoad(a, "(SI)(BX*1)", 4)
+	if dot {
+		v.maskedLoad(a, "(DI)(BX*1)", 6)
+		normalise(6)
+	}
+	add(1, 4, 6)
+	a.label("fold")
+	for i, r := range []int{0, 2} {
+		a.op("VADDPS %s, %s, %s", v.r(r+1), v.r(r), v.r(r))
+		a.op("VCVTPS2PD %s%d, %s", v.half, r, v.r(12))
+		a.op("%s $1, %s, %s%d", v.extractHigh, v.r(r), v.half, 13)
+		a.op("VCVTPS2PD %s13, %s", v.half, v.r(13))
+		a.op("VADDPD %s, %s, %s", v.r(12), v.r(8+i), v.r(8+i))
+		a.op("VADDPD %s, %s, %s", v.r(13), v.r(8+i), v.r(8+i))
+	}
+	a.op("ADDQ R9, SI")
+	if dot {
+		a.op("ADDQ R9, DI")
+	}
+	a.ops("DECQ CX", "JNZ plane")
+	a.line("")
+	for i, acc := range []int{8, 9} {
+		if v.reg == "Z" {
+			a.op("VEXTRACTF64X4 $1, Z%d, Y1", acc)
+			a.op("VADDPD Y1, Y%d, Y0", acc)
+		} else {
+			a.op("VMOVAPD Y%d, Y0", acc)
+		}
+		a.ops("VEXTRACTF128 $1, Y0, X1", "VADDPD X1, X0, X0", "VUNPCKHPD X0, X0, X1", "VADDSD X1, X0, X0")
+		a.op("VMOVSD X0, %s+%d(FP)", rets[i], frame-16+8*i)
+	}
+	a.ret()
+}
+
+// offset is a displacement, empty for 0.
+func offset(off int) string {
+	if off == 0 {
+		return ""
+	}
+	return fmt.Sprint(off)
+}
+
+// bnApply: bnNormGo (or, grad, bnGradGo) block by block, the last block of
+// each plane masked; the float32 constants are broadcast to regs 8 and on
+// (for grad, from the bnGradConsts at k).
+func (a *asm) bnApply(v isa, grad bool) {
+	ptrs, consts := []string{"x", "y"}, []string{"mu", "inv", "gamma", "beta"}
+	if grad {
+		ptrs, consts = []string{"dy", "x", "dx"}, []string{"mu", "inv", "m", "sumDy", "sumDyXhat", "k"}
+		a.bnStart(v, "bnGrad", "(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)", 56, ptrs...)
+		a.op("MOVQ k+48(FP), AX")
+	} else {
+		a.bnStart(v, "bnNorm", "(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)", 56, ptrs...)
+	}
+	for i, c := range consts {
+		if grad {
+			a.op("VBROADCASTSS %s(AX), %s // %s", offset(4*i), v.r(8+i), c)
+		} else {
+			a.op("VBROADCASTSS %s+%d(FP), %s", c, 40+4*i, v.r(8+i))
+		}
+	}
+	out := []string{"", "", "DI", "R8"}[len(ptrs)]
+	// block computes one block, loading with load and storing with store;
+	// the inputs are at SI (and DI), the output at out.
+	block := func(load func(mem string, r int), store func(r int, mem string)) {
+		f := func(format string) { a.op(format, v.reg) }
+		x := 0
+		if grad {
+			load("(SI)(BX*1)", 0)
+			x = 1
+		}
+		load(fmt.Sprintf("(%s)(BX*1)", []string{"SI", "DI"}[x]), x)
+		a.op("VSUBPS %[1]s8, %[1]s%[2]d, %[1]s%[2]d // x-mu", v.reg, x)
+		a.op("VMULPS %[1]s9, %[1]s%[2]d, %[1]s%[2]d // xh", v.reg, x)
+		if !grad {
+			f("VMULPS %[1]s10, %[1]s0, %[1]s0 // gamma*xh")
+			f("VADDPS %[1]s11, %[1]s0, %[1]s0 // y")
+		} else {
+			f("VMULPS %[1]s10, %[1]s0, %[1]s0 // m*dy")
+			f("VSUBPS %[1]s11, %[1]s0, %[1]s0 // -sumDy")
+			f("VMULPS %[1]s12, %[1]s1, %[1]s1 // xh*sumDyXhat")
+			f("VSUBPS %[1]s1, %[1]s0, %[1]s0")
+			f("VMULPS %[1]s13, %[1]s0, %[1]s0 // dx")
+		}
+		store(0, fmt.Sprintf("(%s)(BX*1)", out))
+	}
+	a.label("plane")
+	a.ops("XORQ BX, BX", "MOVQ R11, R12")
+	a.label("block")
+	a.ops("TESTQ R12, R12", "JZ tail")
+	block(func(mem string, r int) { a.op("VMOVUPS %s, %s", mem, v.r(r)) },
+		func(r int, mem string) { a.op("VMOVUPS %s, %s", v.r(r), mem) })
+	a.op("ADDQ $%d, BX", 4*v.lanes)
+	a.ops("DECQ R12", "JMP block")
+	a.label("tail")
+	a.ops("TESTQ R10, R10", "JZ next")
+	block(func(mem string, r int) { v.maskedLoad(a, mem, r) }, func(r int, mem string) { v.maskedStore(a, r, mem) })
+	a.label("next")
+	a.ops("ADDQ R9, SI", "ADDQ R9, DI")
+	if grad {
+		a.op("ADDQ R9, R8")
+	}
+	a.ops("DECQ CX", "JNZ plane")
+	a.ret()
 }

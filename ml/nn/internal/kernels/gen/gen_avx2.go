@@ -27,6 +27,19 @@ const (
 `
 )
 
+const batchNormAVX2Doc = `// AVX2 batch-norm kernels, as batchnorm_amd64.s with 8-lane blocks, the
+// partial one moved through VMASKMOVPS.
+`
+
+var avx2ISA = isa{
+	name: "AVX2", reg: "Y", half: "X", lanes: 8,
+	extractHigh: "VEXTRACTF128", zero: "VXORPS",
+	tailMask:    func(a *asm) { a.loadMask("bnMask", "R10", 15) },
+	maskedLoad:  func(a *asm, mem string, r int) { a.op("VMASKMOVPS %s, Y15, Y%d", mem, r) },
+	maskedStore: func(a *asm, r int, mem string) { a.op("VMASKMOVPS Y%d, Y15, %s", r, mem) },
+	table:       func(a *asm) { a.laneMask("bnMask") },
+}
+
 // laneMask defines the table name<>: 8 all-ones lanes then 8 zero lanes,
 // so that name<>+4*(8-r) is a vector whose first r lanes are set.
 func (a *asm) laneMask(name string) {

@@ -32,6 +32,7 @@ func main() {
 		"adam_arm64.s":          adamNEON(),
 		"pool_arm64.s":          poolNEON() + unpoolNEON(),
 		"channels_last_arm64.s": padNEON(true) + padNEON(false) + sparseWeightGradNEON() + sparseInputGradNEON(),
+		"batchnorm_arm64.s":     bnSumsNEON(false) + bnSumsNEON(true) + bnApplyNEON(false) + bnApplyNEON(true),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(name, []byte(neonHeader+body), 0o644); err != nil {
@@ -483,4 +484,232 @@ func vlist(first, count int) string {
 		regs[i] = fmt.Sprintf("V%d.S4", first+i)
 	}
 	return "[" + strings.Join(regs, ", ") + "]"
+}
+
+// The batch-norm kernels take one channel's n planes, stride floats apart,
+// in blocks of 4 floats, then the plane's last plane%4 floats one at a
+// time. The element-wise ones do bnNormGo's and bnGradGo's operations in
+// their order (no fused multiply-add), so results are bit-identical; the
+// sums keep lane-wise float32 partial sums within a plane and float64
+// ones across planes.
+
+// Instructions on doubles, with their registers: FCVTL(2) widens the low
+// (high) two floats of Vn to Vd.2D; FADDP adds the two doubles of Vn into
+// Dd.
+func (a *asm) fcvtl(high bool, d, n int) {
+	if high {
+		a.op("WORD $0x%08x // FCVTL2 V%d.2D, V%d.4S", 0x4e617800|n<<5|d, d, n)
+		return
+	}
+	a.op("WORD $0x%08x // FCVTL V%d.2D, V%d.2S", 0x0e617800|n<<5|d, d, n)
+}
+
+func (a *asm) faddD(d, n, m int) {
+	a.op("WORD $0x%08x // FADD V%d.2D, V%d.2D, V%d.2D", 0x4e60d400|m<<16|n<<5|d, d, n, m)
+}
+
+func (a *asm) faddp(d, n int) {
+	a.op("WORD $0x%08x // FADDP D%d, V%d.2D", 0x7e70d800|n<<5|d, d, n)
+}
+
+// bnSumsNEON: Σx and Σx² (or, dot, Σd and Σd·x̂, x̂ = (x−mu)·inv, with mu
+// and inv in V26 and V27). Within a plane two pairs of accumulators (V0,
+// V2 and V1, V3) take alternate blocks, the single floats at the end going
+// to the second as blocks with one lane set (the others 0, so their d·x̂
+// is 0); at the plane's end they are added, widened and added to V16-V19.
+func bnSumsNEON(dot bool) string {
+	var a asm
+	name, ptrs, rets, frame := "bnSumsNEON", []string{"x"}, []string{"sum", "sumSq"}, 48
+	if dot {
+		name, ptrs, rets, frame = "bnSumDotNEON", []string{"d", "x"}, []string{"sum", "dot"}, 64
+	}
+	a.line("")
+	if dot {
+		a.line("// func %s(d, x *float32, n, plane, stride int, mu, inv float32) (sum, dot float64)", name)
+	} else {
+		a.line("// func %s(x *float32, n, plane, stride int) (sum, sumSq float64)", name)
+	}
+	a.line("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
+	a.bnArgs(ptrs, 2)
+	if dot {
+		a.bnConsts(26, "mu+40(FP)", "inv+44(FP)")
+	}
+	a.op("LSR $3, R3, R5 // R5 = pairs of blocks")
+	a.ops("LSR $2, R3, R6", "AND $1, R6 // R6 = a single block more")
+	a.op("AND $3, R3, R7 // R7 = single floats")
+	for v := 16; v < 20; v++ {
+		a.op("VEOR V%d.B16, V%d.B16, V%d.B16", v, v, v)
+	}
+	// add accumulates the block in V(d) (times V(d+2), for dot) into the
+	// pair of V(p).
+	add := func(p, d int) {
+		a.v(fadd, p, p, d)
+		x := d
+		if dot {
+			x = d + 2
+		}
+		a.op("VFMLA V%d.S4, V%d.S4, V%d.S4", x, d, p+2)
+	}
+	// load loads the blocks (or single float) named by regs with format,
+	// and for dot the x blocks into the registers two further, as x̂.
+	load := func(format string, regs ...int) {
+		args := []any{"R8"}
+		for _, r := range regs {
+			args = append(args, r)
+		}
+		a.op(format, args...)
+		if !dot {
+			return
+		}
+		args[0] = "R9"
+		for i, r := range regs {
+			args[i+1] = r + 2
+		}
+		a.op(format, args...)
+		for _, r := range regs {
+			a.v(fsub, r+2, r+2, 26)
+			a.v(fmul, r+2, r+2, 27)
+		}
+	}
+	a.label("plane")
+	for v := range 4 {
+		a.op("VEOR V%d.B16, V%d.B16, V%d.B16", v, v, v)
+	}
+	a.op("MOVD R0, R8")
+	if dot {
+		a.op("MOVD R1, R9")
+	}
+	a.ops("CBZ R5, single", "MOVD R5, R10")
+	a.label("pair")
+	load("VLD1.P 32(%s), [V%d.S4, V%d.S4]", 4, 5)
+	add(0, 4)
+	add(1, 5)
+	a.ops("SUBS $1, R10", "BNE pair")
+	a.label("single")
+	a.op("CBZ R6, tail")
+	load("VLD1.P 16(%s), [V%d.S4]", 4)
+	add(0, 4)
+	a.label("tail")
+	a.ops("CBZ R7, fold", "MOVD R7, R10")
+	a.label("float")
+	load("FMOVS.P 4(%s), F%d // lanes 1-3 cleared", 4)
+	add(1, 4)
+	a.ops("SUBS $1, R10", "BNE float")
+	a.label("fold")
+	for i, r := range []int{0, 2} {
+		a.v(fadd, r, r, r+1)
+		a.fcvtl(false, 4, r)
+		a.fcvtl(true, 5, r)
+		a.faddD(16+2*i, 16+2*i, 4)
+		a.faddD(17+2*i, 17+2*i, 5)
+	}
+	a.op("ADD R4, R0")
+	if dot {
+		a.op("ADD R4, R1")
+	}
+	a.ops("SUBS $1, R2", "BNE plane")
+	for i, r := range rets {
+		a.faddD(16+2*i, 16+2*i, 17+2*i)
+		a.faddp(0, 16+2*i)
+		a.op("FMOVD F0, %s+%d(FP)", r, frame-16+8*i)
+	}
+	a.op("RET")
+	return a.String()
+}
+
+// bnConsts broadcasts the float32s at the addresses to V(first) and on.
+func (a *asm) bnConsts(first int, addrs ...string) {
+	for i, addr := range addrs {
+		a.op("FMOVS %s, F%d", addr, first+i)
+		a.op("VDUP V%d.S[0], V%d.S4", first+i, first+i)
+	}
+}
+
+// bnArgs loads the pointers named in ptrs into R0 and on, then n, plane
+// and stride (in bytes) into the next three registers from R(first).
+func (a *asm) bnArgs(ptrs []string, first int) {
+	for i, p := range ptrs {
+		a.op("MOVD %s+%d(FP), R%d", p, 8*i, i)
+	}
+	for i, p := range []string{"n", "plane", "stride"} {
+		a.op("MOVD %s+%d(FP), R%d", p, 8*(len(ptrs)+i), first+i)
+	}
+	a.op("LSL $2, R%d // bytes between planes", first+2)
+}
+
+// bnStep is one operation of an element-wise kernel: V(d) = V(n) op V(m),
+// on a block or on single floats; a step with store set stores V(d) there
+// instead.
+type bnStep struct {
+	op      vecOp
+	d, n, m int
+	store   string
+}
+
+// bnApplyNEON: bnNormGo (or, grad, bnGradGo), its inputs loaded from R8
+// (and R9) into V0 (and V1) and its float32 constants broadcast to V26 and
+// on (for grad, from the bnGradConsts at k).
+func bnApplyNEON(grad bool) string {
+	var a asm
+	// x̂ = (x−mu)·inv, then y = γ·x̂ + β or dx = k·(m·dy − Σdy − x̂·Σdy·x̂).
+	name, ptrs, steps := "bnNormNEON", []string{"x", "y"}, []bnStep{
+		{op: fsub, d: 0, n: 0, m: 26}, {op: fmul, d: 0, n: 0, m: 27},
+		{op: fmul, d: 0, n: 0, m: 28}, {op: fadd, d: 0, n: 0, m: 29}, {d: 0, store: "R9"},
+	}
+	if grad {
+		name, ptrs, steps = "bnGradNEON", []string{"dy", "x", "dx"}, []bnStep{
+			{op: fsub, d: 1, n: 1, m: 26}, {op: fmul, d: 1, n: 1, m: 27},
+			{op: fmul, d: 0, n: 0, m: 28}, {op: fsub, d: 0, n: 0, m: 29}, {op: fmul, d: 1, n: 1, m: 30},
+			{op: fsub, d: 0, n: 0, m: 1}, {op: fmul, d: 0, n: 0, m: 31}, {d: 0, store: "R10"},
+		}
+	}
+	inputs := len(ptrs) - 1
+	a.line("")
+	if grad {
+		a.line("// func %s(dy, x, dx *float32, n, plane, stride int, k *bnGradConsts)", name)
+		a.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+		a.bnArgs(ptrs, 3)
+		a.op("MOVD k+48(FP), R12")
+		a.bnConsts(26, "0(R12)", "4(R12)", "8(R12)", "12(R12)", "16(R12)", "20(R12)")
+	} else {
+		a.line("// func %s(x, y *float32, n, plane, stride int, mu, inv, gamma, beta float32)", name)
+		a.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+		a.bnArgs(ptrs, 3)
+		a.bnConsts(26, "mu+40(FP)", "inv+44(FP)", "gamma+48(FP)", "beta+52(FP)")
+	}
+	a.op("LSR $2, R4, R6 // R6 = blocks")
+	a.op("AND $3, R4, R7 // R7 = single floats")
+	// R8, R9 (and R10) walk the inputs and the output.
+	a.label("plane")
+	for i := range ptrs {
+		a.op("MOVD R%d, R%d", i, 8+i)
+	}
+	a.ops("CBZ R6, tail", "MOVD R6, R11")
+	loop := func(label, load, store string, arith func(s bnStep)) {
+		a.label(label)
+		for i := range inputs {
+			a.op(load, 8+i, i)
+		}
+		for _, s := range steps {
+			if s.store != "" {
+				a.op(store, s.d, s.store)
+				continue
+			}
+			arith(s)
+		}
+		a.ops("SUBS $1, R11", "BNE "+label)
+	}
+	loop("block", "VLD1.P 16(R%d), [V%d.S4]", "VST1.P [V%d.S4], 16(%s)", func(s bnStep) { a.v(s.op, s.d, s.n, s.m) })
+	a.label("tail")
+	a.ops("CBZ R7, next", "MOVD R7, R11")
+	loop("float", "FMOVS.P 4(R%d), F%d", "FMOVS.P F%d, 4(%s)", func(s bnStep) {
+		a.op("%sS F%d, F%d, F%d", s.op.name, s.m, s.n, s.d)
+	})
+	a.label("next")
+	for i := range ptrs {
+		a.op("ADD R5, R%d", i)
+	}
+	a.ops("SUBS $1, R3", "BNE plane")
+	a.op("RET")
+	return a.String()
 }
