@@ -68,7 +68,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	datasetURLFlag(fs, &datasetURL)
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the training set (1..1000)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "images per training step (1..4096)")
-	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate (0 < lr <= 1)")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate, where the schedule starts (0 < lr <= 10)")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the initial weights and the shuffling")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "train on the first N images only (0: all)")
 	fs.BoolVar(&asJSON, "json", false, "print only one line of JSON summarising the run on stdout (the rest goes to stderr)")

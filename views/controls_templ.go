@@ -40,7 +40,7 @@ func TrainingControls(c ControlsView, csrf string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = panelHeading("Training", "CNN · Adam").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = panelHeading("Training", "a CNN in Gorgonia").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
