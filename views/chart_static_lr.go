@@ -62,8 +62,12 @@ type svgMarker struct {
 	End          bool // the label ends at the line: it would run off the right
 }
 
-// markerLabelGap is the room in user units a label needs beyond its text.
-const markerLabelGap = 6
+// A marker label's width is estimated as markerCharWidth user units a
+// character (font-size 10), and it needs markerLabelGap more beyond it.
+const (
+	markerCharWidth = 5.5
+	markerLabelGap  = 6
+)
 
 // spaceLabels turns ticks into markers whose labels, on one line of text,
 // never overlap: a label that would is left to the marker's tooltip. A
@@ -73,7 +77,7 @@ func spaceLabels(ticks []svgTick, right float64) []svgMarker {
 	out := make([]svgMarker, len(ticks))
 	free := math.Inf(-1) // where the next label may begin
 	for i, t := range ticks {
-		width := 5.5 * float64(utf8.RuneCountInString(t.Label)) // at font-size 10
+		width := markerCharWidth * float64(utf8.RuneCountInString(t.Label))
 		m := svgMarker{Pos: t.Pos, Title: t.Label, End: t.Pos+3+width > right}
 		from, to := t.Pos+3, t.Pos+3+width
 		if m.End {

@@ -52,7 +52,7 @@ func TestStaticLossChartSpacesWarningLabels(t *testing.T) {
 		if m.Pos+3 < end {
 			t.Errorf("the label at %.1f starts before the previous one ends (%.1f)", m.Pos, end)
 		}
-		end = m.Pos + 3 + 5.5*float64(len([]rune(m.Label)))
+		end = m.Pos + 3 + markerCharWidth*float64(len([]rune(m.Label)))
 	}
 	if labelled < 5 || labelled > 10 {
 		t.Errorf("%d of 20 crowded labels drawn, want every second to fourth one", labelled)
